@@ -1,0 +1,91 @@
+"""The small, frozen records that the pipeline steps hand each other.
+
+fetch -> FetchResult (bytes + headers) -> parse -> ParsedFeed of Article -> store.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Where an article's published time came from.
+DATE_SOURCES = ("feed", "feed-updated", "page", "first-seen")
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag on an article: a display form and a case-folded key (one tag per key)."""
+
+    key: str
+    display: str
+    source: str  # "category" (feed <category>/dc:subject/atom:category) or "hashtag" (#tag in text)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One normalised feed entry, ready to store."""
+
+    id: str  # stable article id (hex); the same canonical URL gives the same id across feeds
+    entry_key: str  # identity inside its feed: guid, else canonical link, else hash(title, date)
+    url: str | None  # canonical http(s) URL, tracking parameters removed
+    title: str
+    summary: str  # plain text of the feed's summary/description
+    text: str  # plain text of the longest body we have (content, page text, else summary)
+    authors: tuple[str, ...]
+    published: datetime  # timezone-aware, UTC
+    date_source: str  # one of DATE_SOURCES
+    date_assumed_utc: bool  # the source time carried no zone and was taken as UTC
+    language: str | None  # ISO 639-1 ("de", "en"), from the feed, else detected
+    tags: tuple[Tag, ...]
+    terms: tuple[tuple[str, int], ...]  # (term, count) for topic clouds, stopwords removed
+    word_count: int
+    reading_minutes: int
+    comments: int | None
+    content_hash: str  # changes when anything stored about the entry changes
+    fulltext_error: str | None = None  # why the article page could not be used, if tried
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What one feed document held. `error` set means: not a feed at all, store nothing."""
+
+    source: str  # URL or path, for messages
+    version: str  # feedparser's version string ("rss20", "atom10", ...), "" if unknown
+    title: str
+    link: str | None
+    language: str | None
+    articles: tuple[Article, ...]
+    warning: str | None = None  # bozo reason or truncation note; entries that parsed are kept
+    error: str | None = None  # one-line reason the document is unusable
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of one HTTP fetch. Never raised: errors are a one-line `error`."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int | None  # last HTTP status; None when no response arrived
+    content: bytes | None = None  # the (decoded) body on 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    permanent_url: str | None = None  # set when every hop was a permanent redirect (301/308)
+    not_modified: bool = False  # 304
+    retry_after: float | None = None  # seconds, from Retry-After on 429/503
+    gone: bool = False  # 410
+    error: str | None = None  # one-line reason; None on 200 and 304
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
