@@ -89,3 +89,24 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The view every query takes: the dashboard's sidebar and the CLI's filter options.
+
+    Values inside one field are alternatives (OR); fields combine with AND.
+    """
+
+    since: datetime | None = None  # inclusive, timezone-aware
+    until: datetime | None = None  # exclusive, timezone-aware
+    feeds: tuple[str, ...] = ()  # feed URL, name or title
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # tag keys; display forms are folded to keys
+    languages: tuple[str, ...] = ()
+    search: str | None = None  # words in title or text, case-insensitive
+
+    @property
+    def only_time(self) -> bool:
+        """True when nothing but the date range narrows the view."""
+        return not (self.feeds or self.authors or self.tags or self.languages or self.search)

@@ -1,0 +1,665 @@
+"""The `monitor` command line. Thin: it parses options, calls ingest/analyze, prints.
+
+Every query command prints a table by default and JSON with `--json`; the JSON keys are a
+contract documented in the README. Exit codes: 0 done, 1 a source or the store failed
+(one line each on standard error), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+import pandas as pd
+
+from monitor import __version__, analyze, ingest
+from monitor import fetch as fetching
+from monitor.models import Filters
+from monitor.opml import OpmlError, Outline, read_opml, write_opml
+from monitor.store import Store, StoreError, default_db_path, query, write
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# -- parsing helpers ------------------------------------------------------------------
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d|w|y)", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'15m', '1h30m', '7d', '90s' -> timedelta; ValueError with a reason otherwise."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned or _DURATION.sub("", cleaned):
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 1h, 7d)")
+    seconds = sum(float(n) * _SECONDS[u.lower()] for n, u in _DURATION.findall(cleaned))
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return timedelta(seconds=seconds)
+
+
+def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
+    """A date, a date-time (ISO 8601; no zone means UTC) or an age like '7d' (before now)."""
+    raw = text.strip()
+    now = now or datetime.now(UTC)
+    if raw.lower() == "now":
+        return now
+    compact = raw.lower().replace(" ", "")
+    if compact and not _DURATION.sub("", compact):
+        return now - parse_duration(raw)
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"not a date: {text!r} (use 2026-11-01, 2026-11-01T08:00, or an age like 7d)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(value: Any) -> Any:
+    """JSON-ready values: times as ISO 8601 UTC with Z, NaN as null, numpy scalars as Python."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds") + "Z"
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, list | tuple | dict | str):
+        try:
+            return _iso(value.item())
+        except (ValueError, AttributeError):
+            pass
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return [_iso(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [_iso(v) for v in value]
+    return value
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as a list of JSON-ready dicts."""
+    return [{str(k): _iso(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _local_iso(value: Any) -> Any:
+    """Local (naive) bucket times keep no Z: they are in the asked-for time zone."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().isoformat(timespec="seconds")
+    return value
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_table(table: pd.DataFrame) -> None:
+    if table.empty:
+        click.echo("(nothing in this view)")
+        return
+    with pd.option_context(
+        "display.max_rows", 200, "display.width", 160, "display.max_colwidth", 60
+    ):
+        click.echo(table.to_string(index=False))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"monitor: {message}", err=True)
+    sys.exit(code)
+
+
+# -- shared options -------------------------------------------------------------------
+
+
+def filter_options(func: F) -> F:
+    """The filters every query command takes."""
+    options = [
+        click.option("--since", help="From this date, date-time (UTC) or age (7d, 24h)."),
+        click.option("--until", help="Before this date, date-time (UTC) or age."),
+        click.option("--feed", "feeds", multiple=True, help="Feed URL or name (repeatable)."),
+        click.option("--author", "authors", multiple=True, help="Author (repeatable)."),
+        click.option("--tag", "tags", multiple=True, help="Tag, any case, # optional."),
+        click.option("--lang", "languages", multiple=True, help="Language code: de, en, ..."),
+        click.option("--search", help="Words that must all appear in title or text."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_filters(
+    since: str | None,
+    until: str | None,
+    feeds: tuple[str, ...],
+    authors: tuple[str, ...],
+    tags: tuple[str, ...],
+    languages: tuple[str, ...],
+    search: str | None,
+) -> Filters:
+    try:
+        start = parse_moment(since) if since else None
+        end = parse_moment(until) if until else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return Filters(
+        since=start,
+        until=end,
+        feeds=feeds,
+        authors=authors,
+        tags=tags,
+        languages=tuple(lang.lower() for lang in languages),
+        search=search,
+    )
+
+
+def _store(ctx: click.Context) -> Store:
+    store = ctx.obj["store"]
+    assert isinstance(store, Store)
+    return store
+
+
+# -- the command group ----------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The store file (default: $MONITOR_DB, else data/monitor.duckdb).",
+)
+@click.version_option(__version__, prog_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None) -> None:
+    """Pull RSS/Atom feeds into a DuckDB store and query what they publish.
+
+    Example: monitor demo && monitor tags --since 30d --json
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["store"] = Store(db or default_db_path())
+
+
+@cli.command("ingest")
+@click.argument("sources", nargs=-1, required=True)
+@click.pass_context
+def ingest_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """Read feed files, folders of them (recursive) or URLs (fetched once) into the store.
+
+    Prints a line per source. Exit 0 when every source was read, 1 when any failed (the others
+    are stored).
+
+    Example: monitor ingest ../shared/feeds https://example.org/feed.xml
+    """
+    store = _store(ctx)
+    reports = ingest.ingest_sources(
+        store, sources, on_report=lambda r: click.echo(r.line(), err=r.failed)
+    )
+    totals = ingest.summarize(reports)
+    click.echo(
+        f"{totals['sources']} sources, {totals['failed']} failed: {totals['new']} new, "
+        f"{totals['updated']} updated, {totals['unchanged']} unchanged articles"
+    )
+    if totals["failed"]:
+        sys.exit(1)
+
+
+# -- feeds ------------------------------------------------------------------------------
+
+
+@cli.group("feeds")
+def feeds_group() -> None:
+    """Manage subscribed feeds."""
+
+
+@feeds_group.command("add")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--full-text", is_flag=True, help="Also fetch each new article's page.")
+@click.option("--name", help="A display name (only with one URL).")
+@click.pass_context
+def feeds_add(ctx: click.Context, urls: tuple[str, ...], full_text: bool, name: str | None) -> None:
+    """Subscribe to feeds; `monitor fetch` reads them.
+
+    Example: monitor feeds add https://www.tagesschau.de/index~rss2.xml --name Tagesschau
+    """
+    if name and len(urls) > 1:
+        raise click.UsageError("--name goes with a single URL")
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise click.UsageError(f"not an http(s) URL: {bad[0]}")
+    now = datetime.now(UTC)
+    with _store(ctx).write() as con:
+        for url in urls:
+            _, created = write.add_feed(
+                con, url, now=now, name=name, full_text=full_text or None, subscribed=True
+            )
+            click.echo(f"{'added' if created else 'already subscribed'}: {url}")
+
+
+@feeds_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def feeds_list(ctx: click.Context, as_json: bool) -> None:
+    """Every feed with its health: failing and disabled feeds included.
+
+    Example: monitor feeds list --json
+    """
+    table = analyze.feeds(_store(ctx))
+    if as_json:
+        emit_json(records(table))
+        return
+    if table.empty:
+        click.echo("no feeds yet: monitor feeds add URL, or monitor demo")
+        return
+    for row in table.to_dict("records"):
+        state = "disabled" if row["disabled"] else ("failing" if row["error_count"] else "ok")
+        name = row["name"] or row["title"] or ""
+        line = f"[{state}] {row['url']}"
+        if name:
+            line += f"  {name}"
+        line += f"  ({row['articles']} articles"
+        if row["last_fetch_at"] is not None and not pd.isna(row["last_fetch_at"]):
+            line += f", last fetch {_iso(row['last_fetch_at'])}"
+        line += ")"
+        if row["disabled"]:
+            line += f"  disabled: {row['disabled_reason']}"
+        elif row["error_count"]:
+            line += f"  {row['error_count']} errors, last: {row['last_error']}"
+        click.echo(line)
+
+
+@feeds_group.command("remove")
+@click.argument("url")
+@click.pass_context
+def feeds_remove(ctx: click.Context, url: str) -> None:
+    """Remove a feed and the articles that only it carried.
+
+    Example: monitor feeds remove https://example.org/feed.xml
+    """
+    with _store(ctx).write() as con:
+        removed = write.remove_feed(con, url)
+    if removed is None:
+        fail(f"{url}: no such feed")
+    click.echo(f"removed {url} and {removed} articles only it carried")
+
+
+@feeds_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def feeds_import(ctx: click.Context, file: Path) -> None:
+    """Subscribe to every feed in an OPML file.
+
+    Example: monitor feeds import subscriptions.opml
+    """
+    try:
+        outlines = read_opml(file.read_bytes())
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror or exc}")
+    except OpmlError as exc:
+        fail(f"{file}: {exc}")
+    now = datetime.now(UTC)
+    added = 0
+    with _store(ctx).write() as con:
+        for outline in outlines:
+            if not outline.url.startswith(("http://", "https://")):
+                click.echo(f"skipped (not http/https): {outline.url}", err=True)
+                continue
+            _, created = write.add_feed(con, outline.url, now=now, name=outline.title)
+            added += created
+    click.echo(f"{file}: {len(outlines)} feeds, {added} new")
+
+
+@feeds_group.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def feeds_export(ctx: click.Context, file: Path | None) -> None:
+    """Write the subscribed feeds as OPML 2.0 (to FILE, else standard output).
+
+    Example: monitor feeds export subscriptions.opml
+    """
+    table = analyze.feeds(_store(ctx))
+    outlines = [
+        Outline(r["url"], r["name"] or r["title"] or None, r["site_url"] or None)
+        for r in table.to_dict("records")
+        if r["subscribed"]
+    ]
+    document = write_opml(outlines)
+    if file is None:
+        sys.stdout.buffer.write(document)
+    else:
+        file.write_bytes(document)
+        click.echo(f"wrote {len(outlines)} feeds to {file}", err=True)
+
+
+# -- fetch ------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on a terminal's standard error; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, report: ingest.SourceReport, done: int, total: int) -> None:
+        if report.failed:
+            self.clear()
+            click.echo(report.line(), err=True)
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        click.echo(f"\r[{bar}] {done}/{total} feeds", err=True, nl=False)
+        if done == total:
+            self.clear()
+
+    def clear(self) -> None:
+        if self.enabled:
+            click.echo("\r" + " " * 60 + "\r", err=True, nl=False)
+
+
+@cli.command("fetch")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256))
+@click.option("--every", help="Keep fetching on this schedule (e.g. 15m) until stopped.")
+@click.option("--all", "all_feeds", is_flag=True, help="Fetch every feed, even in backoff.")
+@click.option("--connect-timeout", default=10.0, show_default=True, type=float)
+@click.option(
+    "--timeout", default=30.0, show_default=True, type=float, help="Seconds for a whole response."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each run's summary as JSON.")
+@click.pass_context
+def fetch_command(
+    ctx: click.Context,
+    concurrency: int,
+    every: str | None,
+    all_feeds: bool,
+    connect_timeout: float,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Fetch the subscribed feeds that are due, and store what is new.
+
+    Example: monitor fetch --every 15m
+    """
+    try:
+        interval = parse_duration(every) if every else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from None
+    settings = fetching.FetchSettings(
+        connect_timeout=connect_timeout, total_timeout=timeout, concurrency=concurrency
+    )
+    store = _store(ctx)
+    # SIGTERM (a service manager stopping us) ends like Ctrl-C: the feed being written is
+    # rolled back, everything before it stays.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    any_failed = False
+    try:
+        while True:
+            started = time.monotonic()
+            reports = ingest.fetch_feeds(
+                store,
+                settings=settings,
+                all_feeds=all_feeds,
+                interval=interval or ingest.DEFAULT_INTERVAL,
+                on_report=Progress(),
+            )
+            summary = ingest.summarize(reports)
+            summary["at"] = _iso(datetime.now(UTC))
+            any_failed = any_failed or bool(summary["failed"])
+            if as_json:
+                click.echo(json.dumps(summary))
+            else:
+                click.echo(
+                    f"{summary['sources']} feeds fetched: {summary['new']} new, "
+                    f"{summary['updated']} updated, {summary['unchanged']} unchanged articles, "
+                    f"{summary['failed']} feeds failed"
+                )
+            if interval is None:
+                break
+            time.sleep(max(0.0, interval.total_seconds() - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        return
+    if any_failed:
+        sys.exit(1)
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+@cli.command("stats")
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stats_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
+    """Counts in the view: feeds, articles, authors, tags, first and last published.
+
+    Example: monitor stats --since 30d --json
+    """
+    result = analyze.stats(_store(ctx), make_filters(**filters))
+    data = {k: _iso(v) for k, v in result.items()}
+    if as_json:
+        emit_json(data)
+    else:
+        for key, value in data.items():
+            click.echo(f"{key:16} {value}")
+
+
+@cli.command("frequency")
+@filter_options
+@click.option("--by", type=click.Choice(analyze.BUCKETS), default="day", show_default=True)
+@click.option("--split", type=click.Choice(["feed", "author", "tag"]))
+@click.option(
+    "--top",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="With --split: series kept by name; the rest are 'other'.",
+)
+@click.option(
+    "--tz",
+    "timezone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of the buckets (IANA name).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def frequency_command(
+    ctx: click.Context,
+    /,
+    by: str,
+    split: str | None,
+    top: int,
+    timezone: str,
+    as_json: bool,
+    **filters: Any,
+) -> None:
+    """Articles per hour, day, week or month, optionally split by feed, author or tag.
+
+    Example: monitor frequency --by week --split feed --since 90d --json
+    """
+    try:
+        analyze.check_timezone(timezone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+    table = analyze.frequency(
+        _store(ctx), make_filters(**filters), by=by, split=split, timezone=timezone, top=top
+    )
+    if as_json:
+        emit_json(
+            [
+                {"bucket": _local_iso(r["bucket"]), "series": r["series"], "count": int(r["count"])}
+                for r in table.to_dict("records")
+            ]
+        )
+    else:
+        emit_table(table)
+
+
+@cli.command("tags")
+@filter_options
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def tags_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: Any) -> None:
+    """Top tags (feed categories and #hashtags) by number of articles.
+
+    Example: monitor tags --lang de --limit 20 --json
+    """
+    table = analyze.tags(_store(ctx), make_filters(**filters), limit=limit)
+    emit_json(records(table)) if as_json else emit_table(table)
+
+
+@cli.command("terms")
+@filter_options
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def terms_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: Any) -> None:
+    """Top terms for topic clouds (stopwords removed): term, count, weight.
+
+    Example: monitor terms --tag UkraineKonflikt --json
+    """
+    table = analyze.terms(_store(ctx), make_filters(**filters), limit=limit)
+    emit_json(records(table)) if as_json else emit_table(table)
+
+
+@cli.command("authors")
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def authors_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
+    """Authors: articles, feeds, first and last article, mean reading time, top tags.
+
+    Example: monitor authors --since 30d --json
+    """
+    table = analyze.authors(_store(ctx), make_filters(**filters))
+    emit_json(records(table)) if as_json else emit_table(table)
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+def _export_rows(store: Store, f: Filters) -> Iterator[dict[str, Any]]:
+    sql, params = query.export_sql(f)
+    with store.read() as con:
+        cursor = con.execute(sql, params)
+        names = [d[0] for d in cursor.description or []]
+        while True:
+            chunk = cursor.fetchmany(2000)
+            if not chunk:
+                break
+            for row in chunk:
+                yield {n: _iso(v) for n, v in zip(names, row, strict=True)}
+
+
+@cli.command("export")
+@filter_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output.",
+)
+@click.pass_context
+def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters: Any) -> None:
+    """One row per article: id, url, feed_urls, title, authors, published, date_source,
+    language, tags, word_count, reading_minutes, comments, text.
+
+    Example: monitor export --format csv --since 30d --out articles.csv
+    """
+    store = _store(ctx)
+    f = make_filters(**filters)
+    if fmt == "parquet":
+        target = out or Path(tempfile.mkdtemp()) / "export.parquet"
+        sql, params = query.export_sql(f)
+        with store.read() as con:
+            table = con.execute(sql, params).to_arrow_table()
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, target)
+        if out is None:
+            sys.stdout.buffer.write(target.read_bytes())
+        return
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for row in _export_rows(store, f):
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(handle, fieldnames=list(query.EXPORT_COLUMNS))
+            writer.writeheader()
+            for row in _export_rows(store, f):
+                for key in ("feed_urls", "authors", "tags"):
+                    row[key] = "; ".join(row[key] or [])
+                writer.writerow(row)
+    finally:
+        if out:
+            handle.close()
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+@cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only when the store has no articles yet.")
+@click.pass_context
+def demo_command(ctx: click.Context, if_empty: bool) -> None:
+    """Fill the store from the demo feeds (German and English, 120 days up to today).
+
+    Example: monitor --db /tmp/demo.duckdb demo
+    """
+    from monitor import demo  # noqa: PLC0415 - only this command needs the generator
+
+    store = _store(ctx)
+    if if_empty and analyze.stats(store, Filters())["articles"]:
+        click.echo(f"{store.path}: already has articles; demo not loaded")
+        return
+    now = datetime.now(UTC)
+    reports = []
+    for name, content in demo.demo_feeds(now).items():
+        report = ingest.ingest_bytes(
+            store, content, source=name, feed_url=demo.DEMO_FEED_URLS[name], kind="demo", now=now
+        )
+        click.echo(report.line(), err=report.failed)
+        reports.append(report)
+    totals = ingest.summarize(reports)
+    click.echo(f"{store.path}: demo store with {totals['new']} new articles")
+    if totals["failed"]:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Console entry point: one-line errors, never a traceback."""
+    try:
+        cli(standalone_mode=True)
+    except StoreError as exc:
+        fail(str(exc))
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("MONITOR_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (MONITOR_DEBUG=1 shows where)")

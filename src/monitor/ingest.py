@@ -1,0 +1,456 @@
+"""The pipeline: sources -> bytes -> parse -> (article pages) -> store, one feed at a time.
+
+The refresh of a feed is a straight line (miniflux's shape): cache headers -> "modified?" ->
+parse -> process entries -> store. A failure is recorded against its feed and the run goes on.
+Network and parsing happen outside any store transaction; each feed's writes are one short
+transaction, so a killed run keeps every feed it finished and a reader is never locked out long.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from monitor import fetch as fetching
+from monitor.models import Article, FetchRequest, FetchResult, ParsedFeed
+from monitor.normalize import apply_page
+from monitor.parse import parse_feed, parse_page
+from monitor.store import Store, query, write
+from monitor.store.write import SaveCounts
+
+# Bump when parsing or normalising changes what gets stored: a feed whose bytes are unchanged
+# is then processed again instead of being skipped as "unchanged".
+PIPELINE_VERSION = "1"
+
+FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
+MAX_FILE_BYTES = 50_000_000
+DEFAULT_INTERVAL = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """One source's outcome in a run. `status`: stored, unchanged, not-modified or failed."""
+
+    source: str
+    feed_url: str
+    status: str
+    counts: SaveCounts = field(default_factory=SaveCounts)
+    error: str | None = None
+    warning: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def line(self) -> str:
+        """The one line the CLI prints for this source."""
+        if self.failed:
+            return f"{self.source}: failed: {self.error}"
+        c = self.counts
+        text = (
+            f"{self.source}: {self.status}: {c.new} new, {c.updated} updated, "
+            f"{c.unchanged} unchanged"
+        )
+        if c.linked:
+            text += f", {c.linked} already stored from another feed"
+        if self.warning:
+            text += f" (warning: {self.warning})"
+        return text
+
+
+def summarize(reports: Iterable[SourceReport]) -> dict[str, int]:
+    """Run totals: sources, failed sources, and articles new, updated, unchanged."""
+    total = SaveCounts()
+    sources = failed = 0
+    for report in reports:
+        sources += 1
+        failed += report.failed
+        total = total + report.counts
+    return {
+        "sources": sources,
+        "failed": failed,
+        "new": total.new,
+        "updated": total.updated,
+        "unchanged": total.unchanged,
+        "linked": total.linked,
+    }
+
+
+def body_hash(content: bytes) -> str:
+    return hashlib.sha256(PIPELINE_VERSION.encode() + b"\0" + content).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- one document ----------------------------------------------------------------------
+
+
+def store_parsed(
+    store: Store,
+    parsed: ParsedFeed,
+    *,
+    feed_url: str,
+    kind: str,
+    now: datetime,
+    digest: str | None,
+    fetch_result: FetchResult | None = None,
+    subscribed: bool = False,
+) -> SourceReport:
+    """Write one parsed document and the feed's state in one transaction."""
+    with store.write() as con:
+        feed_id, _ = write.add_feed(con, feed_url, now=now, kind=kind, subscribed=subscribed)
+        counts = write.save_articles(con, feed_id, parsed.articles, now=now)
+        write.record_parse(con, feed_id, parsed, digest)
+        if fetch_result is not None:
+            write.record_fetch(
+                con,
+                feed_id,
+                now=now,
+                status=fetch_result.status,
+                error=None,
+                next_due=now,
+                etag=fetch_result.etag,
+                last_modified=fetch_result.last_modified,
+            )
+    status = "stored" if counts.new or counts.updated or counts.linked else "unchanged"
+    return SourceReport(parsed.source, feed_url, status, counts, warning=parsed.warning)
+
+
+def ingest_bytes(
+    store: Store,
+    content: bytes,
+    *,
+    source: str,
+    feed_url: str,
+    kind: str = "file",
+    headers: dict[str, str] | None = None,
+    now: datetime | None = None,
+    known_hash: str | None = None,
+    subscribed: bool = False,
+) -> SourceReport:
+    """Parse and store one feed document. Bytes identical to the last ones stored for this
+    feed (`known_hash`) are not parsed again."""
+    now = now or _now()
+    digest = body_hash(content)
+    if known_hash is not None and known_hash == digest:
+        return SourceReport(source, feed_url, "unchanged")
+    parsed = parse_feed(content, source=source, feed_url=feed_url, fetched_at=now, headers=headers)
+    if parsed.error:
+        return SourceReport(source, feed_url, "failed", error=parsed.error)
+    return store_parsed(
+        store, parsed, feed_url=feed_url, kind=kind, now=now, digest=digest, subscribed=subscribed
+    )
+
+
+# -- files and one-off URLs ------------------------------------------------------------
+
+
+def expand_sources(items: Sequence[str]) -> list[str]:
+    """Files stay, folders become the feed files below them (recursive, sorted), URLs stay."""
+    out: list[str] = []
+    for item in items:
+        if item.startswith(("http://", "https://")):
+            out.append(item)
+            continue
+        path = Path(item)
+        if path.is_dir():
+            out.extend(
+                str(p)
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and p.suffix.lower() in FEED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            out.append(item)
+    return out
+
+
+def read_feed_file(path: Path) -> bytes | str:
+    """The file's bytes, or a one-line reason it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            content = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if len(content) > MAX_FILE_BYTES:
+        return f"file larger than {MAX_FILE_BYTES // 1_000_000} MB"
+    return content
+
+
+def ingest_sources(
+    store: Store,
+    items: Sequence[str],
+    *,
+    settings: fetching.FetchSettings | None = None,
+    on_report: Callable[[SourceReport], None] | None = None,
+    now: datetime | None = None,
+) -> list[SourceReport]:
+    """`monitor ingest`: feed files, folders of them, and URLs fetched once."""
+    sources = expand_sources(items)
+    known = _known_hashes(store)
+    urls = [s for s in sources if s.startswith(("http://", "https://"))]
+    fetched: dict[str, FetchResult] = {}
+    if urls:
+        results = fetching.fetch_many([FetchRequest(u) for u in urls], settings or _settings())
+        fetched = dict(zip(urls, results, strict=True))
+    reports: list[SourceReport] = []
+    for source in sources:
+        if source in fetched:
+            result = fetched[source]
+            if result.error or result.content is None:
+                report = SourceReport(source, source, "failed", error=result.error or "no body")
+            else:
+                report = _guard(
+                    source,
+                    source,
+                    partial(
+                        ingest_bytes,
+                        store,
+                        result.content,
+                        source=source,
+                        feed_url=source,
+                        kind="http",
+                        headers=dict(result.headers),
+                        now=now,
+                        known_hash=known.get(source),
+                    ),
+                )
+        else:
+            path = Path(source)
+            feed_url = path.resolve().as_uri() if path.exists() else source
+            content = read_feed_file(path)
+            if isinstance(content, str):
+                report = SourceReport(source, feed_url, "failed", error=content)
+            else:
+                report = _guard(
+                    source,
+                    feed_url,
+                    partial(
+                        ingest_bytes,
+                        store,
+                        content,
+                        source=source,
+                        feed_url=feed_url,
+                        now=now,
+                        known_hash=known.get(feed_url),
+                    ),
+                )
+        reports.append(report)
+        if on_report:
+            on_report(report)
+    return reports
+
+
+def _known_hashes(store: Store) -> dict[str, str]:
+    with store.read() as con:
+        rows = con.execute("SELECT url, body_hash FROM feeds WHERE body_hash IS NOT NULL")
+        return {str(u): str(h) for u, h in rows.fetchall()}
+
+
+def _guard(source: str, feed_url: str, work: Callable[[], SourceReport]) -> SourceReport:
+    """A bug or a store error on one source is that source's failure, not the run's."""
+    try:
+        return work()
+    except Exception as exc:  # noqa: BLE001 - reported as this source's one-line reason
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return SourceReport(source, feed_url, "failed", error=reason)
+
+
+def _settings() -> fetching.FetchSettings:
+    return fetching.FetchSettings()
+
+
+# -- subscribed feeds ------------------------------------------------------------------
+
+
+def fetch_feeds(
+    store: Store,
+    *,
+    settings: fetching.FetchSettings | None = None,
+    all_feeds: bool = False,
+    interval: timedelta = DEFAULT_INTERVAL,
+    on_report: Callable[[SourceReport, int, int], None] | None = None,
+    now: datetime | None = None,
+) -> list[SourceReport]:
+    """`monitor fetch`: every subscribed, enabled feed that is due (all of them with all_feeds).
+
+    Fetching runs concurrently in a background thread; each result is parsed and stored here
+    as it arrives. Errors raise the feed's error count and push its next attempt back
+    (exponential backoff, never before Retry-After); 410 Gone disables the feed.
+    """
+    settings = settings or _settings()
+    started = now or _now()
+    with store.read() as con:
+        due = query.due_feeds(con, started, all_feeds=all_feeds)
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in due.to_dict("records")]
+    if not rows:
+        return []
+    restricted = [r for r in rows if r["restricted"]]
+    open_rows = [r for r in rows if not r["restricted"]]
+    results: queue.Queue[tuple[dict[str, Any], FetchResult]] = queue.Queue()
+
+    def run(batch: list[dict[str, Any]], batch_settings: fetching.FetchSettings) -> None:
+        if not batch:
+            return
+        requests = [FetchRequest(r["url"], r["etag"], r["last_modified"]) for r in batch]
+        by_url = {r["url"]: r for r in batch}
+        fetching.fetch_many(
+            requests, batch_settings, on_result=lambda res: results.put((by_url[res.url], res))
+        )
+
+    workers = [
+        threading.Thread(target=run, args=(open_rows, settings), daemon=True),
+        threading.Thread(
+            target=run, args=(restricted, replace(settings, allow_private=False)), daemon=True
+        ),
+    ]
+    for worker in workers:
+        worker.start()
+    reports: list[SourceReport] = []
+    for done in range(1, len(rows) + 1):
+        row, result = results.get()
+        report = _guard(
+            row["url"],
+            row["url"],
+            partial(_store_fetch, store, row, result, settings, interval),
+        )
+        reports.append(report)
+        if on_report:
+            on_report(report, done, len(rows))
+    for worker in workers:
+        worker.join()
+    return reports
+
+
+def _store_fetch(
+    store: Store,
+    row: dict[str, Any],
+    result: FetchResult,
+    settings: fetching.FetchSettings,
+    interval: timedelta,
+) -> SourceReport:
+    now = _now()
+    feed_id = int(row["id"])
+    url = str(row["url"])
+    if result.error is not None or result.not_modified or result.content is None:
+        failed = result.error is not None
+        errors = int(row["error_count"]) + 1 if failed else 0
+        due = fetching.next_due(now, errors, result.retry_after, interval)
+        with store.write() as con:
+            write.record_fetch(
+                con,
+                feed_id,
+                now=now,
+                status=result.status,
+                error=result.error if failed else None,
+                next_due=due,
+                disable_reason="410 Gone: the feed was removed by its site"
+                if result.gone
+                else None,
+            )
+            if result.permanent_url and not failed:
+                write.rename_feed_url(con, feed_id, result.permanent_url)
+        if failed:
+            return SourceReport(url, url, "failed", error=result.error)
+        return SourceReport(url, url, "not-modified")
+
+    digest = body_hash(result.content)
+    feed_url = result.permanent_url or url
+    if digest == row["body_hash"]:
+        parsed_articles: tuple[Article, ...] = ()
+        parsed = None
+    else:
+        parsed = parse_feed(
+            result.content,
+            source=url,
+            feed_url=feed_url,
+            fetched_at=now,
+            headers=dict(result.headers),
+        )
+        parsed_articles = parsed.articles
+    if parsed is not None and parsed.error:
+        errors = int(row["error_count"]) + 1
+        with store.write() as con:
+            write.record_fetch(
+                con,
+                feed_id,
+                now=now,
+                status=result.status,
+                error=parsed.error,
+                next_due=fetching.next_due(now, errors, None, interval),
+            )
+        return SourceReport(url, url, "failed", error=parsed.error)
+    if parsed is not None and row["full_text"]:
+        page_settings = replace(settings, allow_private=not row["restricted"])
+        parsed = replace(
+            parsed, articles=_with_pages(store, feed_id, parsed_articles, page_settings)
+        )
+    with store.write() as con:
+        if result.permanent_url and result.permanent_url != url:
+            write.rename_feed_url(con, feed_id, result.permanent_url)
+        counts = SaveCounts()
+        if parsed is not None:
+            counts = write.save_articles(con, feed_id, parsed.articles, now=now)
+            write.record_parse(con, feed_id, parsed, digest)
+        write.record_fetch(
+            con,
+            feed_id,
+            now=now,
+            status=result.status,
+            error=None,
+            next_due=fetching.next_due(now, 0, None, interval),
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+    status = "stored" if counts.new or counts.updated or counts.linked else "unchanged"
+    warning = parsed.warning if parsed is not None else None
+    return SourceReport(url, feed_url, status, counts, warning=warning)
+
+
+def _with_pages(
+    store: Store,
+    feed_id: int,
+    articles: Sequence[Article],
+    settings: fetching.FetchSettings,
+) -> tuple[Article, ...]:
+    """Fetch the article page of every entry that is new (or changed) in this feed, once.
+
+    The entry's own content hash is kept, so the next run compares feed against feed and does
+    not fetch the page again. A page that fails leaves the feed text and records why.
+    """
+    with store.read() as con:
+        known = {
+            str(k): str(h)
+            for k, h in con.execute(
+                "SELECT entry_key, entry_hash FROM article_feeds WHERE feed_id = ?", [feed_id]
+            ).fetchall()
+        }
+    wanted = [a for a in articles if a.url and known.get(a.entry_key) != a.content_hash]
+    if not wanted:
+        return tuple(articles)
+    results = fetching.fetch_many([FetchRequest(a.url or "") for a in wanted], settings)
+    enriched: dict[str, Article] = {}
+    for article, result in zip(wanted, results, strict=True):
+        if result.error or result.content is None:
+            enriched[article.entry_key] = replace(
+                article, fulltext_error=f"article page: {result.error or 'no body'}"
+            )
+            continue
+        page = parse_page(result.content, url=result.final_url)
+        better = apply_page(article, page)
+        enriched[article.entry_key] = replace(better, content_hash=article.content_hash)
+    return tuple(enriched.get(a.entry_key, a) for a in articles)

@@ -1,0 +1,378 @@
+"""Reads: every aggregate the CLI and the dashboard show, computed inside DuckDB.
+
+Each function takes an open connection and a `Filters`, and returns a small pandas DataFrame
+(or a dict). Nothing here reads the whole corpus into Python.
+
+Filtering: `_where(f)` turns a Filters into a condition on `articles a`. The per-article
+tables (authors, tags, terms, feeds) carry `published` themselves, so a view narrowed only by
+time filters them by range directly; any other filter adds `article_id IN (matching ids)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from monitor.models import Filters
+from monitor.store.write import utc_naive
+
+Params = list[Any]
+
+BUCKETS = ("hour", "day", "week", "month")
+
+
+def _in_list(column: str, values: Sequence[Any], params: Params) -> str:
+    params.extend(values)
+    return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _time_conditions(column: str, f: Filters, params: Params) -> list[str]:
+    conditions = []
+    if f.since is not None:
+        conditions.append(f"{column} >= ?")
+        params.append(utc_naive(f.since))
+    if f.until is not None:
+        conditions.append(f"{column} < ?")
+        params.append(utc_naive(f.until))
+    return conditions
+
+
+def article_where(f: Filters, params: Params, alias: str = "a") -> str:
+    """A condition on `articles {alias}` for every filter (TRUE when there are none)."""
+    conditions = _time_conditions(f"{alias}.published", f, params)
+    if f.languages:
+        conditions.append(_in_list(f"{alias}.language", f.languages, params))
+    if f.feeds:
+        feed_params: Params = []
+        urls = _in_list("fd.url", f.feeds, feed_params)
+        names = _in_list("fd.name", f.feeds, feed_params)
+        titles = _in_list("fd.title", f.feeds, feed_params)
+        params.extend(feed_params)
+        conditions.append(
+            f"{alias}.id IN (SELECT af.article_id FROM article_feeds af "
+            f"JOIN feeds fd ON fd.id = af.feed_id WHERE {urls} OR {names} OR {titles})"
+        )
+    if f.authors:
+        conditions.append(
+            f"{alias}.id IN (SELECT au.article_id FROM article_authors au WHERE "
+            + _in_list("au.author", f.authors, params)
+            + ")"
+        )
+    if f.tags:
+        from monitor.text import tag_key
+
+        keys = sorted({tag_key(t) for t in f.tags})
+        conditions.append(
+            f"{alias}.id IN (SELECT tg.article_id FROM article_tags tg WHERE "
+            + _in_list("tg.key", keys, params)
+            + ")"
+        )
+    if f.search and f.search.strip():
+        for word in f.search.split():
+            pattern = f"%{_escape_like(word)}%"
+            conditions.append(
+                f"({alias}.title ILIKE ? ESCAPE '\\' OR {alias}.text ILIKE ? ESCAPE '\\')"
+            )
+            params.extend([pattern, pattern])
+    return " AND ".join(conditions) if conditions else "TRUE"
+
+
+def child_where(f: Filters, params: Params, alias: str) -> str:
+    """A condition on a per-article table (`article_tags`, `article_terms`, ...)."""
+    conditions = _time_conditions(f"{alias}.published", f, params)
+    if not f.only_time:
+        inner: Params = []
+        where = article_where(f, inner)
+        params.extend(inner)
+        conditions.append(f"{alias}.article_id IN (SELECT a.id FROM articles a WHERE {where})")
+    return " AND ".join(conditions) if conditions else "TRUE"
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+# -- overview --------------------------------------------------------------------------
+
+
+def stats(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
+    """Counts in the view: articles, feeds that published, authors, tags, first and last time."""
+    params: Params = []
+    where = article_where(f, params)
+    row = con.execute(
+        f"SELECT count(*), min(a.published), max(a.published) FROM articles a WHERE {where}",
+        params,
+    ).fetchone()
+    assert row is not None
+    counts = {}
+    for key, table, column in (
+        ("feeds", "article_feeds", "feed_id"),
+        ("authors", "article_authors", "author"),
+        ("tags", "article_tags", "key"),
+    ):
+        p: Params = []
+        cond = child_where(f, p, "x")
+        r = con.execute(f"SELECT count(DISTINCT x.{column}) FROM {table} x WHERE {cond}", p)
+        one = r.fetchone()
+        counts[key] = int(one[0]) if one else 0
+    total = con.execute("SELECT count(*) FROM feeds").fetchone()
+    return {
+        "articles": int(row[0]),
+        "feeds": counts["feeds"],
+        "feeds_total": int(total[0]) if total else 0,
+        "authors": counts["authors"],
+        "tags": counts["tags"],
+        "first_published": row[1],
+        "last_published": row[2],
+    }
+
+
+# -- publishing frequency --------------------------------------------------------------
+
+
+def frequency(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    *,
+    by: str,
+    timezone: str = "UTC",
+    split: str | None = None,
+    top: int = 8,
+) -> pd.DataFrame:
+    """Articles per time bucket (in `timezone`), optionally split by feed, author or tag.
+
+    Columns: bucket (naive local time of the bucket start), series, count. With a split, the
+    `top` series by total keep their name and the rest are summed as "other". An article in
+    two feeds (or with two authors, or two tags) counts once in each of its series.
+    """
+    if by not in BUCKETS:
+        raise ValueError(f"unknown bucket {by!r}; use one of {', '.join(BUCKETS)}")
+    params: Params = [timezone]
+    bucket = f"date_trunc('{by}', (x.published AT TIME ZONE 'UTC') AT TIME ZONE ?)"
+    if split is None:
+        where = article_where(f, params, alias="x")
+        sql = (
+            f"SELECT {bucket} AS bucket, 'all' AS series, count(*) AS count "
+            f"FROM articles x WHERE {where} GROUP BY 1, 2 ORDER BY 1"
+        )
+        return _df(con, sql, params)
+    if split == "feed":
+        source = (
+            "SELECT x.published, coalesce(fd.name, nullif(fd.title, ''), fd.url) AS series "
+            "FROM article_feeds x JOIN feeds fd ON fd.id = x.feed_id"
+        )
+    elif split == "author":
+        source = "SELECT x.published, x.author AS series FROM article_authors x"
+    elif split == "tag":
+        source = "SELECT x.published, x.key AS series FROM article_tags x"
+    else:
+        raise ValueError(f"unknown split {split!r}; use feed, author or tag")
+    params = []
+    where = child_where(f, params, "x")
+    params.append(timezone)  # the bucket expression below comes after the WHERE
+    sql = f"""
+        WITH rows AS ({source} WHERE {where}),
+        counted AS (
+            SELECT {bucket.replace("x.published", "published")} AS bucket, series,
+                   count(*) AS count
+            FROM rows GROUP BY 1, 2
+        ),
+        ranked AS (
+            SELECT series, row_number() OVER (ORDER BY sum(count) DESC, series) AS rank
+            FROM counted GROUP BY series
+        )
+        SELECT c.bucket,
+               CASE WHEN r.rank <= ? THEN c.series ELSE 'other' END AS series,
+               sum(c.count) AS count
+        FROM counted c JOIN ranked r ON r.series = c.series
+        GROUP BY 1, 2 ORDER BY 1, 3 DESC
+    """
+    params.append(top)
+    return _df(con, sql, params)
+
+
+# -- tags, terms, authors --------------------------------------------------------------
+
+
+def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> pd.DataFrame:
+    """Tags by number of articles: key, tag (most used display form), articles."""
+    params: Params = []
+    where = child_where(f, params, "x")
+    params.append(limit)
+    sql = f"""
+        WITH rows AS (SELECT x.article_id, x.key, x.display FROM article_tags x WHERE {where}),
+        forms AS (
+            SELECT key, display, row_number() OVER (
+                PARTITION BY key ORDER BY count(*) DESC, display) AS rank
+            FROM rows GROUP BY key, display
+        )
+        SELECT r.key, fo.display AS tag, count(DISTINCT r.article_id) AS articles
+        FROM rows r JOIN forms fo ON fo.key = r.key AND fo.rank = 1
+        GROUP BY r.key, fo.display
+        ORDER BY articles DESC, r.key
+        LIMIT ?
+    """
+    return _df(con, sql, params)
+
+
+def terms(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    *,
+    limit: int = 100,
+) -> pd.DataFrame:
+    """Terms by total count, without the user's extra stopwords: term, count, articles."""
+    params: Params = []
+    where = child_where(f, params, "x")
+    stop_params: Params = []
+    if f.languages:
+        stop_lang = "s.language = '*' OR " + _in_list("s.language", f.languages, stop_params)
+    else:
+        stop_lang = "TRUE"
+    params.extend(stop_params)
+    params.append(limit)
+    sql = f"""
+        SELECT x.term, sum(x.n) AS count, count(*) AS articles
+        FROM article_terms x
+        WHERE {where} AND x.term NOT IN (
+            SELECT s.word FROM stopwords s WHERE NOT s.removed AND ({stop_lang}))
+        GROUP BY x.term
+        ORDER BY count DESC, x.term
+        LIMIT ?
+    """
+    return _df(con, sql, params)
+
+
+def authors(con: duckdb.DuckDBPyConnection, f: Filters, *, top_tags: int = 3) -> pd.DataFrame:
+    """Per author: articles, feeds, first and last article, mean reading time, top tags."""
+    params: Params = []
+    where = child_where(f, params, "x")
+    sql = f"""
+        WITH rows AS (SELECT x.author, x.article_id FROM article_authors x WHERE {where})
+        SELECT r.author,
+               count(DISTINCT r.article_id) AS articles,
+               count(DISTINCT af.feed_id) AS feeds,
+               min(a.published) AS first_published,
+               max(a.published) AS last_published,
+               avg(a.reading_minutes) AS mean_reading_minutes
+        FROM rows r
+        JOIN articles a ON a.id = r.article_id
+        LEFT JOIN article_feeds af ON af.article_id = r.article_id
+        GROUP BY r.author
+        ORDER BY articles DESC, r.author
+    """
+    table = _df(con, sql, params)
+    tag_params: Params = []
+    tag_where = child_where(f, tag_params, "x")
+    tag_sql = f"""
+        WITH counted AS (
+            SELECT x.author, tg.key, count(*) AS n
+            FROM article_authors x
+            JOIN article_tags tg ON tg.article_id = x.article_id
+            WHERE {tag_where}
+            GROUP BY x.author, tg.key
+        ),
+        ranked AS (
+            SELECT author, key, n,
+                   row_number() OVER (PARTITION BY author ORDER BY n DESC, key) AS rank
+            FROM counted
+        )
+        SELECT author, key FROM ranked WHERE rank <= ? ORDER BY author, rank
+    """
+    tag_params.append(top_tags)
+    top = con.execute(tag_sql, tag_params).fetchall()
+    by_author: dict[str, list[str]] = {}
+    for author, key in top:
+        by_author.setdefault(str(author), []).append(str(key))
+    table["top_tags"] = [by_author.get(str(name), []) for name in table["author"]]
+    return table
+
+
+# -- feeds -----------------------------------------------------------------------------
+
+
+def feeds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every feed with its state and how many articles it has stored."""
+    sql = """
+        SELECT fd.id, fd.url, fd.name, fd.title, fd.site_url, fd.language, fd.kind,
+               fd.subscribed, fd.full_text, fd.added_at, fd.last_fetch_at, fd.last_status,
+               fd.last_ok_at, fd.error_count, fd.last_error, fd.warning, fd.next_due_at,
+               fd.disabled, fd.disabled_reason,
+               count(af.article_id) AS articles, max(af.published) AS last_published
+        FROM feeds fd LEFT JOIN article_feeds af ON af.feed_id = fd.id
+        GROUP BY ALL
+        ORDER BY fd.id
+    """
+    return _df(con, sql, [])
+
+
+def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool) -> pd.DataFrame:
+    """Subscribed, enabled web feeds whose next fetch is due (all of them with all_feeds)."""
+    params: Params = []
+    due = "TRUE"
+    if not all_feeds:
+        due = "(fd.next_due_at IS NULL OR fd.next_due_at <= ?)"
+        params.append(utc_naive(now))
+    sql = (
+        "SELECT fd.id, fd.url, fd.etag, fd.last_modified, fd.full_text, fd.restricted, "
+        "fd.error_count, fd.body_hash FROM feeds fd WHERE fd.subscribed AND NOT fd.disabled "
+        f"AND fd.kind = 'http' AND {due} ORDER BY fd.id"
+    )
+    return _df(con, sql, params)
+
+
+def feed_state(con: duckdb.DuckDBPyConnection, url: str) -> dict[str, Any] | None:
+    cursor = con.execute("SELECT * FROM feeds WHERE url = ?", [url])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [d[0] for d in cursor.description or []]
+    return dict(zip(names, row, strict=True))
+
+
+# -- export ----------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "id",
+    "url",
+    "feed_urls",
+    "title",
+    "authors",
+    "published",
+    "date_source",
+    "language",
+    "tags",
+    "word_count",
+    "reading_minutes",
+    "comments",
+    "text",
+)
+
+
+def export_sql(f: Filters) -> tuple[str, Params]:
+    """One row per article in the view, lists as SQL arrays, newest first."""
+    params: Params = []
+    where = article_where(f, params)
+    sql = f"""
+        SELECT a.id, a.url,
+            (SELECT array_agg(fd.url ORDER BY fd.url) FROM article_feeds af
+                JOIN feeds fd ON fd.id = af.feed_id WHERE af.article_id = a.id) AS feed_urls,
+            a.title,
+            coalesce((SELECT array_agg(au.author ORDER BY au.position) FROM article_authors au
+                WHERE au.article_id = a.id), []) AS authors,
+            a.published, a.date_source, a.language,
+            coalesce((SELECT array_agg(tg.display ORDER BY tg.key) FROM article_tags tg
+                WHERE tg.article_id = a.id), []) AS tags,
+            a.word_count, a.reading_minutes, a.comments, a.text
+        FROM articles a WHERE {where}
+        ORDER BY a.published DESC, a.id
+    """
+    return sql, params

@@ -1,0 +1,100 @@
+"""The store's schema, as numbered migrations.
+
+Each migration is a list of statements run in one transaction; `meta.schema_version` records
+the last one applied. The SQL stays close to standard (no DuckDB list columns, no macros) so a
+server-backed store can follow: lists such as authors live in their own tables.
+
+Why `published` is copied into the per-article tables: the big aggregates (tags, terms, authors
+over a time window) then filter one table by a range instead of joining millions of rows first.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1: feeds, articles and what hangs off them.
+    [
+        "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+        "CREATE SEQUENCE feed_ids START 1",
+        """CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY DEFAULT nextval('feed_ids'),
+            url VARCHAR NOT NULL UNIQUE,
+            name VARCHAR,
+            title VARCHAR,
+            site_url VARCHAR,
+            language VARCHAR,
+            kind VARCHAR NOT NULL,
+            subscribed BOOLEAN NOT NULL,
+            full_text BOOLEAN NOT NULL DEFAULT FALSE,
+            restricted BOOLEAN NOT NULL DEFAULT FALSE,
+            added_at TIMESTAMP NOT NULL,
+            etag VARCHAR,
+            last_modified VARCHAR,
+            body_hash VARCHAR,
+            last_fetch_at TIMESTAMP,
+            last_status INTEGER,
+            last_ok_at TIMESTAMP,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            last_error VARCHAR,
+            warning VARCHAR,
+            next_due_at TIMESTAMP,
+            disabled BOOLEAN NOT NULL DEFAULT FALSE,
+            disabled_reason VARCHAR
+        )""",
+        """CREATE TABLE articles (
+            id VARCHAR PRIMARY KEY,
+            url VARCHAR,
+            title VARCHAR NOT NULL,
+            summary VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            published TIMESTAMP NOT NULL,
+            date_source VARCHAR NOT NULL,
+            date_assumed_utc BOOLEAN NOT NULL,
+            language VARCHAR,
+            word_count INTEGER NOT NULL,
+            reading_minutes INTEGER NOT NULL,
+            comments INTEGER,
+            fulltext_error VARCHAR,
+            first_seen TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE article_feeds (
+            feed_id INTEGER NOT NULL,
+            entry_key VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            entry_hash VARCHAR NOT NULL,
+            first_seen TIMESTAMP NOT NULL,
+            published TIMESTAMP NOT NULL,
+            PRIMARY KEY (feed_id, entry_key)
+        )""",
+        """CREATE TABLE article_authors (
+            article_id VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            author VARCHAR NOT NULL,
+            published TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE article_tags (
+            article_id VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            display VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            published TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE article_terms (
+            article_id VARCHAR NOT NULL,
+            term VARCHAR NOT NULL,
+            n INTEGER NOT NULL,
+            published TIMESTAMP NOT NULL
+        )""",
+        # Stopwords the user added (or took back) on top of the built-in lists;
+        # language '*' means every language.
+        """CREATE TABLE stopwords (
+            language VARCHAR NOT NULL,
+            word VARCHAR NOT NULL,
+            removed BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (language, word)
+        )""",
+        "CREATE INDEX article_feeds_article ON article_feeds (article_id)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

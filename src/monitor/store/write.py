@@ -1,0 +1,438 @@
+"""Writes: feeds, their fetch state, and the articles a feed document held.
+
+Every function takes an open connection inside the caller's transaction (`Store.write()`), so
+one feed's articles, tags, terms and fetch state land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from monitor.models import Article, ParsedFeed
+
+
+@dataclass(frozen=True)
+class SaveCounts:
+    """What saving one feed document did. `linked`: a story already stored from another feed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    linked: int = 0
+    duplicates: int = 0  # entries repeated inside the same document, stored once
+
+    def __add__(self, other: SaveCounts) -> SaveCounts:
+        return SaveCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.linked + other.linked,
+            self.duplicates + other.duplicates,
+        )
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """The store keeps UTC as naive TIMESTAMPs; aware datetimes are converted first."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+# -- feeds -----------------------------------------------------------------------------
+
+
+def add_feed(
+    con: duckdb.DuckDBPyConnection,
+    url: str,
+    *,
+    now: datetime,
+    kind: str = "http",
+    subscribed: bool = True,
+    name: str | None = None,
+    full_text: bool | None = None,
+    restricted: bool = False,
+) -> tuple[int, bool]:
+    """Register a feed (or file source) by URL. Returns (feed id, created).
+
+    Adding a known URL again keeps its state; it may subscribe it, rename it or switch
+    full text on, but never silently switches a subscription off.
+    """
+    row = con.execute("SELECT id FROM feeds WHERE url = ?", [url]).fetchone()
+    if row:
+        feed_id = int(row[0])
+        if subscribed:
+            con.execute("UPDATE feeds SET subscribed = TRUE WHERE id = ?", [feed_id])
+        if name is not None:
+            con.execute("UPDATE feeds SET name = ? WHERE id = ?", [name, feed_id])
+        if full_text is not None:
+            con.execute("UPDATE feeds SET full_text = ? WHERE id = ?", [full_text, feed_id])
+        return feed_id, False
+    row = con.execute(
+        "INSERT INTO feeds (url, name, kind, subscribed, full_text, restricted, added_at, "
+        "next_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [url, name, kind, subscribed, bool(full_text), restricted, utc_naive(now), utc_naive(now)],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), True
+
+
+def remove_feed(con: duckdb.DuckDBPyConnection, url: str) -> int | None:
+    """Remove a feed and the articles no other feed carries. Returns articles removed, or None
+    when no such feed exists."""
+    row = con.execute("SELECT id FROM feeds WHERE url = ?", [url]).fetchone()
+    if not row:
+        return None
+    feed_id = int(row[0])
+    orphans = [
+        r[0]
+        for r in con.execute(
+            "SELECT article_id FROM article_feeds WHERE feed_id = ? AND article_id NOT IN "
+            "(SELECT article_id FROM article_feeds WHERE feed_id <> ?)",
+            [feed_id, feed_id],
+        ).fetchall()
+    ]
+    con.execute("DELETE FROM article_feeds WHERE feed_id = ?", [feed_id])
+    _delete_articles(con, orphans)
+    con.execute("DELETE FROM feeds WHERE id = ?", [feed_id])
+    return len(orphans)
+
+
+def rename_feed_url(con: duckdb.DuckDBPyConnection, feed_id: int, new_url: str) -> bool:
+    """Point a feed at its new URL after a permanent redirect (False if another feed has it)."""
+    taken = con.execute(
+        "SELECT id FROM feeds WHERE url = ? AND id <> ?", [new_url, feed_id]
+    ).fetchone()
+    if taken:
+        return False
+    con.execute("UPDATE feeds SET url = ? WHERE id = ?", [new_url, feed_id])
+    return True
+
+
+def record_parse(
+    con: duckdb.DuckDBPyConnection, feed_id: int, parsed: ParsedFeed, body_hash: str | None
+) -> None:
+    """Keep what the feed says about itself, the hash of the bytes and any parse warning."""
+    con.execute(
+        "UPDATE feeds SET title = coalesce(nullif(?, ''), title), "
+        "site_url = coalesce(?, site_url), language = coalesce(?, language), "
+        "warning = ?, body_hash = ? WHERE id = ?",
+        [parsed.title, parsed.link, parsed.language, parsed.warning, body_hash, feed_id],
+    )
+
+
+def record_fetch(
+    con: duckdb.DuckDBPyConnection,
+    feed_id: int,
+    *,
+    now: datetime,
+    status: int | None,
+    error: str | None,
+    next_due: datetime | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    disable_reason: str | None = None,
+) -> None:
+    """Record one attempt to read a feed: success resets the error count, failure raises it."""
+    when = utc_naive(now)
+    due = utc_naive(next_due) if next_due else None
+    if error is None:
+        con.execute(
+            "UPDATE feeds SET last_fetch_at = ?, last_status = ?, last_ok_at = ?, "
+            "error_count = 0, last_error = NULL, next_due_at = ?, "
+            "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+            [when, status, when, due, etag, last_modified, feed_id],
+        )
+    else:
+        con.execute(
+            "UPDATE feeds SET last_fetch_at = ?, last_status = ?, "
+            "error_count = error_count + 1, last_error = ?, next_due_at = ? WHERE id = ?",
+            [when, status, error, due, feed_id],
+        )
+    if disable_reason:
+        con.execute(
+            "UPDATE feeds SET disabled = TRUE, disabled_reason = ? WHERE id = ?",
+            [disable_reason, feed_id],
+        )
+
+
+def set_feed_enabled(con: duckdb.DuckDBPyConnection, url: str, enabled: bool) -> bool:
+    row = con.execute(
+        "UPDATE feeds SET disabled = ?, disabled_reason = CASE WHEN ? THEN NULL "
+        "ELSE 'disabled by hand' END, error_count = CASE WHEN ? THEN 0 ELSE error_count END "
+        "WHERE url = ? RETURNING id",
+        [not enabled, enabled, enabled, url],
+    ).fetchone()
+    return row is not None
+
+
+# -- articles --------------------------------------------------------------------------
+
+
+def save_articles(
+    con: duckdb.DuckDBPyConnection,
+    feed_id: int,
+    articles: Sequence[Article],
+    *,
+    now: datetime,
+) -> SaveCounts:
+    """Store one feed document's articles: new ones inserted, changed ones updated in place
+    (their tags, terms and authors follow), unchanged ones left alone.
+
+    Identity: an entry is known by (feed, entry_key); a new entry whose article id (from its
+    canonical URL) is already stored from another feed is linked to that article, not copied.
+    "Changed" compares the entry's content hash with what *this* feed gave last time, so two
+    feeds carrying different excerpts of one story do not overwrite each other on every run.
+    """
+    batch: list[Article] = []
+    keys: set[str] = set()
+    ids: set[str] = set()
+    for article in articles:
+        if article.entry_key in keys or article.id in ids:
+            continue
+        keys.add(article.entry_key)
+        ids.add(article.id)
+        batch.append(article)
+    duplicates = len(articles) - len(batch)
+    if not batch:
+        return SaveCounts(duplicates=duplicates)
+
+    con.register(
+        "_batch", pa.table({"entry_key": [a.entry_key for a in batch], "id": [a.id for a in batch]})
+    )
+    try:
+        links = {
+            str(k): (str(aid), str(h))
+            for k, aid, h in con.execute(
+                "SELECT af.entry_key, af.article_id, af.entry_hash FROM article_feeds af "
+                "JOIN _batch b ON af.entry_key = b.entry_key WHERE af.feed_id = ?",
+                [feed_id],
+            ).fetchall()
+        }
+        stored = {
+            str(i): (p, str(src))
+            for i, p, src in con.execute(
+                "SELECT a.id, a.published, a.date_source FROM articles a "
+                "WHERE a.id IN (SELECT id FROM _batch) OR a.id IN "
+                "(SELECT af.article_id FROM article_feeds af JOIN _batch b "
+                " ON af.entry_key = b.entry_key WHERE af.feed_id = ?)",
+                [feed_id],
+            ).fetchall()
+        }
+    finally:
+        con.unregister("_batch")
+
+    new: list[tuple[str, Article]] = []
+    updated: list[tuple[str, Article]] = []
+    linked: list[tuple[str, Article]] = []
+    unchanged = 0
+    for article in batch:
+        if article.entry_key in links:
+            article_id, entry_hash = links[article.entry_key]
+            if entry_hash == article.content_hash:
+                unchanged += 1
+            else:
+                updated.append((article_id, article))
+        elif article.id in stored:
+            linked.append((article.id, article))
+        else:
+            new.append((article.id, article))
+
+    when = utc_naive(now)
+
+    def published_for(article_id: str, article: Article) -> tuple[datetime, str]:
+        # An entry without a date keeps the first-seen time it was given the first time.
+        if article.date_source == "first-seen" and article_id in stored:
+            old_published, old_source = stored[article_id]
+            return old_published, old_source
+        return utc_naive(article.published), article.date_source
+
+    changed = new + updated
+    if changed:
+        rows = [(aid, a, *published_for(aid, a)) for aid, a in changed]
+        table = pa.table(
+            {
+                "id": [r[0] for r in rows],
+                "url": [r[1].url for r in rows],
+                "title": [r[1].title for r in rows],
+                "summary": [r[1].summary for r in rows],
+                "text": [r[1].text for r in rows],
+                "published": pa.array([r[2] for r in rows], pa.timestamp("us")),
+                "date_source": [r[3] for r in rows],
+                "date_assumed_utc": [r[1].date_assumed_utc for r in rows],
+                "language": [r[1].language for r in rows],
+                "word_count": pa.array([r[1].word_count for r in rows], pa.int32()),
+                "reading_minutes": pa.array([r[1].reading_minutes for r in rows], pa.int32()),
+                "comments": pa.array([r[1].comments for r in rows], pa.int32()),
+                "fulltext_error": pa.array([r[1].fulltext_error for r in rows], pa.string()),
+                "is_new": [i < len(new) for i in range(len(rows))],
+            }
+        )
+        con.register("_changed", table)
+        try:
+            con.execute(
+                "INSERT INTO articles (id, url, title, summary, text, published, date_source, "
+                "date_assumed_utc, language, word_count, reading_minutes, comments, "
+                "fulltext_error, first_seen, updated_at) "
+                "SELECT id, url, title, summary, text, published, date_source, date_assumed_utc, "
+                "language, word_count, reading_minutes, comments, fulltext_error, ?, ? "
+                "FROM _changed WHERE is_new",
+                [when, when],
+            )
+            if updated:
+                con.execute(
+                    "UPDATE articles SET url = c.url, title = c.title, summary = c.summary, "
+                    "text = c.text, published = c.published, date_source = c.date_source, "
+                    "date_assumed_utc = c.date_assumed_utc, language = c.language, "
+                    "word_count = c.word_count, reading_minutes = c.reading_minutes, "
+                    "comments = c.comments, fulltext_error = c.fulltext_error, updated_at = ? "
+                    "FROM _changed c WHERE articles.id = c.id AND NOT c.is_new",
+                    [when],
+                )
+                for table_name in ("article_authors", "article_tags", "article_terms"):
+                    con.execute(
+                        f"DELETE FROM {table_name} WHERE article_id IN "
+                        "(SELECT id FROM _changed WHERE NOT is_new)"
+                    )
+        finally:
+            con.unregister("_changed")
+        _insert_children(con, rows)
+
+    link_rows = [(aid, a) for aid, a in new + linked]
+    link_published = [published_for(aid, a)[0] for aid, a in new] + [
+        stored[aid][0] for aid, _ in linked
+    ]
+    if link_rows:
+        _append(
+            con,
+            "article_feeds",
+            {
+                "feed_id": pa.array([feed_id] * len(link_rows), pa.int32()),
+                "entry_key": [a.entry_key for _, a in link_rows],
+                "article_id": [aid for aid, _ in link_rows],
+                "entry_hash": [a.content_hash for _, a in link_rows],
+                "first_seen": pa.array([when] * len(link_rows), pa.timestamp("us")),
+                "published": pa.array(link_published, pa.timestamp("us")),
+            },
+        )
+    if updated:
+        con.register(
+            "_upd",
+            pa.table(
+                {
+                    "entry_key": [a.entry_key for _, a in updated],
+                    "entry_hash": [a.content_hash for _, a in updated],
+                    "published": pa.array(
+                        [published_for(aid, a)[0] for aid, a in updated], pa.timestamp("us")
+                    ),
+                }
+            ),
+        )
+        try:
+            con.execute(
+                "UPDATE article_feeds SET entry_hash = u.entry_hash, published = u.published "
+                "FROM _upd u WHERE article_feeds.feed_id = ? "
+                "AND article_feeds.entry_key = u.entry_key",
+                [feed_id],
+            )
+            # The same story in other feeds moves with it in time.
+            con.execute(
+                "UPDATE article_feeds SET published = a.published FROM articles a "
+                "WHERE article_feeds.article_id = a.id AND a.id IN "
+                "(SELECT af.article_id FROM article_feeds af JOIN _upd u "
+                " ON af.entry_key = u.entry_key WHERE af.feed_id = ?)",
+                [feed_id],
+            )
+        finally:
+            con.unregister("_upd")
+
+    return SaveCounts(
+        new=len(new),
+        updated=len(updated),
+        unchanged=unchanged,
+        linked=len(linked),
+        duplicates=duplicates,
+    )
+
+
+def _insert_children(
+    con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, Article, datetime, str]]
+) -> None:
+    authors: dict[str, list[Any]] = {
+        "article_id": [],
+        "position": [],
+        "author": [],
+        "published": [],
+    }
+    tags: dict[str, list[Any]] = {
+        "article_id": [],
+        "key": [],
+        "display": [],
+        "source": [],
+        "published": [],
+    }
+    terms: dict[str, list[Any]] = {"article_id": [], "term": [], "n": [], "published": []}
+    for article_id, article, published, _source in rows:
+        for position, author in enumerate(article.authors):
+            authors["article_id"].append(article_id)
+            authors["position"].append(position)
+            authors["author"].append(author)
+            authors["published"].append(published)
+        for tag in article.tags:
+            tags["article_id"].append(article_id)
+            tags["key"].append(tag.key)
+            tags["display"].append(tag.display)
+            tags["source"].append(tag.source)
+            tags["published"].append(published)
+        for term, count in article.terms:
+            terms["article_id"].append(article_id)
+            terms["term"].append(term)
+            terms["n"].append(count)
+            terms["published"].append(published)
+    for name, columns in (
+        ("article_authors", authors),
+        ("article_tags", tags),
+        ("article_terms", terms),
+    ):
+        if columns["article_id"]:
+            _append(con, name, columns)
+
+
+_TYPES: dict[str, pa.DataType] = {
+    "published": pa.timestamp("us"),
+    "first_seen": pa.timestamp("us"),
+    "position": pa.int32(),
+    "n": pa.int32(),
+    "feed_id": pa.int32(),
+}
+
+
+def _append(con: duckdb.DuckDBPyConnection, table_name: str, columns: dict[str, Any]) -> None:
+    arrays = {
+        name: values if isinstance(values, pa.Array) else pa.array(values, _TYPES.get(name))
+        for name, values in columns.items()
+    }
+    con.register("_rows", pa.table(arrays))
+    try:
+        names = ", ".join(arrays)
+        con.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM _rows")
+    finally:
+        con.unregister("_rows")
+
+
+def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> None:
+    ids = list(article_ids)
+    if not ids:
+        return
+    con.register("_gone", pa.table({"id": ids}))
+    try:
+        for table_name in ("article_authors", "article_tags", "article_terms"):
+            con.execute(f"DELETE FROM {table_name} WHERE article_id IN (SELECT id FROM _gone)")
+        con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _gone)")
+    finally:
+        con.unregister("_gone")
