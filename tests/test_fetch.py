@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import threading
 import time
 import tracemalloc
 import zlib
@@ -358,6 +359,20 @@ def test_oversized_body_is_aborted(http_server: TestServer, send_length: bool) -
     assert fetch(http_server.url("/fits"), small).content == b"x" * 1000
 
 
+def test_declared_oversize_is_aborted_before_reading(http_server: TestServer) -> None:
+    # The body would trickle for minutes; the declared length alone must end the fetch.
+    http_server.route(
+        "/huge",
+        body=b"x" * 100,
+        headers={"Content-Length": "20000000"},
+        send_length=False,
+        chunk_size=10,
+        chunk_delay=1.0,
+    )
+    result = fetch(http_server.url("/huge"), FetchSettings(total_timeout=2.0))
+    assert result.error == "response larger than 10 MB, aborted"
+
+
 def test_default_size_message() -> None:
     from monitor.fetch import _too_large
 
@@ -415,14 +430,50 @@ def test_overall_limit_holds(http_server: TestServer) -> None:
 
 
 def test_hosts_are_fetched_in_parallel() -> None:
+    # Each server answers only once both requests are in flight at the same time.
+    both_in_flight = threading.Barrier(2, timeout=3.0)
+
+    def handler(request: Request) -> Reply:
+        try:
+            both_in_flight.wait()
+        except threading.BrokenBarrierError:
+            return Reply(500)
+        return Reply(200, RSS)
+
     with TestServer() as one, TestServer() as two:
         for server in (one, two):
-            server.route("/slow", body=RSS, delay=0.5)
-        requests = [FetchRequest(s.url("/slow")) for s in (one, two)]
-        began = time.monotonic()
+            server.route("/feed", handler=handler)
+        requests = [FetchRequest(s.url("/feed")) for s in (one, two)]
         results = fetch_many(requests, FetchSettings(per_host=1, total_timeout=5.0))
-        assert all(r.ok for r in results)
-        assert time.monotonic() - began < 0.95  # one after the other would take >= 1 s
+        assert [r.content for r in results] == [RSS, RSS]
+
+
+def test_same_host_waits_for_its_slot() -> None:
+    # The converse: with per_host=1 the second request to one host never overlaps the first.
+    barrier = threading.Barrier(2, timeout=0.5)
+
+    def handler(request: Request) -> Reply:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return Reply(200, b"alone")
+        return Reply(200, b"together")
+
+    with TestServer() as server:
+        server.route("/feed", handler=handler)
+        requests = [FetchRequest(server.url(f"/feed?n={n}")) for n in range(2)]
+        results = fetch_many(requests, FetchSettings(per_host=1, total_timeout=5.0))
+        assert [r.content for r in results] == [b"alone", b"alone"]
+
+
+def test_on_result_exception_propagates(http_server: TestServer) -> None:
+    http_server.route("/feed", body=RSS)
+
+    def explode(result: FetchResult) -> None:
+        raise RuntimeError("progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        fetch_many([FetchRequest(http_server.url("/feed"))], FAST, on_result=explode)
 
 
 def test_results_in_request_order_and_on_result_as_completed(http_server: TestServer) -> None:

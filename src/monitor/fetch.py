@@ -69,8 +69,10 @@ async def fetch_all(
 ) -> list[FetchResult]:
     """Fetch all `requests` concurrently; results come back in the order of `requests`.
 
-    `on_result` is called with each result as soon as it is complete (e.g. for a progress bar).
-    Errors never raise: each result carries a one-line `error` instead.
+    `on_result` is called with each result as soon as it is complete (e.g. for a progress bar);
+    an exception it raises cancels the remaining fetches and propagates. Fetch errors never
+    raise: each result carries a one-line `error` instead. At most `settings.per_host` requests
+    go to one host:port at a time.
     """
     return await _fetch_all(requests, settings, on_result, _system_resolve)
 
@@ -297,9 +299,13 @@ async def _fetch_all(
             if on_result is not None:
                 on_result(result)
 
-        async with asyncio.TaskGroup() as group:
-            for index, request in enumerate(requests):
-                group.create_task(run(index, request))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index, request in enumerate(requests):
+                    group.create_task(run(index, request))
+        except BaseExceptionGroup as group_error:
+            # Only on_result can raise here (fetches never do): hand its exception back as is.
+            raise group_error.exceptions[0] from None
     return [result for result in results if result is not None]
 
 
