@@ -7,16 +7,14 @@ contract documented in the README. Exit codes: 0 done, 1 a source or the store f
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import os
 import re
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -24,11 +22,11 @@ from typing import Any, NoReturn, TypeVar
 import click
 import pandas as pd
 
-from monitor import __version__, analyze, ingest
+from monitor import __version__, analyze, ingest, subscriptions
 from monitor import fetch as fetching
 from monitor.models import Filters
-from monitor.opml import OpmlError, Outline, read_opml, write_opml
-from monitor.store import Store, StoreError, default_db_path, query, write
+from monitor.opml import OpmlError
+from monitor.store import Store, StoreError, default_db_path, query
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,33 +68,8 @@ def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _iso(value: Any) -> Any:
-    """JSON-ready values: times as ISO 8601 UTC with Z, NaN as null, numpy scalars as Python."""
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="seconds") + "Z"
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, list | tuple | dict | str):
-        try:
-            return _iso(value.item())
-        except (ValueError, AttributeError):
-            pass
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        return [_iso(v) for v in value.tolist()]
-    if isinstance(value, list | tuple):
-        return [_iso(v) for v in value]
-    return value
-
-
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as a list of JSON-ready dicts."""
-    return [{str(k): _iso(v) for k, v in row.items()} for row in table.to_dict("records")]
+_iso = analyze.json_ready
+records = analyze.records
 
 
 def _local_iso(value: Any) -> Any:
@@ -237,18 +210,12 @@ def feeds_add(ctx: click.Context, urls: tuple[str, ...], full_text: bool, name: 
 
     Example: monitor feeds add https://www.tagesschau.de/index~rss2.xml --name Tagesschau
     """
-    if name and len(urls) > 1:
-        raise click.UsageError("--name goes with a single URL")
-    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
-    if bad:
-        raise click.UsageError(f"not an http(s) URL: {bad[0]}")
-    now = datetime.now(UTC)
-    with _store(ctx).write() as con:
-        for url in urls:
-            _, created = write.add_feed(
-                con, url, now=now, name=name, full_text=full_text or None, subscribed=True
-            )
-            click.echo(f"{'added' if created else 'already subscribed'}: {url}")
+    try:
+        lines = subscriptions.add_feeds(_store(ctx), list(urls), name=name, full_text=full_text)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in lines:
+        click.echo(line)
 
 
 @feeds_group.command("list")
@@ -291,11 +258,10 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
 
     Example: monitor feeds remove https://example.org/feed.xml
     """
-    with _store(ctx).write() as con:
-        removed = write.remove_feed(con, url)
-    if removed is None:
-        fail(f"{url}: no such feed")
-    click.echo(f"removed {url} and {removed} articles only it carried")
+    try:
+        click.echo(subscriptions.remove_feed(_store(ctx), url))
+    except ValueError as exc:
+        fail(str(exc))
 
 
 @feeds_group.command("import")
@@ -307,21 +273,16 @@ def feeds_import(ctx: click.Context, file: Path) -> None:
     Example: monitor feeds import subscriptions.opml
     """
     try:
-        outlines = read_opml(file.read_bytes())
+        content = file.read_bytes()
     except OSError as exc:
         fail(f"{file}: {exc.strerror or exc}")
+    try:
+        lines = subscriptions.import_opml(_store(ctx), content)
     except OpmlError as exc:
         fail(f"{file}: {exc}")
-    now = datetime.now(UTC)
-    added = 0
-    with _store(ctx).write() as con:
-        for outline in outlines:
-            if not outline.url.startswith(("http://", "https://")):
-                click.echo(f"skipped (not http/https): {outline.url}", err=True)
-                continue
-            _, created = write.add_feed(con, outline.url, now=now, name=outline.title)
-            added += created
-    click.echo(f"{file}: {len(outlines)} feeds, {added} new")
+    click.echo(f"{file}: {lines[0]}")
+    for line in lines[1:]:
+        click.echo(line, err=True)
 
 
 @feeds_group.command("export")
@@ -332,18 +293,12 @@ def feeds_export(ctx: click.Context, file: Path | None) -> None:
 
     Example: monitor feeds export subscriptions.opml
     """
-    table = analyze.feeds(_store(ctx))
-    outlines = [
-        Outline(r["url"], r["name"] or r["title"] or None, r["site_url"] or None)
-        for r in table.to_dict("records")
-        if r["subscribed"]
-    ]
-    document = write_opml(outlines)
+    document = subscriptions.export_opml(_store(ctx))
     if file is None:
         sys.stdout.buffer.write(document)
     else:
         file.write_bytes(document)
-        click.echo(f"wrote {len(outlines)} feeds to {file}", err=True)
+        click.echo(f"wrote {document.count(b'<outline ')} feeds to {file}", err=True)
 
 
 # -- fetch ------------------------------------------------------------------------------
@@ -556,19 +511,6 @@ def authors_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> Non
 # -- export -----------------------------------------------------------------------------
 
 
-def _export_rows(store: Store, f: Filters) -> Iterator[dict[str, Any]]:
-    sql, params = query.export_sql(f)
-    with store.read() as con:
-        cursor = con.execute(sql, params)
-        names = [d[0] for d in cursor.description or []]
-        while True:
-            chunk = cursor.fetchmany(2000)
-            if not chunk:
-                break
-            for row in chunk:
-                yield {n: _iso(v) for n, v in zip(names, row, strict=True)}
-
-
 @cli.command("export")
 @filter_options
 @click.option(
@@ -604,17 +546,13 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
             sys.stdout.buffer.write(target.read_bytes())
         return
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    rows = (analyze.json_ready(row) for row in analyze.export_rows(store, f))
     try:
         if fmt == "jsonl":
-            for row in _export_rows(store, f):
+            for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            writer = csv.DictWriter(handle, fieldnames=list(query.EXPORT_COLUMNS))
-            writer.writeheader()
-            for row in _export_rows(store, f):
-                for key in ("feed_urls", "authors", "tags"):
-                    row[key] = "; ".join(row[key] or [])
-                writer.writerow(row)
+            analyze.write_csv(handle, rows)
     finally:
         if out:
             handle.close()

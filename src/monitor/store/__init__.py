@@ -105,6 +105,18 @@ class Store:
         finally:
             con.close()
 
+    def data_version(self) -> tuple[int, ...]:
+        """Changes whenever the store's files change: a cache key for query results."""
+        version: list[int] = []
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                info = path.stat()
+            except OSError:
+                version.extend((0, 0))
+                continue
+            version.extend((info.st_mtime_ns, info.st_size))
+        return tuple(version)
+
     # -- schema ------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:

@@ -376,3 +376,174 @@ def export_sql(f: Filters) -> tuple[str, Params]:
         ORDER BY a.published DESC, a.id
     """
     return sql, params
+
+
+# -- dashboard aggregates ----------------------------------------------------------------
+
+
+def tag_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Articles per tag key in the view (every tag, for comparing two windows)."""
+    params: Params = []
+    where = child_where(f, params, "x")
+    sql = f"""
+        SELECT x.key, min(x.display) AS tag, count(DISTINCT x.article_id) AS articles
+        FROM article_tags x WHERE {where} GROUP BY x.key
+    """
+    return _df(con, sql, params)
+
+
+def article_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
+    params: Params = []
+    where = article_where(f, params)
+    row = con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def cooccurring_tags(
+    con: duckdb.DuckDBPyConnection, f: Filters, key: str, *, limit: int
+) -> pd.DataFrame:
+    """Tags on the articles that carry `key`: key, tag, articles (with both)."""
+    params: Params = []
+    where = child_where(f, params, "x")
+    params.extend([key, key, limit])
+    sql = f"""
+        SELECT x.key, min(x.display) AS tag, count(DISTINCT x.article_id) AS articles
+        FROM article_tags x
+        WHERE {where}
+          AND x.article_id IN (SELECT t.article_id FROM article_tags t WHERE t.key = ?)
+          AND x.key <> ?
+        GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
+    """
+    return _df(con, sql, params)
+
+
+def heatmap(con: duckdb.DuckDBPyConnection, f: Filters, *, timezone: str) -> pd.DataFrame:
+    """Articles per local weekday (0 = Monday) and hour."""
+    params: Params = [timezone, timezone]
+    where = article_where(f, params)
+    sql = f"""
+        SELECT (isodow((a.published AT TIME ZONE 'UTC') AT TIME ZONE ?) - 1) AS weekday,
+               hour((a.published AT TIME ZONE 'UTC') AT TIME ZONE ?) AS hour,
+               count(*) AS count
+        FROM articles a WHERE {where} GROUP BY 1, 2
+    """
+    return _df(con, sql, params)
+
+
+def cadence(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per feed: articles in the view, the median gap between them, the last one."""
+    params: Params = []
+    where = child_where(f, params, "x")
+    sql = f"""
+        WITH rows AS (
+            SELECT x.feed_id, x.published,
+                   x.published - lag(x.published) OVER (
+                       PARTITION BY x.feed_id ORDER BY x.published) AS gap
+            FROM article_feeds x WHERE {where}
+        )
+        SELECT fd.id AS feed_id, fd.url, coalesce(fd.name, nullif(fd.title, ''), fd.url) AS feed,
+               count(r.published) AS articles,
+               median(epoch(r.gap)) / 3600.0 AS median_gap_hours,
+               min(r.published) AS first_in_view,
+               max(r.published) AS last_in_view,
+               fd.disabled, fd.disabled_reason, fd.error_count, fd.last_error, fd.kind,
+               fd.subscribed, fd.last_ok_at
+        FROM feeds fd LEFT JOIN rows r ON r.feed_id = fd.id
+        GROUP BY ALL
+        ORDER BY articles DESC, feed
+    """
+    table = _df(con, sql, params)
+    last = con.execute(
+        "SELECT feed_id, max(published) FROM article_feeds GROUP BY feed_id"
+    ).fetchall()
+    latest = {int(k): v for k, v in last}
+    table["last_published"] = [latest.get(int(i)) for i in table["feed_id"]]
+    return table
+
+
+def term_counts(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> pd.DataFrame:
+    """Top terms in the view with their counts and the view's total term count."""
+    table = terms(con, f, limit=limit)
+    params: Params = []
+    where = child_where(f, params, "x")
+    row = con.execute(f"SELECT sum(x.n) FROM article_terms x WHERE {where}", params).fetchone()
+    table.attrs["total"] = int(row[0]) if row and row[0] is not None else 0
+    return table
+
+
+ARTICLE_SORTS = {
+    "published": "a.published",
+    "title": "a.title",
+    "reading_minutes": "a.reading_minutes",
+}
+
+
+def articles_page(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    *,
+    sort: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> tuple[pd.DataFrame, int]:
+    """One page of the view's articles with their feeds, authors and tags; and the total."""
+    if sort not in ARTICLE_SORTS:
+        raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(ARTICLE_SORTS)}")
+    params: Params = []
+    where = article_where(f, params)
+    total = con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()
+    order = f"{ARTICLE_SORTS[sort]} {'DESC' if descending else 'ASC'}, a.id"
+    sql = f"""
+        WITH page AS (
+            SELECT a.id, a.published, a.title, a.url, a.reading_minutes, a.language
+            FROM articles a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
+        )
+        SELECT p.id, p.published, p.title, p.url,
+            (SELECT string_agg(coalesce(fd.name, nullif(fd.title, ''), fd.url), '; '
+                ORDER BY fd.id) FROM article_feeds af JOIN feeds fd ON fd.id = af.feed_id
+                WHERE af.article_id = p.id) AS feeds,
+            coalesce((SELECT array_agg(au.author ORDER BY au.position) FROM article_authors au
+                WHERE au.article_id = p.id), []) AS authors,
+            coalesce((SELECT array_agg(tg.display ORDER BY tg.key) FROM article_tags tg
+                WHERE tg.article_id = p.id), []) AS tags,
+            p.reading_minutes, p.language
+        FROM page p ORDER BY {order.replace("a.", "p.")}
+    """
+    table = _df(con, sql, [*params, limit, offset])
+    return table, int(total[0]) if total else 0
+
+
+def options(con: duckdb.DuckDBPyConnection, *, limit: int) -> dict[str, list[str]]:
+    """Values for filter pickers, busiest first: feeds, authors, tags, languages."""
+    feeds_rows = con.execute(
+        "SELECT coalesce(fd.name, nullif(fd.title, ''), fd.url) AS label, count(af.article_id) n "
+        "FROM feeds fd LEFT JOIN article_feeds af ON af.feed_id = fd.id "
+        "GROUP BY ALL ORDER BY n DESC, label LIMIT ?",
+        [limit],
+    ).fetchall()
+    author_rows = con.execute(
+        "SELECT author, count(*) n FROM article_authors GROUP BY author "
+        "ORDER BY n DESC, author LIMIT ?",
+        [limit],
+    ).fetchall()
+    tag_rows = con.execute(
+        "SELECT key, count(*) n FROM article_tags GROUP BY key ORDER BY n DESC, key LIMIT ?",
+        [limit],
+    ).fetchall()
+    language_rows = con.execute(
+        "SELECT language, count(*) n FROM articles WHERE language IS NOT NULL "
+        "GROUP BY language ORDER BY n DESC, language"
+    ).fetchall()
+    return {
+        "feeds": [str(r[0]) for r in feeds_rows],
+        "authors": [str(r[0]) for r in author_rows],
+        "tags": [str(r[0]) for r in tag_rows],
+        "languages": [str(r[0]) for r in language_rows],
+    }
+
+
+def user_stopwords(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(
+        con, "SELECT language, word FROM stopwords WHERE NOT removed ORDER BY language, word", []
+    )

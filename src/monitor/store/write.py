@@ -436,3 +436,27 @@ def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str])
         con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _gone)")
     finally:
         con.unregister("_gone")
+
+
+def add_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable[str]) -> int:
+    """Add user stopwords for a language ('*': every language). Returns how many were new."""
+    added = 0
+    for word in words:
+        row = con.execute(
+            "INSERT INTO stopwords (language, word, removed) VALUES (?, ?, FALSE) "
+            "ON CONFLICT (language, word) DO UPDATE SET removed = FALSE RETURNING word",
+            [language, word],
+        ).fetchone()
+        added += row is not None
+    return added
+
+
+def remove_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable[str]) -> int:
+    removed = 0
+    for word in words:
+        row = con.execute(
+            "DELETE FROM stopwords WHERE language = ? AND word = ? RETURNING word",
+            [language, word],
+        ).fetchone()
+        removed += row is not None
+    return removed
