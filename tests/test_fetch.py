@@ -12,7 +12,9 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
+import feedparser
 import pytest
 from httpserver import Reply, Request, TestServer
 
@@ -617,3 +619,33 @@ def test_next_due_respects_retry_after() -> None:
     assert next_due(NOW, 3, 60.0, HOUR) == NOW + 4 * HOUR  # backoff is already later
     assert next_due(NOW, 0, 90_000.0, HOUR) == NOW + timedelta(seconds=90_000)
     assert next_due(NOW, 1, float("inf"), HOUR) == NOW + HOUR  # nonsense is ignored
+
+
+# -- hand-off to the parser --------------------------------------------------------------------
+
+FEEDS = Path(__file__).resolve().parents[2] / "shared" / "feeds"
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "encoding", "entries"),
+    [
+        ("golem-de-1item-2017.iso8859-1.rss.xml", "application/rss+xml; charset=ISO-8859-1",
+         "iso-8859-1", 1),
+        ("oren-ru-yandex-2014.windows-1251.rss.xml", "text/xml; charset=windows-1251",
+         "windows-1251", 10),
+        ("heise-developer-2016.atom.xml", "application/atom+xml", "utf-8", 15),
+    ],
+)  # fmt: skip
+def test_real_feed_gzipped_reaches_feedparser_intact(
+    http_server: TestServer, name: str, content_type: str, encoding: str, entries: int
+) -> None:
+    raw = (FEEDS / name).read_bytes()
+    http_server.route(
+        "/feed",
+        body=gzip.compress(raw),
+        headers={"Content-Type": content_type, "Content-Encoding": "gzip"},
+    )
+    result = fetch(http_server.url("/feed"))
+    assert result.content == raw
+    parsed = feedparser.parse(result.content, response_headers=dict(result.headers))
+    assert (parsed.encoding.lower(), len(parsed.entries), parsed.bozo) == (encoding, entries, 0)
