@@ -145,7 +145,7 @@ _TOPICS: tuple[_Topic, ...] = (
                 "After the vote: coalition talks over {N} begin",
             ),
             nouns=_w(
-                "coalition options | polling numbers | voter turnout | campaign promises | postal"
+                "coalition options | polling numbers | turnout figures | campaign promises | postal"
                 " ballots | coalition talks | party manifestos"
             ),
             actors=_w(
@@ -233,7 +233,7 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Friedensprozess: Warum {N} alles blockieren",
             ),
             nouns=_w(
-                "Sicherheitsgarantien | Gebietsfragen | Gefangenenaustausch | Waffenlieferungen |"
+                "Sicherheitsgarantien | Gebietsfragen | Gefangenenlisten | Waffenlieferungen |"
                 " Sanktionen | Verhandlungen | Friedenstruppen | Grenzlinien"
             ),
             actors=_w(
@@ -295,7 +295,7 @@ _TOPICS: tuple[_Topic, ...] = (
             ),
             nouns=_w(
                 "Pegelstände | Deichschäden | Evakuierungen | Soforthilfen | Sandsäcke | "
-                "Stromausfälle | Überschwemmungen | Versicherungsschäden | Hochwasserschutz"
+                "Stromausfälle | Überschwemmungen | Versicherungsschäden | Schutzmauern"
             ),
             actors=_w(
                 "der Deutsche Wetterdienst | die Feuerwehr | der Krisenstab | das Technische "
@@ -351,7 +351,7 @@ _TOPICS: tuple[_Topic, ...] = (
             ),
             nouns=_w(
                 "KI-Funktionen | Akkulaufzeiten | Kamerasensoren | Vorbestellungen | Lieferzeiten"
-                " | Preise | Sicherheitsupdates | Rechenleistung | Displays"
+                " | Preise | Sicherheitsupdates | Prozessoren | Displays"
             ),
             actors=_w(
                 "Quantix | der Hersteller | die Verbraucherzentrale | ein Quantix-Sprecher | die "
@@ -377,7 +377,7 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Privacy advocates question {N} on the Nova X",
             ),
             nouns=_w(
-                "AI features | battery life | camera sensors | pre-orders | shipping times | "
+                "AI features | battery tests | camera sensors | pre-orders | shipping times | "
                 "prices | security updates | benchmarks | display panels"
             ),
             actors=_w(
@@ -526,7 +526,7 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Drought and heat: farmers call for {N}",
             ),
             nouns=_w(
-                "climate targets | emissions | carbon prices | drought damage | solar "
+                "climate targets | emissions | carbon prices | drought measures | solar "
                 "installations | reforestation schemes"
             ),
             actors=_w(
@@ -554,7 +554,7 @@ _TOPICS: tuple[_Topic, ...] = (
             ),
             nouns=_w(
                 "Sprachmodelle | Trainingsdaten | Transparenzpflichten | Urheberrechte | "
-                "Gesichtserkennung | Rechenzentren | KI-Assistenten"
+                "Überwachungskameras | Rechenzentren | KI-Assistenten"
             ),
             actors=_w(
                 "die Datenschutzbeauftragte | ein Digitalverband | das Digitalministerium | die "
@@ -576,8 +576,8 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Regulators take a closer look at {N}",
             ),
             nouns=_w(
-                "language models | training data | transparency rules | copyright claims | facial"
-                " recognition | data centres | AI assistants | open-weight models"
+                "language models | training datasets | transparency rules | copyright claims |"
+                " facial recognition systems | data centres | AI assistants | open-weight models"
             ),
             actors=_w(
                 "the regulator | the European Commission | one developer | a research team | a "
@@ -661,7 +661,7 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Festival season: {N} steal the show in {P}",
             ),
             nouns=_w(
-                "debut novels | modern ruins | concert halls | street photography | film "
+                "debut novels | modern ruins | concert halls | street photographers | film "
                 "festivals | archival recordings | public libraries | graphic novels"
             ),
             actors=("the curator", "the author", "one critic", "the festival director"),
@@ -859,7 +859,7 @@ _SOURCES: tuple[_Source, ...] = (
             "Lea Hoffmann",
             "Redaktion",
         ),
-        words=(120, 260),
+        words=(150, 260),
         extra={"election_day_bump": 1.0},
     ),
     _Source(
@@ -927,7 +927,7 @@ _SOURCES: tuple[_Source, ...] = (
         kind="business",
         lang="en",
         zone="london",
-        rate=1.3,
+        rate=1.1,
         weekdays=(1.0, 1.05, 1.0, 1.0, 0.9, 0.1, 0.08),
         hours=_hours("7:3 8:5 9:5 10:4 11:4 12:3 13:4 14:5 15:4 16:3 17:3 18:2 19:1"),
         topics=_weights("trade:4 energy:2 launch:0.8 ai:1 peace:0.5 storm:0.6 election:0.4"),
@@ -1004,7 +1004,7 @@ _SOURCES: tuple[_Source, ...] = (
         kind="mastodon",
         lang="mixed",
         zone="berlin",
-        rate=0.85,
+        rate=0.7,
         weekdays=(1.0, 1.0, 1.0, 1.0, 1.0, 1.3, 1.3),
         hours=_hours(
             "0:1 1:1 2:0.5 3:0.3 4:0.3 5:0.3 6:0.5 7:1 8:2 9:2 10:2 11:2 12:2.5 13:2.5 14:2 15:2 "
@@ -1023,7 +1023,7 @@ _SOURCES: tuple[_Source, ...] = (
         kind="rdf",
         lang="de",
         zone="berlin",
-        rate=1.0,
+        rate=0.8,
         weekdays=(1.0, 1.0, 1.0, 1.0, 0.9, 0.05, 0.05),
         hours=_hours("7:2 8:4 9:5 10:5 11:4 12:3 13:3 14:4 15:4 16:3 17:3 18:2 19:1"),
         topics=_weights("launch:3 ai:2 energy:0.8 trade:0.5 storm:0.3"),
@@ -1204,7 +1204,8 @@ def _pick_authors(rng: random.Random, source: _Source) -> tuple[str, ...]:
     if rng.random() >= source.coauthor_rate:
         return (first,)
     others = [name for name in source.authors if name != first]
-    count = 2 if source.kind != "magazine" else rng.choice((1, 2, 2))
+    # "A und B" on the regional paper; "A and B" or "A, B and C" on the magazine.
+    count = 1 if source.kind != "magazine" else rng.choice((1, 2, 2))
     return (first, *rng.sample(others, min(count, len(others))))
 
 
