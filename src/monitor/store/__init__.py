@@ -19,11 +19,12 @@ from pathlib import Path
 
 import duckdb
 
+from monitor.store.rows import first
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = Path("data") / "monitor.duckdb"
 
-__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "StoreError", "default_db_path"]
+__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "StoreError", "default_db_path", "first"]
 
 
 class StoreError(Exception):
@@ -167,12 +168,12 @@ class Store:
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()
+    exists = first(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
+    )
     if not exists or not exists[0]:
         return 0
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    row = first(con.execute("SELECT value FROM meta WHERE key = 'schema_version'"))
     return int(row[0]) if row else 0
 
 

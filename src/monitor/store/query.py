@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from monitor.models import Filters
+from monitor.store.rows import first
 from monitor.store.write import utc_naive
 
 Params = list[Any]
@@ -107,10 +108,12 @@ def stats(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
     """Counts in the view: articles, feeds that published, authors, tags, first and last time."""
     params: Params = []
     where = article_where(f, params)
-    row = con.execute(
-        f"SELECT count(*), min(a.published), max(a.published) FROM articles a WHERE {where}",
-        params,
-    ).fetchone()
+    row = first(
+        con.execute(
+            f"SELECT count(*), min(a.published), max(a.published) FROM articles a WHERE {where}",
+            params,
+        )
+    )
     assert row is not None
     counts = {}
     for key, table, column in (
@@ -121,9 +124,9 @@ def stats(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
         p: Params = []
         cond = child_where(f, p, "x")
         r = con.execute(f"SELECT count(DISTINCT x.{column}) FROM {table} x WHERE {cond}", p)
-        one = r.fetchone()
+        one = first(r)
         counts[key] = int(one[0]) if one else 0
-    total = con.execute("SELECT count(*) FROM feeds").fetchone()
+    total = first(con.execute("SELECT count(*) FROM feeds"))
     return {
         "articles": int(row[0]),
         "feeds": counts["feeds"],
@@ -331,7 +334,7 @@ def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool)
 
 def feed_state(con: duckdb.DuckDBPyConnection, url: str) -> dict[str, Any] | None:
     cursor = con.execute("SELECT * FROM feeds WHERE url = ?", [url])
-    row = cursor.fetchone()
+    row = first(cursor)
     if row is None:
         return None
     names = [d[0] for d in cursor.description or []]
@@ -395,7 +398,7 @@ def tag_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def article_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     params: Params = []
     where = article_where(f, params)
-    row = con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()
+    row = first(con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params))
     return int(row[0]) if row else 0
 
 
@@ -466,7 +469,7 @@ def term_counts(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> pd
     table = terms(con, f, limit=limit)
     params: Params = []
     where = child_where(f, params, "x")
-    row = con.execute(f"SELECT sum(x.n) FROM article_terms x WHERE {where}", params).fetchone()
+    row = first(con.execute(f"SELECT sum(x.n) FROM article_terms x WHERE {where}", params))
     table.attrs["total"] = int(row[0]) if row and row[0] is not None else 0
     return table
 
@@ -492,7 +495,7 @@ def articles_page(
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(ARTICLE_SORTS)}")
     params: Params = []
     where = article_where(f, params)
-    total = con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()
+    total = first(con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params))
     order = f"{ARTICLE_SORTS[sort]} {'DESC' if descending else 'ASC'}, a.id"
     sql = f"""
         WITH page AS (

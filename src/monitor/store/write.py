@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from monitor.models import Article, ParsedFeed
+from monitor.store.rows import first
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def add_feed(
     Adding a known URL again keeps its state; it may subscribe it, rename it or switch
     full text on, but never silently switches a subscription off.
     """
-    row = con.execute("SELECT id FROM feeds WHERE url = ?", [url]).fetchone()
+    row = first(con.execute("SELECT id FROM feeds WHERE url = ?", [url]))
     if row:
         feed_id = int(row[0])
         if subscribed:
@@ -73,11 +74,22 @@ def add_feed(
         if full_text is not None:
             con.execute("UPDATE feeds SET full_text = ? WHERE id = ?", [full_text, feed_id])
         return feed_id, False
-    row = con.execute(
-        "INSERT INTO feeds (url, name, kind, subscribed, full_text, restricted, added_at, "
-        "next_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [url, name, kind, subscribed, bool(full_text), restricted, utc_naive(now), utc_naive(now)],
-    ).fetchone()
+    row = first(
+        con.execute(
+            "INSERT INTO feeds (url, name, kind, subscribed, full_text, restricted, added_at, "
+            "next_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [
+                url,
+                name,
+                kind,
+                subscribed,
+                bool(full_text),
+                restricted,
+                utc_naive(now),
+                utc_naive(now),
+            ],
+        )
+    )
     assert row is not None
     return int(row[0]), True
 
@@ -85,7 +97,7 @@ def add_feed(
 def remove_feed(con: duckdb.DuckDBPyConnection, url: str) -> int | None:
     """Remove a feed and the articles no other feed carries. Returns articles removed, or None
     when no such feed exists."""
-    row = con.execute("SELECT id FROM feeds WHERE url = ?", [url]).fetchone()
+    row = first(con.execute("SELECT id FROM feeds WHERE url = ?", [url]))
     if not row:
         return None
     feed_id = int(row[0])
@@ -105,9 +117,7 @@ def remove_feed(con: duckdb.DuckDBPyConnection, url: str) -> int | None:
 
 def rename_feed_url(con: duckdb.DuckDBPyConnection, feed_id: int, new_url: str) -> bool:
     """Point a feed at its new URL after a permanent redirect (False if another feed has it)."""
-    taken = con.execute(
-        "SELECT id FROM feeds WHERE url = ? AND id <> ?", [new_url, feed_id]
-    ).fetchone()
+    taken = first(con.execute("SELECT id FROM feeds WHERE url = ? AND id <> ?", [new_url, feed_id]))
     if taken:
         return False
     con.execute("UPDATE feeds SET url = ? WHERE id = ?", [new_url, feed_id])
@@ -162,12 +172,14 @@ def record_fetch(
 
 
 def set_feed_enabled(con: duckdb.DuckDBPyConnection, url: str, enabled: bool) -> bool:
-    row = con.execute(
-        "UPDATE feeds SET disabled = ?, disabled_reason = CASE WHEN ? THEN NULL "
-        "ELSE 'disabled by hand' END, error_count = CASE WHEN ? THEN 0 ELSE error_count END "
-        "WHERE url = ? RETURNING id",
-        [not enabled, enabled, enabled, url],
-    ).fetchone()
+    row = first(
+        con.execute(
+            "UPDATE feeds SET disabled = ?, disabled_reason = CASE WHEN ? THEN NULL "
+            "ELSE 'disabled by hand' END, error_count = CASE WHEN ? THEN 0 ELSE error_count END "
+            "WHERE url = ? RETURNING id",
+            [not enabled, enabled, enabled, url],
+        )
+    )
     return row is not None
 
 
@@ -442,11 +454,13 @@ def add_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable
     """Add user stopwords for a language ('*': every language). Returns how many were new."""
     added = 0
     for word in words:
-        row = con.execute(
-            "INSERT INTO stopwords (language, word, removed) VALUES (?, ?, FALSE) "
-            "ON CONFLICT (language, word) DO UPDATE SET removed = FALSE RETURNING word",
-            [language, word],
-        ).fetchone()
+        row = first(
+            con.execute(
+                "INSERT INTO stopwords (language, word, removed) VALUES (?, ?, FALSE) "
+                "ON CONFLICT (language, word) DO UPDATE SET removed = FALSE RETURNING word",
+                [language, word],
+            )
+        )
         added += row is not None
     return added
 
@@ -454,9 +468,11 @@ def add_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable
 def remove_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable[str]) -> int:
     removed = 0
     for word in words:
-        row = con.execute(
-            "DELETE FROM stopwords WHERE language = ? AND word = ? RETURNING word",
-            [language, word],
-        ).fetchone()
+        row = first(
+            con.execute(
+                "DELETE FROM stopwords WHERE language = ? AND word = ? RETURNING word",
+                [language, word],
+            )
+        )
         removed += row is not None
     return removed

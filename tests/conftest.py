@@ -1,0 +1,34 @@
+"""Shared fixtures: a fresh store per test, the shared real-world feeds, the HTTP test server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from httpserver import TestServer
+
+from monitor.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_FEEDS = REPO.parent / "shared" / "feeds"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """An empty store in a real DuckDB file."""
+    return Store(tmp_path / "monitor.duckdb")
+
+
+@pytest.fixture
+def shared_feeds() -> Path:
+    if not SHARED_FEEDS.is_dir():
+        pytest.skip(f"{SHARED_FEEDS} is not there (CI clones the repo beside shared/)")
+    return SHARED_FEEDS
+
+
+@pytest.fixture
+def server() -> Iterator[TestServer]:
+    """A real HTTP server on 127.0.0.1 (see tests/httpserver.py)."""
+    with TestServer() as test_server:
+        yield test_server
