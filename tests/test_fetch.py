@@ -21,6 +21,7 @@ from httpserver import Reply, Request, TestServer
 import monitor
 from monitor.fetch import (
     FetchSettings,
+    _addresses_problem,
     _fetch_all,
     check_public_url,
     fetch_all,
@@ -567,31 +568,46 @@ def test_private_target_refused_before_any_request(http_server: TestServer) -> N
     assert http_server.requests == []
 
 
-async def _pretend_localhost_is_public(host: str, port: int) -> list[str]:
-    # The seam: the first hop's name "localhost" passes the check, yet connects to 127.0.0.1.
-    assert host == "localhost"
-    return ["93.184.215.14"]
+# The seam: a name the system cannot resolve ("feeds.invalid") that the test resolver maps to
+# 127.0.0.1 and the test check lets through. Everything else gets the real check.
+TEST_NAME = "feeds.invalid"
+
+
+async def _resolve_test_name(host: str, port: int) -> list[str]:
+    assert host == TEST_NAME
+    return ["127.0.0.1"]
+
+
+def _test_name_is_public(host: str, addresses: list[str]) -> str | None:
+    return None if host == TEST_NAME else _addresses_problem(host, addresses)
 
 
 def _fetch_with_seam(url: str) -> FetchResult:
     settings = FetchSettings(allow_private=False, total_timeout=5.0)
+    requests = [FetchRequest(url)]
     return asyncio.run(
-        _fetch_all([FetchRequest(url)], settings, None, _pretend_localhost_is_public)
+        _fetch_all(requests, settings, None, _resolve_test_name, _test_name_is_public)
     )[0]
 
 
-def test_redirect_into_loopback_is_refused(http_server: TestServer) -> None:
-    public_looking = f"http://localhost:{http_server.port}"
+def test_connection_goes_to_the_vetted_address(http_server: TestServer) -> None:
+    # The name never resolves on this system: the fetch can only succeed by connecting to
+    # the address that was checked, not by resolving again (which DNS rebinding would exploit).
     http_server.route("/direct", body=RSS)
+    url = f"http://{TEST_NAME}:{http_server.port}/direct"
+    result = _fetch_with_seam(url)
+    assert result.error is None and result.content == RSS
+    assert result.final_url == url
+    assert http_server.requests[0].header("host") == f"{TEST_NAME}:{http_server.port}"
+
+
+def test_redirect_into_loopback_is_refused(http_server: TestServer) -> None:
     http_server.route("/start", status=302, headers={"Location": http_server.url("/secret")})
     http_server.route("/secret", body=b"internal")
-    # Control: through the seam, a URL without a redirect is fetched normally.
-    assert _fetch_with_seam(public_looking + "/direct").content == RSS
-
-    result = _fetch_with_seam(public_looking + "/start")
+    result = _fetch_with_seam(f"http://{TEST_NAME}:{http_server.port}/start")
     assert result.error == "refused: 127.0.0.1, a loopback address"
     assert result.final_url == http_server.url("/secret") and result.content is None
-    assert [r.path for r in http_server.requests] == ["/direct", "/start"]
+    assert [r.path for r in http_server.requests] == ["/start"]
 
 
 # -- scheduling --------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ DEFAULT_SETTINGS = FetchSettings()
 
 # (host, port) -> addresses. A seam so tests can pretend a host is public.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+# (host, addresses) -> reason they are forbidden, or None. A seam for the pinning test.
+AddressCheck = Callable[[str, list[str]], str | None]
 OnResult = Callable[[FetchResult], None]
 
 
@@ -74,7 +76,7 @@ async def fetch_all(
     raise: each result carries a one-line `error` instead. At most `settings.per_host` requests
     go to one host:port at a time.
     """
-    return await _fetch_all(requests, settings, on_result, _system_resolve)
+    return await _fetch_all(requests, settings, on_result, _system_resolve, _addresses_problem)
 
 
 def fetch_many(
@@ -219,21 +221,30 @@ async def _system_resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-async def _refusal(url: str, resolve: Resolver) -> str | None:
-    """The error for a URL that allow_private=False forbids, else None."""
+async def _vet(
+    url: str, resolve: Resolver, addresses_problem: AddressCheck
+) -> tuple[str | None, str | None]:
+    """For allow_private=False: (error, None) if the URL is forbidden, else (None, address).
+
+    `address` is the checked IP to connect to (None for an IP literal). Connecting there,
+    instead of letting the HTTP client resolve the name again, means a DNS answer that changes
+    between check and connect (DNS rebinding) cannot slip a private address through.
+    """
     target = _parse_target(url)
     if isinstance(target, str):
-        return target
+        return target, None
     host, port = target
     if _is_ip_literal(host):
-        addresses = [host]
-    else:
-        try:
-            addresses = await resolve(host, port)
-        except (OSError, UnicodeError) as exc:
-            return f"cannot connect: cannot resolve {host}: {_one_line(exc)}"
-    problem = _addresses_problem(host, addresses)
-    return f"refused: {problem}" if problem else None
+        problem = addresses_problem(host, [host])
+        return (f"refused: {problem}" if problem else None), None
+    try:
+        addresses = await resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        return f"cannot connect: cannot resolve {host}: {_one_line(exc)}", None
+    problem = addresses_problem(host, addresses)
+    if problem:
+        return f"refused: {problem}", None
+    return None, addresses[0].split("%", 1)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +277,8 @@ class _Slots:
 
     def host(self, url: str) -> asyncio.Semaphore:
         parsed = httpx.URL(url)
-        key = f"{parsed.scheme}://{parsed.raw_host.decode('ascii', 'replace')}:{parsed.port}"
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        key = f"{parsed.raw_host.decode('ascii', 'replace')}:{port}"
         if key not in self._per_host:
             self._per_host[key] = asyncio.Semaphore(self._per_host_size)
         return self._per_host[key]
@@ -277,6 +289,7 @@ async def _fetch_all(
     settings: FetchSettings,
     on_result: OnResult | None,
     resolve: Resolver,
+    addresses_problem: AddressCheck = _addresses_problem,
 ) -> list[FetchResult]:
     if not requests:
         return []
@@ -294,7 +307,7 @@ async def _fetch_all(
     ) as client:
 
         async def run(index: int, request: FetchRequest) -> None:
-            result = await _fetch(client, request, settings, slots, resolve)
+            result = await _fetch(client, request, settings, slots, resolve, addresses_problem)
             results[index] = result
             if on_result is not None:
                 on_result(result)
@@ -315,8 +328,9 @@ async def _fetch(
     settings: FetchSettings,
     slots: _Slots,
     resolve: Resolver,
+    addresses_problem: AddressCheck,
 ) -> FetchResult:
-    url = request.url.strip()
+    url = request.url.strip() if isinstance(request.url, str) else ""
     failed = FetchResult(url=request.url, final_url=url, status=None)
     budget = settings.total_timeout  # shared by all hops; waiting for a slot does not count
     all_permanent = True
@@ -327,15 +341,16 @@ async def _fetch(
             problem = _parse_target(url)
             if isinstance(problem, str):
                 return replace(failed, final_url=url, error=problem)
+            connect_to = None
             if not settings.allow_private:
-                refusal = await _refusal(url, resolve)
+                refusal, connect_to = await _vet(url, resolve, addresses_problem)
                 if refusal:
                     return replace(failed, final_url=url, error=refusal)
             async with slots.host(url), slots.total:
                 started = time.monotonic()
                 try:
                     async with asyncio.timeout(max(budget, 0.0)):
-                        hop = await _one_hop(client, url, request, settings, budget)
+                        hop = await _one_hop(client, url, connect_to, request, settings, budget)
                 except TimeoutError:
                     raise _Abort(f"timed out after {settings.total_timeout:g} s") from None
                 finally:
@@ -427,11 +442,23 @@ def _result(
 async def _one_hop(
     client: httpx.AsyncClient,
     url: str,
+    connect_to: str | None,
     request: FetchRequest,
     settings: FetchSettings,
     budget: float,
 ) -> _Hop:
+    """One GET of `url`; with `connect_to`, on a connection to that IP address (see _vet)."""
     headers: dict[str, str] = {}
+    extensions: dict[str, str] = {}
+    target = httpx.URL(url)
+    if connect_to is not None:
+        headers["Host"] = target.netloc.decode("ascii")
+        # A pooled connection would carry one name's TLS session over to another name
+        # on the same address: use each pinned connection once.
+        headers["Connection"] = "close"
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.raw_host.decode("ascii")  # SNI and cert check
+        target = target.copy_with(host=connect_to)
     if request.etag and _header_safe(request.etag):
         headers["If-None-Match"] = request.etag
     if request.last_modified and _header_safe(request.last_modified):
@@ -442,7 +469,9 @@ async def _one_hop(
         write=max(budget, 0.001),
         pool=max(budget, 0.001),
     )
-    async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+    async with client.stream(
+        "GET", target, headers=headers, timeout=timeout, extensions=extensions
+    ) as response:
         status = response.status_code
         if not 200 <= status < 300:
             return _Hop(status, response.headers, None)  # the body of an error is not read
