@@ -1,0 +1,39 @@
+"""The monitor dashboard: `streamlit run app.py` from the repository root.
+
+This file is the router: it builds the shared sidebar filters (all of them in the URL) and then
+runs the chosen page from pages/. Pages are thin; the analysis is `monitor.analyze`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _ui
+
+st.set_page_config(page_title="monitor", page_icon=":material/rss_feed:", layout="wide")
+
+PAGES = [
+    st.Page(
+        "pages/overview.py",
+        title="Overview",
+        icon=":material/dashboard:",
+        url_path="overview",
+        default=True,
+    ),
+    st.Page(
+        "pages/frequency.py",
+        title="Publishing frequency",
+        icon=":material/bar_chart:",
+        url_path="frequency",
+    ),
+    st.Page("pages/tags.py", title="Hashtag trends", icon=":material/tag:", url_path="tags"),
+    st.Page("pages/clouds.py", title="Topic clouds", icon=":material/cloud:", url_path="clouds"),
+    st.Page("pages/authors.py", title="Authors", icon=":material/person:", url_path="authors"),
+    st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
+    st.Page("pages/sources.py", title="Sources", icon=":material/rss_feed:", url_path="sources"),
+]
+
+page = st.navigation(PAGES)
+_ui.build_view()
+_ui.show_notes()
+page.run()

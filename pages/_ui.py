@@ -1,0 +1,515 @@
+"""The dashboard's one UI helper: shared filters, the URL, cached queries, chart frames.
+
+app.py builds the sidebar through `build_view()` before the page runs; each page calls
+`view()` and the small drawing helpers here, so pages stay thin. Only this module and the page
+scripts import streamlit; analysis lives in `monitor.analyze` (no SQL or text work here).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from monitor import analyze, charts, subscriptions
+from monitor.models import Filters
+from monitor.store import Store, StoreError, default_db_path
+
+EMPTY_MESSAGE = "No articles in this view. Add a feed on the Sources page or run `monitor demo`."
+
+# URL value -> (label, length). "all" and "custom" have no fixed length.
+RANGES: dict[str, tuple[str, timedelta | None]] = {
+    "24h": ("last 24 hours", timedelta(hours=24)),
+    "7d": ("last 7 days", timedelta(days=7)),
+    "30d": ("last 30 days", timedelta(days=30)),
+    "90d": ("last 90 days", timedelta(days=90)),
+    "1y": ("last year", timedelta(days=365)),
+    "all": ("all time", None),
+    "custom": ("custom dates", None),
+}
+DEFAULT_RANGE = "30d"
+BUCKETS = ("hour", "day", "week", "month")
+EARLIEST = date(1990, 1, 1)
+SEARCH_MAX = 200
+# A chart with more buckets than this is drawn one size coarser: plotly in the browser and the
+# zero-filled table both grow with it, and nobody reads 9,000 hourly bars.
+MAX_BUCKETS = 2500
+
+# Every query parameter the app understands, global or page-specific. Anything else in the URL
+# is dropped with a note. Page widgets validate their own values (bound widgets drop invalid
+# ones; `check_params` says so first).
+GLOBAL_PARAMS = ("range", "from", "to", "feed", "author", "tag", "lang", "q", "tz")
+PAGE_PARAMS = (
+    "by",
+    "split",
+    "top",
+    "with",
+    "compare",
+    "side",
+    "a",
+    "b",
+    "who",
+    "sort",
+    "asc",
+    "page",
+    "swlang",
+)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|:$~&\"'=/@%^?;,])")
+
+
+def md_escape(text: object, *, limit: int = 80) -> str:
+    """Text safe inside Streamlit markdown: every punctuation mark backslash-escaped.
+
+    Untrusted values (URL parameters, feed names in messages) go through this before any
+    st.warning/st.error/st.caption; lines are joined and long values cut.
+    """
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page draws: the filters, the display zone and words for chart titles."""
+
+    filters: Filters
+    timezone: str
+    window: str  # "last 30 days", "1 Nov 2026 – 10 Nov 2026", "all time"
+    bucket: str  # a sensible default bucket for the window
+    now: datetime
+
+    def title(self, what: str) -> str:
+        """A chart title: what is counted, over which window, in which time zone."""
+        return f"{what} · {self.window} · {self.timezone}"
+
+
+# -- store and cached queries ---------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return Store(path)
+
+
+def store() -> Store:
+    """The dashboard's store (MONITOR_DB, else data/monitor.duckdb)."""
+    return _store(str(default_db_path()))
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached(
+    path: str,
+    version: tuple[int, ...],
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: tuple[tuple[str, Any], ...],
+) -> Any:
+    # `version` is only part of the key: a fetch in another process changes the file, so the
+    # next page load asks the database again.
+    del version
+    return getattr(analyze, name)(_store(path), *args, **dict(kwargs))
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> Any:
+    """`monitor.analyze.<name>(store, *args, **kwargs)`, cached on the arguments and the
+    store's data version. A store problem stops the page with a one-line error."""
+    s = store()
+    try:
+        return _cached(str(s.path), s.data_version(), name, args, tuple(sorted(kwargs.items())))
+    except StoreError as exc:
+        st.error(f"The store cannot be read: {md_escape(exc, limit=300)}")
+        st.stop()
+
+
+def read_only() -> bool:
+    """MONITOR_READ_ONLY=1: every write control hidden, and refused by the handlers."""
+    return subscriptions.read_only()
+
+
+# -- the URL --------------------------------------------------------------------------------
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if EARLIEST <= value <= _latest_date() else None
+
+
+def _latest_date() -> date:
+    return datetime.now(UTC).date() + timedelta(days=366)
+
+
+def _values(params: Mapping[str, Any], name: str) -> list[str]:
+    getter = getattr(params, "get_all", None)
+    if getter is not None:
+        return [str(v) for v in getter(name)]
+    raw = params.get(name)
+    if raw is None:
+        return []
+    return [str(v) for v in raw] if isinstance(raw, list) else [str(raw)]
+
+
+def check_params(options: Mapping[str, list[str]]) -> list[str]:
+    """Notes on URL parameters that will be dropped; junk parameter names are removed here.
+
+    Bound widgets drop invalid values by themselves, silently; this says which and why first.
+    """
+    notes: list[str] = []
+    params = st.query_params
+    for name in list(params.keys()):
+        if name not in GLOBAL_PARAMS and name not in PAGE_PARAMS:
+            notes.append(f"unknown URL parameter {md_escape(name, limit=40)} ignored")
+            del params[name]
+    if "range" in params and params["range"] not in RANGES:
+        notes.append("URL parameter `range`: not one of " + ", ".join(RANGES) + "; ignored")
+    for name in ("from", "to"):
+        for value in _values(params, name)[:1]:
+            if _parse_date(value) is None:
+                notes.append(
+                    f"URL parameter `{name}`: {md_escape(value, limit=30)} is not a date "
+                    f"(YYYY-MM-DD, {EARLIEST.year} to next year); ignored"
+                )
+    for value in _values(params, "tz")[:1]:
+        try:
+            analyze.check_timezone(value)
+        except ValueError:
+            notes.append(
+                f"URL parameter `tz`: unknown time zone {md_escape(value, limit=40)}; ignored"
+            )
+    for name, choices_key in (
+        ("feed", "feeds"),
+        ("author", "authors"),
+        ("tag", "tags"),
+        ("lang", "languages"),
+    ):
+        known = set(options.get(choices_key, []))
+        unknown = [v for v in _values(params, name) if v not in known]
+        if unknown:
+            shown = ", ".join(md_escape(v, limit=40) for v in unknown[:3])
+            more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+            notes.append(f"URL parameter `{name}`: not in this store: {shown}{more}; ignored")
+    for value in _values(params, "q")[:1]:
+        if len(value) > SEARCH_MAX:
+            notes.append(f"URL parameter `q`: longer than {SEARCH_MAX} characters; ignored")
+    for name, allowed in (
+        ("by", BUCKETS),
+        ("split", ("none", "feed", "author")),
+        ("sort", ("published", "title", "reading_minutes")),
+        ("side", ("author", "feed", "tag", "period")),
+    ):
+        for value in _values(params, name)[:1]:
+            if value not in allowed:
+                notes.append(f"URL parameter `{name}`: not one of {', '.join(allowed)}; ignored")
+    for name in ("top", "page"):
+        for value in _values(params, name)[:1]:
+            if not value.isdigit() or int(value) < 1:
+                notes.append(f"URL parameter `{name}`: not a positive whole number; ignored")
+    return notes
+
+
+# -- the sidebar ------------------------------------------------------------------------------
+
+
+def _viewer_timezone() -> str:
+    try:
+        zone = st.context.timezone
+    except Exception:  # outside a browser session (AppTest, bare mode) there is none
+        zone = None
+    if zone:
+        try:
+            return analyze.check_timezone(zone)
+        except ValueError:
+            pass
+    return "UTC"
+
+
+@st.cache_resource(show_spinner=False)
+def _zones() -> list[str]:
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+
+
+def _suggest_bucket(length: timedelta | None) -> str:
+    if length is None or length > timedelta(days=400):
+        return "month"
+    if length <= timedelta(days=3):
+        return "hour"
+    if length <= timedelta(days=120):
+        return "day"
+    return "week"
+
+
+def build_view() -> View:
+    """The sidebar filters (every one bound to the URL) read into a View. Call from app.py,
+    before the page runs; the page gets the same View from `view()`."""
+    options: dict[str, list[str]] = call("options")
+    notes = check_params(options)
+    params = st.query_params
+    # A link with dates but no range means custom dates.
+    if ("from" in params or "to" in params) and "range" not in params:
+        if "range" not in st.session_state:
+            st.session_state["range"] = "custom"
+
+    sb = st.sidebar
+    sb.header("Filters")
+    range_key = sb.selectbox(
+        "Date range",
+        list(RANGES),
+        index=list(RANGES).index(DEFAULT_RANGE),
+        format_func=lambda k: RANGES[k][0],
+        key="range",
+        bind="query-params",
+    )
+    zones = _zones()
+    default_zone = _viewer_timezone()
+    if default_zone not in zones:
+        zones = sorted([*zones, default_zone])
+    zone = sb.selectbox(
+        "Display time zone",
+        zones,
+        index=zones.index(default_zone),
+        key="tz",
+        bind="query-params",
+        help="Charts bucket and show times in this zone; the store keeps UTC.",
+    )
+    tz = ZoneInfo(zone)
+    now = datetime.now(UTC)
+    # Rounded up to the minute: the same minute gives the same cache key.
+    now_key = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    since: datetime | None = None
+    until: datetime | None = None
+    label, length = RANGES[range_key]
+    window = label
+    if range_key == "custom":
+        today = now.astimezone(tz).date()
+        start = sb.date_input(
+            "From",
+            value=today - timedelta(days=30),
+            min_value=EARLIEST,
+            max_value=_latest_date(),
+            key="from",
+            bind="query-params",
+        )
+        end = sb.date_input(
+            "To (inclusive)",
+            value=today,
+            min_value=EARLIEST,
+            max_value=_latest_date(),
+            key="to",
+            bind="query-params",
+        )
+        if isinstance(start, date) and isinstance(end, date):
+            if end < start:
+                notes.append("`to` is before `from`: the two dates were swapped")
+                start, end = end, start
+            since = datetime.combine(start, time(0), tz).astimezone(UTC)
+            until = datetime.combine(end + timedelta(days=1), time(0), tz).astimezone(UTC)
+            window = f"{start:%d %b %Y} – {end:%d %b %Y}"
+            length = until - since
+    elif length is not None:
+        until = now_key
+        since = until - length
+
+    feeds = sb.multiselect("Feeds", options.get("feeds", []), key="feed", bind="query-params")
+    authors = sb.multiselect(
+        "Authors", options.get("authors", []), key="author", bind="query-params"
+    )
+    tags = sb.multiselect(
+        "Tags",
+        options.get("tags", []),
+        key="tag",
+        bind="query-params",
+        format_func=lambda t: f"#{t}",
+    )
+    languages = sb.multiselect(
+        "Language", options.get("languages", []), key="lang", bind="query-params"
+    )
+    search = sb.text_input(
+        "Search title and text", key="q", bind="query-params", max_chars=SEARCH_MAX
+    )
+    filters = Filters(
+        since=since,
+        until=until,
+        feeds=tuple(feeds),
+        authors=tuple(authors),
+        tags=tuple(tags),
+        languages=tuple(languages),
+        search=search.strip() or None,
+    )
+    if range_key == "all":
+        length = None
+    result = View(
+        filters=filters,
+        timezone=zone,
+        window=window,
+        bucket=_suggest_bucket(length),
+        now=now_key,
+    )
+    st.session_state["_monitor_view"] = result
+    st.session_state["_monitor_notes"] = notes
+    return result
+
+
+def show_notes() -> None:
+    """The notes about dropped URL parameters, at the top of the page."""
+    for note in st.session_state.get("_monitor_notes", []):
+        st.warning(note, icon=":material/link_off:")
+
+
+def view() -> View:
+    """The View app.py built for this run (a page run on its own builds it here)."""
+    current = st.session_state.get("_monitor_view")
+    if not isinstance(current, View):
+        current = build_view()
+    return current
+
+
+def bucket_for(view_: View, by: str) -> tuple[str, str | None]:
+    """`by`, or a coarser bucket (with a note) when the window would need too many bars."""
+    f = view_.filters
+    if f.since is None:
+        first = call("stats", f).get("first_published")
+        start = pd.Timestamp(first).to_pydatetime().replace(tzinfo=UTC) if first else view_.now
+    else:
+        start = f.since
+    span = ((f.until or view_.now) - start).total_seconds()
+    sizes = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+    chosen = by
+    for candidate in BUCKETS[BUCKETS.index(by) :]:
+        chosen = candidate
+        if span / sizes[candidate] <= MAX_BUCKETS:
+            break
+    if chosen != by:
+        return chosen, f"{by} buckets would make more than {MAX_BUCKETS} bars: drawn per {chosen}"
+    return chosen, None
+
+
+# -- drawing --------------------------------------------------------------------------------
+
+
+def is_empty(table: pd.DataFrame | None, *, column: str | None = "count") -> bool:
+    """True (and the empty-state note shown) when a table has nothing to draw."""
+    if (
+        table is None
+        or table.empty
+        or (column is not None and column in table and not table[column].astype(float).sum())
+    ):
+        st.info(EMPTY_MESSAGE, icon=":material/inbox:")
+        return True
+    return False
+
+
+def _csv(table: pd.DataFrame) -> bytes:
+    out = table.copy()
+    for col in out.columns:
+        if out[col].map(lambda v: isinstance(v, list | tuple)).any():
+            out[col] = out[col].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+            )
+    return out.to_csv(index=False).encode("utf-8")
+
+
+def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:
+    """A CSV download of exactly the table a chart was drawn from."""
+    st.download_button(
+        label,
+        data=_csv(table),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"dl-{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def chart(
+    figure: Any,
+    table: pd.DataFrame,
+    name: str,
+    *,
+    on_select: Callable[[], None] | None = None,
+    config: dict[str, Any] | None = None,
+) -> None:
+    """A plotly figure (charts.py styles it: Streamlit's theme off) and its data as CSV."""
+    options: dict[str, Any] = {"theme": None, "config": config or charts.CONFIG}
+    if on_select is not None:
+        st.plotly_chart(
+            figure, key=f"chart-{name}", on_select=on_select, selection_mode="points", **options
+        )
+    else:
+        st.plotly_chart(figure, key=f"chart-{name}", **options)
+    download(table, name)
+
+
+def safe_url(value: object) -> str | None:
+    """The URL if it is http(s), else None: a javascript: or data: link is never offered."""
+    if isinstance(value, str) and re.match(r"^https?://[^\s]+$", value.strip(), re.IGNORECASE):
+        return value.strip()
+    return None
+
+
+def _joined(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if hasattr(value, "tolist"):
+        return _joined(value.tolist())
+    return str(value)
+
+
+def local_times(series: pd.Series, zone: str) -> pd.Series:
+    """Naive UTC timestamps from the store as naive local times in `zone`, for display."""
+    stamps = pd.to_datetime(series)
+    if stamps.dt.tz is None:
+        stamps = stamps.dt.tz_localize("UTC")
+    return stamps.dt.tz_convert(zone).dt.tz_localize(None)
+
+
+def article_table(table: pd.DataFrame, zone: str, *, height: int | str = "auto") -> None:
+    """Articles as a table: published (local), title, a link (http/https only), feed,
+    authors, tags, reading time. Every value is plain text in the grid."""
+    shown = pd.DataFrame(
+        {
+            "published": local_times(table["published"], zone),
+            "title": table["title"].astype(str),
+            "link": table["url"].map(safe_url),
+            "feed": table["feeds"].map(_joined),
+            "authors": table["authors"].map(_joined),
+            "tags": table["tags"].map(lambda v: _joined(v)),
+            "reading_minutes": table["reading_minutes"],
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        height=height,
+        column_config={
+            "published": st.column_config.DatetimeColumn(
+                f"Published ({zone})", format="YYYY-MM-DD HH:mm"
+            ),
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "link": st.column_config.LinkColumn(
+                "Link", display_text="open ↗", help="Only http(s) links are shown"
+            ),
+            "feed": "Feed",
+            "authors": "Authors",
+            "tags": "Tags",
+            "reading_minutes": st.column_config.NumberColumn("Reading (min)", format="%d"),
+        },
+    )
+
+
+def joined(value: object) -> str:
+    """A list cell (authors, tags) as one plain string."""
+    return _joined(value)

@@ -1,0 +1,56 @@
+"""Overview: the window in four numbers, its publishing line, top tags, newest articles."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from monitor import charts
+from pages import _ui
+
+view = _ui.view()
+f = view.filters
+st.title("Overview")
+st.caption(_ui.md_escape(f"{view.window} · times in {view.timezone}", limit=120))
+
+compare: pd.DataFrame = _ui.call("compare_windows", f, now=view.now)
+labels = {"articles": "Articles", "feeds": "Feeds", "authors": "Authors", "tags": "Tags"}
+columns = st.columns(4)
+for column, row in zip(columns, compare.to_dict("records"), strict=False):
+    change = row["change"]
+    has_change = change is not None and not pd.isna(change)
+    column.metric(
+        labels[row["metric"]],
+        int(row["current"]),
+        delta=int(change) if has_change else None,
+        help="Change against the window of equal length just before this one"
+        if has_change
+        else "All time: there is no earlier window to compare with",
+        border=True,
+    )
+
+if not int(compare.loc[compare["metric"] == "articles", "current"].iloc[0]):
+    st.info(_ui.EMPTY_MESSAGE, icon=":material/inbox:")
+    st.stop()
+
+by, note = _ui.bucket_for(view, view.bucket)
+series: pd.DataFrame = _ui.call("frequency", f, by=by, timezone=view.timezone)
+st.subheader("Publishing")
+st.caption(_ui.md_escape(view.title(f"Articles per {by}"), limit=160))
+_ui.chart(charts.sparkline(series), series, "overview-publishing", config=charts.SPARKLINE_CONFIG)
+if note:
+    st.caption(note)
+
+left, right = st.columns([2, 3])
+with left:
+    top: pd.DataFrame = _ui.call("tags", f, limit=15)
+    if not _ui.is_empty(top, column="articles"):
+        figure = charts.bar_chart(
+            top, x="articles", y="tag", title=view.title("Top tags by articles")
+        )
+        _ui.chart(figure, top, "overview-top-tags")
+with right:
+    st.subheader("Newest articles")
+    newest, total = _ui.call("articles", f, limit=12)
+    _ui.article_table(newest, view.timezone)
+    st.caption(f"{total} articles in this view; all of them are on the Articles page.")
