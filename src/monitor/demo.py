@@ -27,7 +27,7 @@ WINDOW_DAYS = 120
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary: per topic and language. Nouns are bare plurals or mass nouns so that German
-# templates without articles ("über {N}", "Thema {N}") stay grammatical enough.
+# templates without articles stay grammatical: "über {N}", and "bei {Nd}" with the dative plural.
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,9 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Landtagswahl: {Ac} setzt im Wahlkampf auf {N}",
                 "Umfrage vor der Landtagswahl: Knappes Rennen, Streit über {N}",
                 "TV-Duell: Schlagabtausch über {N} und {N2}",
-                "Wahlkampf in {P}: Worum es beim Thema {N} wirklich geht",
+                "Wahlkampf in {P}: Worum es bei {Nd} wirklich geht",
                 "Nach der Landtagswahl: Sondierungen über {N} beginnen",
-                "Landtagswahl: Was die Parteien beim Thema {N} versprechen",
+                "Landtagswahl: Was die Parteien zu {Nd} versprechen",
             ),
             nouns=_w(
                 "Wahlprogramme | Koalitionsoptionen | Umfragewerte | Direktmandate | "
@@ -172,7 +172,7 @@ _TOPICS: tuple[_Topic, ...] = (
                 "Handelskonflikt mit den USA: Was Strafzölle für {N} bedeuten",
                 "EU und USA verhandeln über {N}",
                 "Zollstreit verschärft sich – Exporteure in {P} in Sorge",
-                "Neue Zölle: Wirtschaft schlägt Alarm, {N} in Gefahr",
+                "Neue Zölle: Wirtschaft schlägt Alarm wegen {N}",
             ),
             nouns=_w(
                 "Strafzölle | Stahlexporte | Autoexporte | Gegenzölle | Lieferketten | "
@@ -345,7 +345,7 @@ _TOPICS: tuple[_Topic, ...] = (
             titles=(
                 "Quantix Nova X: Erster Eindruck vom neuen Smartphone",
                 "Helix-Chip im Test: Wie gut sind {N}?",
-                "Quantix stellt Nova X vor – das ist neu beim Thema {N}",
+                "Quantix stellt Nova X vor – das ist neu bei {Nd}",
                 "Lieferprobleme beim Nova X: Kunden warten auf {N}",
                 "Nova X: Datenschützer kritisieren {N}",
             ),
@@ -548,7 +548,7 @@ _TOPICS: tuple[_Topic, ...] = (
         _arc_flat,
         _Vocab(
             titles=(
-                "KI-Verordnung: {Ac} sieht Lücken beim Thema {N}",
+                "KI-Verordnung: {Ac} sieht Lücken bei {Nd}",
                 "Künstliche Intelligenz in Behörden: Was {N} bedeuten",
                 "Sprachmodelle im Alltag: Datenschützer prüfen {N}",
             ),
@@ -627,7 +627,7 @@ _TOPICS: tuple[_Topic, ...] = (
         _Vocab(
             titles=(
                 "Deutschlandticket: Streit über {N} geht weiter",
-                "Baustellen auf der A3: Pendler ärgern sich über {N}",
+                "Baustellen auf der A3: Pendler müssen mit {Nd} rechnen",
                 "Bahnstreik: Was Reisende über {N} wissen müssen",
             ),
             nouns=_w(
@@ -712,12 +712,12 @@ _EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturda
 # Topic-independent sentences full of ordinary function words (so stopword removal matters).
 _GENERIC: dict[str, tuple[str, ...]] = {
     "de": (
-        "{Ac} hat am {W} erneut zum Thema {N} Stellung bezogen.",
-        "Nach Angaben aus {P} ist in Sachen {N} noch keine Entscheidung gefallen.",
-        "Beim Thema {N} sind sich die Beteiligten nach wie vor nicht einig.",
+        "{Ac} hat am {W} erneut Stellung zu {Nd} bezogen.",
+        "Nach Angaben aus {P} ist bei {Nd} noch keine Entscheidung gefallen.",
+        "Bei {Nd} sind sich die Beteiligten nach wie vor nicht einig.",
         "Die Debatte über {N} und {N2} dürfte in den kommenden Wochen weitergehen.",
         "Wie es aus Kreisen in {P} hieß, soll es schon bald weitere Gespräche geben.",
-        "Kritiker halten das für zu wenig, denn in Sachen {N} sei bislang kaum etwas passiert.",
+        "Kritiker halten das für zu wenig, denn bei {Nd} sei bislang kaum etwas passiert.",
         "Insgesamt geht es um rund {Z} Millionen Euro, die für {N} eingeplant sind.",
         "Das ist nicht das erste Mal, dass {A} in dieser Frage unter Druck gerät.",
         "Ob es dabei bleibt, ist allerdings noch offen.",
@@ -725,21 +725,33 @@ _GENERIC: dict[str, tuple[str, ...]] = {
         "Eine Umfrage zeigt, dass {Z} Prozent der Befragten {N} für wichtig halten.",
         "Dabei hatte {A} noch vor wenigen Tagen ganz anders geklungen.",
         "Für die kommende Woche ist ein weiteres Treffen in {P} geplant.",
-        "Man wolle die Sorgen der Menschen ernst nehmen, hieß es aus dem Umfeld.",
+        "Man wolle die Sorgen der Menschen ernst nehmen, sagte eine Sprecherin.",
         "Über {N} wird seit Monaten gestritten, eine Lösung ist aber nicht in Sicht.",
-        "{Ac} kündigte an, die Vorschläge zum Thema {N} genau zu prüfen.",
+        "{Ac} kündigte an, die Vorschläge zu {Nd} genau zu prüfen.",
         "Ein Sprecher sagte, man sei mit dem bisherigen Verlauf nicht zufrieden.",
         "Es ist noch nicht klar, wie sich das auf {N} auswirken wird.",
-        "Am {W} soll es dazu eine Sondersitzung geben.",
+        "Für {W} ist dazu eine Sondersitzung angesetzt.",
         "Was das für die Bürgerinnen und Bürger bedeutet, ist derzeit noch schwer abzuschätzen.",
-        "Fest steht nur, dass {N} auch in den nächsten Monaten ein Thema bleiben werden.",
+        "Fest steht nur, dass {N} auch in den nächsten Monaten auf der Tagesordnung stehen.",
         "Bereits im Frühjahr hatte {A} vor den Folgen gewarnt.",
         "In {P} gingen am Wochenende mehrere hundert Menschen auf die Straße.",
-        "Beobachter rechnen damit, dass sich die Lage erst im kommenden Jahr entspannt.",
+        "Beobachter rechnen damit, dass sich die Lage erst im Frühjahr entspannt.",
         "„Wir sind noch lange nicht am Ziel“, hieß es am {W} in {P}.",
         "Die Zahlen für das vergangene Quartal fielen besser aus, als viele erwartet hatten.",
         "Am Ende wird viel davon abhängen, wie {A} reagiert.",
-        "Es gibt aber auch Stimmen, die beim Thema {N} eine Chance sehen.",
+        "Es gibt aber auch Stimmen, die in {Nd} eine Chance sehen.",
+        "Vor allem {N} und {N2} sorgen für Unmut.",
+        "Seit Wochen wird über {N} diskutiert, zuletzt auch im Parlament.",
+        "Mit {Nd} befasst sich am {W} auch ein Ausschuss.",
+        "Die Kosten für {N} sind deutlich höher als geplant.",
+        "Neue Zahlen zu {Nd} sollen Ende des Monats vorliegen.",
+        "{Ac} räumte Fehler bei {Nd} ein.",
+        "Wer sich mit {Nd} beschäftigt, stößt schnell auf {N2}.",
+        "Gerade bei {Nd} gehen die Meinungen weit auseinander.",
+        "Ein Gutachten zu {Nd} liegt der Redaktion vor.",
+        "Die Verbände fordern mehr Geld für {N}.",
+        "{Ac} will {N} und {N2} zügig angehen.",
+        "Zuletzt hatten sich {N} spürbar verändert.",
     ),
     "en": (
         "{Ac} returned to the question of {N} on {W}.",
@@ -750,7 +762,7 @@ _GENERIC: dict[str, tuple[str, ...]] = {
         "Critics say that is not enough, because very little has happened on {N} so far.",
         "Around {Z} million dollars have been set aside for {N}.",
         "It is not the first time that {A} has come under pressure on this issue.",
-        "Whether that will hold is another question.",
+        "Whether that will hold remains to be seen.",
         "The developments are being watched closely in {P} as well.",
         "A recent survey found that {Z} percent of respondents consider {N} important.",
         "Only a few days ago, {A} had sounded rather different.",
@@ -758,15 +770,27 @@ _GENERIC: dict[str, tuple[str, ...]] = {
         "A spokesperson said they were not satisfied with how things had gone so far.",
         "It is not yet clear what this will mean for {N}.",
         "{Ac} said it would look carefully at the proposals on {N}.",
-        "What this means for ordinary people is still hard to say.",
+        "What this means for ordinary households is still hard to say.",
         "One thing is certain: {N} will remain on the agenda for months.",
         "As early as spring, {A} had warned about the consequences.",
-        "Several hundred people gathered in {P} over the weekend.",
+        "Several hundred protesters gathered in {P} over the weekend.",
         "Observers expect the situation to ease only next year.",
         "But there are also those who see an opportunity in {N}.",
         "The figures for the past quarter were better than many had expected.",
         "That would have been unthinkable just a year ago.",
         "In the end, much will depend on how {A} responds.",
+        "Above all, {N} and {N2} have caused frustration.",
+        "{Nc} have been debated for weeks, most recently in parliament.",
+        "A committee is due to look at {N} on {W}.",
+        "The cost of {N} is well above what was planned.",
+        "New figures on {N} are expected at the end of the month.",
+        "{Ac} admitted mistakes over {N}.",
+        "Anyone looking into {N} soon runs into {N2}.",
+        "Opinions on {N} differ widely.",
+        "A report on {N} has been seen by this publication.",
+        "Industry groups are calling for more money for {N}.",
+        "{Ac} wants to tackle {N} and {N2} quickly.",
+        "{Nc} have changed noticeably in recent months.",
         "“We are nowhere near the finish line,” one of them said in {P} on {W}.",
     ),
 }
@@ -859,7 +883,7 @@ _SOURCES: tuple[_Source, ...] = (
             "Lea Hoffmann",
             "Redaktion",
         ),
-        words=(150, 260),
+        words=(150, 240),
         extra={"election_day_bump": 1.0},
     ),
     _Source(
@@ -890,7 +914,7 @@ _SOURCES: tuple[_Source, ...] = (
         own_titles=(
             "Kommentar: Warum {N} jetzt auf den Tisch gehören",
             "Gedanken zum Wochenende: {N} und die Frage nach dem Frieden",
-            "Offener Brief: Mehr Mut beim Thema {N}",
+            "Offener Brief: Mehr Mut bei {Nd}",
             "Was die Medien über {N} verschweigen",
             "Frieden braucht Mut – ein paar Gedanken über {N}",
         ),
@@ -1112,6 +1136,11 @@ class _Item:
     image: str | None = None
 
 
+def _dative_plural(noun: str) -> str:
+    # German plurals take -n in the dative unless they already end in -n or -s.
+    return noun if noun.endswith(("n", "s")) else noun + "n"
+
+
 def _choice(rng: random.Random, options: Sequence[str]) -> str:
     # Cheaper than rng.choice in the hot text loop; still fully determined by the seed.
     return options[int(rng.random() * len(options))]
@@ -1120,11 +1149,12 @@ def _choice(rng: random.Random, options: Sequence[str]) -> str:
 class _Slots(dict[str, str]):
     """Template values drawn on first use, so a sentence only consumes what it needs."""
 
-    def __init__(self, rng: random.Random, vocab: _Vocab, weekdays: Sequence[str]) -> None:
+    def __init__(self, rng: random.Random, vocab: _Vocab, lang: str) -> None:
         super().__init__()
         self._rng = rng
         self._vocab = vocab
-        self._weekdays = weekdays
+        self._german = lang == "de"
+        self._weekdays = _DE_WEEKDAYS if self._german else _EN_WEEKDAYS
 
     def __missing__(self, key: str) -> str:
         rng, vocab = self._rng, self._vocab
@@ -1134,6 +1164,10 @@ class _Slots(dict[str, str]):
             first = self["N"]
             others = [noun for noun in vocab.nouns if noun != first]
             value = _choice(rng, others)
+        elif key == "Nd":
+            value = _dative_plural(self["N"]) if self._german else self["N"]
+        elif key == "Nc":
+            value = self["N"][:1].upper() + self["N"][1:]
         elif key == "A":
             value = _choice(rng, vocab.actors)
         elif key == "Ac":
@@ -1154,8 +1188,7 @@ class _Slots(dict[str, str]):
 
 
 def _fill(template: str, rng: random.Random, vocab: _Vocab, lang: str) -> str:
-    weekdays = _DE_WEEKDAYS if lang == "de" else _EN_WEEKDAYS
-    return template.format_map(_Slots(rng, vocab, weekdays))
+    return template.format_map(_Slots(rng, vocab, lang))
 
 
 def _escape(text: str) -> str:
@@ -1239,9 +1272,9 @@ def _compose_text(
     generic = _GENERIC[lang]
     while words < target:
         roll = rng.random()
-        if source.flavour and roll < 0.12:
+        if roll < 0.12 and source.flavour and not used.issuperset(source.flavour):
             sentence = pick(source.flavour)
-        elif roll < 0.4 and not used.issuperset(vocab.sentences):
+        elif roll < 0.5 and not used.issuperset(vocab.sentences):
             # Topic sentences are few: each at most once, so long texts lean on the generic ones.
             sentence = _fill(pick(vocab.sentences), rng, vocab, lang)
         else:
@@ -1340,9 +1373,31 @@ def _vocab(topic: str, lang: str) -> _Vocab:
     return vocab
 
 
+_KICKERS = {
+    "de": ("Analyse: ", "Kommentar: ", "Hintergrund: ", "Liveblog: ", "Update: ", "Interview: "),
+    "en": ("Analysis: ", "Opinion: ", "Explainer: ", "Live: ", "Update: ", "Interview: "),
+}
+
+
+def _unique_link(link: str, seen: set[str]) -> str:
+    """Make a link unique within its feed the way CMSs do: slug-2, slug-3, ..."""
+    candidate, number = link, 1
+    while candidate in seen:
+        number += 1
+        for end in ("/", ".html", ""):
+            if link.endswith(end):
+                base = link[: len(link) - len(end)] if end else link
+                candidate = f"{base}-{number}{end}"
+                break
+    seen.add(candidate)
+    return candidate
+
+
 def _make_items(rng: random.Random, source: _Source, slots: list[_Slot]) -> list[_Item]:
     items: list[_Item] = []
     previous: tuple[str, str] | None = None
+    seen_titles: set[str] = set()
+    seen_links: set[str] = set()
     for number, slot in enumerate(slots):
         vocab = _vocab(slot.topic, slot.lang)
         template = rng.choice(vocab.titles)
@@ -1350,9 +1405,18 @@ def _make_items(rng: random.Random, source: _Source, slots: list[_Slot]) -> list
             template = rng.choice(source.own_titles)
         title = _fill(template, rng, vocab, slot.lang)
         title = title[:1].upper() + title[1:]
+        base = title
+        for _ in range(len(_KICKERS[slot.lang])):
+            if title not in seen_titles:
+                break
+            # Sites do not run the same headline twice; they add a kicker.
+            title = rng.choice(_KICKERS[slot.lang]) + base
+        seen_titles.add(title)
         target = rng.randint(*source.words)
         sentences = _compose_text(rng, source, vocab, slot.lang, target)
         link, guid = _link_and_guid(rng, source, slot, title, number)
+        unique = _unique_link(link, seen_links)
+        link, guid = unique, (unique if guid == link else guid)
         related = previous if previous and rng.random() < 0.12 else None
         body = _html_body(rng, sentences, slot.lang, related)
         if rng.random() < 0.06:
@@ -1470,8 +1534,13 @@ def _finish_mastodon(rng: random.Random, items: list[_Item], news: list[_Item]) 
             # Toots often share a news link, with the tracking parameters still on it.
             earlier = [n for n in linkable if n.published and n.published < item.published]
             if earlier:
-                target = earlier[0].link + "?utm_source=mastodon&utm_medium=social"
-                html_parts.append(f'<p><a href="{_xml(target)}">{_escape(target)}</a></p>')
+                shared = earlier[0].link
+                target = shared + "?utm_source=mastodon&utm_medium=social"
+                shown = shared.removeprefix("https://")[:30] + "…"
+                html_parts.append(
+                    f'<p><a href="{_xml(target)}" rel="nofollow noopener" target="_blank">'
+                    f"{_escape(shown)}</a></p>"
+                )
         html_parts.append(f"<p>{links}</p>")
         out.append(
             replace(
