@@ -36,4 +36,5 @@ PAGES = [
 page = st.navigation(PAGES)
 _ui.build_view()
 _ui.show_notes()
+_ui.show_flash()
 page.run()

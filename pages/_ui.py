@@ -25,17 +25,17 @@ from monitor.store import Store, StoreError, default_db_path
 
 EMPTY_MESSAGE = "No articles in this view. Add a feed on the Sources page or run `monitor demo`."
 
-# URL value -> (label, length). "all" and "custom" have no fixed length.
-RANGES: dict[str, tuple[str, timedelta | None]] = {
-    "24h": ("last 24 hours", timedelta(hours=24)),
-    "7d": ("last 7 days", timedelta(days=7)),
-    "30d": ("last 30 days", timedelta(days=30)),
-    "90d": ("last 90 days", timedelta(days=90)),
-    "1y": ("last year", timedelta(days=365)),
-    "all": ("all time", None),
-    "custom": ("custom dates", None),
+# The choices are their own URL values: a bound selectbox puts the shown text in the URL.
+RANGES: dict[str, timedelta | None] = {
+    "24 hours": timedelta(hours=24),
+    "7 days": timedelta(days=7),
+    "30 days": timedelta(days=30),
+    "90 days": timedelta(days=90),
+    "1 year": timedelta(days=365),
+    "all time": None,
+    "custom": None,
 }
-DEFAULT_RANGE = "30d"
+DEFAULT_RANGE = "30 days"
 BUCKETS = ("hour", "day", "week", "month")
 EARLIEST = date(1990, 1, 1)
 SEARCH_MAX = 200
@@ -205,8 +205,8 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
     for name, allowed in (
         ("by", BUCKETS),
         ("split", ("none", "feed", "author")),
-        ("sort", ("published", "title", "reading_minutes")),
-        ("side", ("author", "feed", "tag", "period")),
+        ("sort", ("published", "title", "reading time")),
+        ("side", ("authors", "feeds", "tags", "periods")),
     ):
         for value in _values(params, name)[:1]:
             if value not in allowed:
@@ -266,7 +266,6 @@ def build_view() -> View:
         "Date range",
         list(RANGES),
         index=list(RANGES).index(DEFAULT_RANGE),
-        format_func=lambda k: RANGES[k][0],
         key="range",
         bind="query-params",
     )
@@ -288,8 +287,8 @@ def build_view() -> View:
     now_key = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
     since: datetime | None = None
     until: datetime | None = None
-    label, length = RANGES[range_key]
-    window = label
+    length = RANGES[range_key]
+    window = "all time" if range_key == "all time" else f"last {range_key}"
     if range_key == "custom":
         today = now.astimezone(tz).date()
         start = sb.date_input(
@@ -324,12 +323,14 @@ def build_view() -> View:
     authors = sb.multiselect(
         "Authors", options.get("authors", []), key="author", bind="query-params"
     )
+    # A tag picked by clicking a chart is always a choice, even if outside the top few hundred.
+    tag_choices = list(options.get("tags", []))
+    tag_choices += [t for t in st.session_state.get("tag") or [] if t not in tag_choices]
     tags = sb.multiselect(
         "Tags",
-        options.get("tags", []),
+        tag_choices,
         key="tag",
         bind="query-params",
-        format_func=lambda t: f"#{t}",
     )
     languages = sb.multiselect(
         "Language", options.get("languages", []), key="lang", bind="query-params"
@@ -346,7 +347,7 @@ def build_view() -> View:
         languages=tuple(languages),
         search=search.strip() or None,
     )
-    if range_key == "all":
+    if range_key == "all time":
         length = None
     result = View(
         filters=filters,
@@ -513,3 +514,122 @@ def article_table(table: pd.DataFrame, zone: str, *, height: int | str = "auto")
 def joined(value: object) -> str:
     """A list cell (authors, tags) as one plain string."""
     return _joined(value)
+
+
+def tag_keys_for(table: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Tag keys for labels clicked in a tags bar chart (display forms or keys)."""
+    by_label = {str(r["tag"]): str(r["key"]) for r in table.to_dict("records")}
+    keys = {str(k) for k in table["key"]}
+    found = []
+    for label in labels:
+        key = by_label.get(label) or (label if label in keys else None)
+        if key and key not in found:
+            found.append(key)
+    return found
+
+
+def change_stopwords(language: str, typed: str, *, add: bool) -> None:
+    """Add or remove user stopwords; refused in read-only mode (the form is hidden too)."""
+    if read_only():
+        st.error("This dashboard is read-only (MONITOR_READ_ONLY=1).")
+        return
+    words = [w for w in re.split(r"[\s,;]+", typed) if w]
+    if not words:
+        st.warning("Type at least one word.")
+        return
+    try:
+        if add:
+            count = analyze.add_stopwords(store(), language, words)
+        else:
+            count = analyze.remove_stopwords(store(), language, words)
+    except (ValueError, StoreError) as exc:
+        st.error(md_escape(exc, limit=200))
+        return
+    # Rerun so the clouds above are drawn without the words; the note survives the rerun.
+    flash(f"{'Added' if add else 'Removed'} {count} words.")
+    st.rerun()
+
+
+def flash(message: str) -> None:
+    """A success note shown once, on the next run (for handlers that rerun the page)."""
+    st.session_state["_monitor_flash"] = message
+
+
+def show_flash() -> None:
+    """Show (and forget) a note left by `flash`."""
+    message = st.session_state.pop("_monitor_flash", None)
+    if message:
+        st.success(message, icon=":material/check:")
+
+
+def export(f: Filters, fmt: str) -> bytes:
+    """Every article in the view as CSV or JSON bytes (the rows and columns of `monitor export`)."""
+    return analyze.export_articles(store(), f, fmt)
+
+
+# -- write handlers (the Sources page); each refuses in read-only mode on its own -----------
+
+
+def _refuse_read_only() -> bool:
+    if read_only():
+        st.error("This dashboard is read-only (MONITOR_READ_ONLY=1).")
+        return True
+    return False
+
+
+def _lines(lines: list[str]) -> str:
+    return "  \n".join(md_escape(line, limit=200) for line in lines)
+
+
+def add_feed(url: str, name: str, full_text: bool) -> None:
+    """Subscribe to a feed typed into the page (private addresses refused: from_web)."""
+    if _refuse_read_only():
+        return
+    try:
+        lines = subscriptions.add_feeds(
+            store(), [url], name=name.strip() or None, full_text=full_text, from_web=True
+        )
+    except (ValueError, StoreError) as exc:
+        st.error(md_escape(exc, limit=300))
+        return
+    st.success(_lines([*lines, "Fetch now (below) to get its articles."]))
+
+
+def import_opml(content: bytes | None) -> None:
+    """Subscribe to every feed in an uploaded OPML file."""
+    if _refuse_read_only():
+        return
+    if not content:
+        st.warning("Choose an OPML file first.")
+        return
+    try:
+        lines = subscriptions.import_opml(store(), content, from_web=True)
+    except (ValueError, StoreError, subscriptions.OpmlError) as exc:
+        st.error(md_escape(exc, limit=300))
+        return
+    st.success(_lines(lines))
+
+
+def fetch_now() -> None:
+    """Fetch every subscribed feed, with a progress bar and one line per feed."""
+    if _refuse_read_only():
+        return
+    bar = st.progress(0.0, text="Starting…")
+    log: list[str] = []
+
+    def progress(done: int, total: int, line: str) -> None:
+        bar.progress(done / total if total else 1.0, text=f"{done} of {total} feeds")
+        log.append(line)
+
+    try:
+        summary = subscriptions.fetch_now(store(), on_progress=progress)
+    except StoreError as exc:
+        st.error(md_escape(exc, limit=300))
+        return
+    bar.progress(1.0, text="Done")
+    if not log:
+        st.info("No subscribed feeds to fetch.")
+        return
+    counts = ", ".join(f"{k}: {v}" for k, v in summary.items() if isinstance(v, int))
+    st.success(md_escape(counts, limit=300))
+    st.code("\n".join(log), language=None)

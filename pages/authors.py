@@ -1,0 +1,88 @@
+"""Authors: who writes how much, where and about what; one author in detail."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from monitor import charts
+from pages import _ui
+
+view = _ui.view()
+f = view.filters
+st.title("Authors")
+
+table: pd.DataFrame = _ui.call("authors", f)
+if _ui.is_empty(table, column="articles"):
+    st.stop()
+shown = table.assign(
+    top_tags=table["top_tags"].map(_ui.joined),
+    first_published=_ui.local_times(table["first_published"], view.timezone),
+    last_published=_ui.local_times(table["last_published"], view.timezone),
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    column_config={
+        "author": "Author",
+        "articles": st.column_config.NumberColumn("Articles", format="%d"),
+        "feeds": st.column_config.NumberColumn("Feeds", format="%d"),
+        "first_published": st.column_config.DatetimeColumn(
+            f"First article ({view.timezone})", format="YYYY-MM-DD HH:mm"
+        ),
+        "last_published": st.column_config.DatetimeColumn(
+            f"Last article ({view.timezone})", format="YYYY-MM-DD HH:mm"
+        ),
+        "mean_reading_minutes": st.column_config.NumberColumn("Mean reading (min)", format="%.1f"),
+        "top_tags": "Top tags",
+    },
+)
+_ui.download(table, "authors")
+
+names = [str(a) for a in table["author"]]
+who = st.selectbox(
+    "Show one author",
+    names,
+    index=None,
+    placeholder="Choose an author",
+    key="who",
+    bind="query-params",
+)
+if who:
+    one = replace(f, authors=(who,))
+    by, note = _ui.bucket_for(view, view.bucket)
+    series: pd.DataFrame = _ui.call("frequency", one, by=by, timezone=view.timezone)
+    st.subheader("Publishing")
+    st.text(f"Author: {who}")
+    _ui.chart(
+        charts.frequency_chart(series, title=view.title(f"Articles per {by} by this author")),
+        series,
+        "author-frequency",
+    )
+    if note:
+        st.caption(note)
+    left, right = st.columns(2)
+    with left:
+        tags: pd.DataFrame = _ui.call("tags", one, limit=15)
+        if tags.empty:
+            st.info("This author's articles carry no tags.")
+        else:
+            _ui.chart(
+                charts.bar_chart(
+                    tags, x="articles", y="tag", title=view.title("This author's top tags")
+                ),
+                tags,
+                "author-tags",
+            )
+    with right:
+        terms: pd.DataFrame = _ui.call("terms", one, limit=80)
+        if terms.empty:
+            st.info("No words to draw for this author.")
+        else:
+            image = charts.word_cloud(
+                dict(zip(terms["term"], terms["count"], strict=True)), width=700, height=420
+            )
+            st.image(image, caption=view.title("This author's words"), width="stretch")
+            _ui.download(terms, "author-terms")

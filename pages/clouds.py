@@ -1,0 +1,123 @@
+"""Topic clouds: the view's words as a cloud and as bars, two clouds compared, stopwords."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from monitor import charts
+from monitor.analyze import previous_window
+from monitor.models import Filters
+from pages import _ui
+
+view = _ui.view()
+f = view.filters
+st.title("Topic clouds")
+
+compare = st.toggle("Compare two clouds", key="compare", bind="query-params")
+
+
+def cloud(weights: dict[str, float], caption: str) -> None:
+    """A word-cloud image, or the empty state when there are no words."""
+    try:
+        image = charts.word_cloud(weights, width=900, height=450)
+    except ValueError:
+        st.info(_ui.EMPTY_MESSAGE, icon=":material/inbox:")
+        return
+    st.image(image, caption=caption, width="stretch")
+
+
+if not compare:
+    terms: pd.DataFrame = _ui.call("terms", f, limit=100)
+    if not _ui.is_empty(terms):
+        left, right = st.columns([3, 2])
+        with left:
+            st.subheader("Word cloud")
+            cloud(
+                dict(zip(terms["term"], terms["count"], strict=True)),
+                view.title("Word size = times used (stopwords removed)"),
+            )
+        with right:
+            top = terms.head(25)
+            _ui.chart(
+                charts.bar_chart(
+                    top, x="count", y="term", title=view.title("Top terms by times used")
+                ),
+                terms,
+                "terms",
+            )
+else:
+    side = st.selectbox(
+        "Compare",
+        ["authors", "feeds", "tags", "periods"],
+        key="side",
+        bind="query-params",
+        help="periods: this window against the one of equal length before it",
+    )
+    f_a: Filters | None = None
+    f_b: Filters | None = None
+    label_a = label_b = ""
+    if side == "periods":
+        before = previous_window(f, now=view.now)
+        if before is None:
+            st.info(
+                "Choose a date range other than all time to compare it with the window before it."
+            )
+        else:
+            f_a, f_b = f, before
+            label_a, label_b = "this window", "the window before"
+    else:
+        choices: list[str] = list(_ui.call("options")[side])
+        if len(choices) < 2:
+            st.info(f"Comparing needs at least two {side} in the store.")
+        else:
+            pick = st.columns(2)
+            a = pick[0].selectbox("Left", choices, index=0, key="a", bind="query-params")
+            b = pick[1].selectbox("Right", choices, index=1, key="b", bind="query-params")
+            field = {"authors": "authors", "feeds": "feeds", "tags": "tags"}[side]
+            f_a = replace(f, **{field: (a,)})
+            f_b = replace(f, **{field: (b,)})
+            label_a, label_b = a, b
+    if f_a is not None and f_b is not None:
+        scores: pd.DataFrame = _ui.call("compare_terms", f_a, f_b, limit=60)
+        if _ui.is_empty(scores, column=None):
+            pass
+        else:
+            st.caption(
+                "Word size = how distinctive the word is of its side (weighted log-odds); "
+                "words both sides use alike are left out."
+            )
+            columns = st.columns(2)
+            for column, key, label in ((columns[0], "a", label_a), (columns[1], "b", label_b)):
+                part = scores[scores["side"] == key]
+                with column:
+                    st.text(label)
+                    cloud(
+                        {
+                            str(t): abs(float(s))
+                            for t, s in zip(part["term"], part["score"], strict=True)
+                        },
+                        view.title("Distinctive words"),
+                    )
+            _ui.download(scores, "compare-terms")
+
+with st.expander("Stopwords (left out of every cloud)"):
+    lists: pd.DataFrame = _ui.call("stopword_lists")
+    languages = sorted(set(lists["language"]))
+    chosen = st.selectbox("Language", languages, key="swlang", bind="query-params")
+    words = lists[lists["language"] == chosen]
+    st.dataframe(words[["word", "origin"]], hide_index=True, height=240)
+    _ui.download(lists, "stopwords")
+    if not _ui.read_only():
+        with st.form("stopwords"):
+            language = st.text_input(
+                "Language code (de, en, … or * for every language)", value=chosen
+            )
+            typed = st.text_input("Words, separated by spaces or commas")
+            add_col, remove_col = st.columns(2)
+            add = add_col.form_submit_button("Add")
+            remove = remove_col.form_submit_button("Remove (added words only)")
+        if add or remove:
+            _ui.change_stopwords(language, typed, add=bool(add))

@@ -1,0 +1,110 @@
+"""Sources: every feed and its health; add feeds, OPML in and out, fetch now.
+
+With MONITOR_READ_ONLY=1 the write controls are not drawn and the handlers refuse as well.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from monitor import subscriptions
+from pages import _ui
+
+view = _ui.view()
+st.title("Sources")
+
+feeds: pd.DataFrame = _ui.call("feeds")
+if feeds.empty:
+    st.info("No feeds yet. Add one below (or run `monitor feeds add URL` or `monitor demo`).")
+else:
+    health = feeds.assign(
+        name=feeds["name"].fillna(feeds["title"]).fillna(""),
+        last_fetch_at=_ui.local_times(feeds["last_fetch_at"], view.timezone),
+        last_published=_ui.local_times(feeds["last_published"], view.timezone),
+        link=feeds["url"].map(_ui.safe_url),
+        status=[
+            "⛔ disabled" if d else ("⚠ failing" if e else ("ok" if s else "never fetched"))
+            for d, e, s in zip(
+                feeds["disabled"],
+                feeds["error_count"],
+                feeds["last_status"].notna(),
+                strict=True,
+            )
+        ],
+    )
+    time_format = "YYYY-MM-DD HH:mm"
+    st.dataframe(
+        health[
+            [
+                "name",
+                "link",
+                "kind",
+                "subscribed",
+                "status",
+                "last_fetch_at",
+                "last_status",
+                "error_count",
+                "last_error",
+                "warning",
+                "articles",
+                "last_published",
+            ]
+        ],
+        hide_index=True,
+        column_config={
+            "name": "Feed",
+            "link": st.column_config.LinkColumn("URL", help="Only http(s) URLs are shown"),
+            "kind": "Kind",
+            "subscribed": st.column_config.CheckboxColumn("Subscribed"),
+            "status": "Health",
+            "last_fetch_at": st.column_config.DatetimeColumn(
+                f"Last fetch ({view.timezone})", format=time_format
+            ),
+            "last_status": st.column_config.NumberColumn("HTTP status", format="%d"),
+            "error_count": st.column_config.NumberColumn("Errors in a row", format="%d"),
+            "last_error": "Last error",
+            "warning": "Warning",
+            "articles": st.column_config.NumberColumn("Articles", format="%d"),
+            "last_published": st.column_config.DatetimeColumn(
+                f"Last article ({view.timezone})", format=time_format
+            ),
+        },
+    )
+    _ui.download(feeds, "feeds")
+
+st.download_button(
+    "Export subscriptions (OPML)",
+    data=lambda: subscriptions.export_opml(_ui.store()),
+    file_name="monitor-feeds.opml",
+    mime="text/x-opml",
+    on_click="ignore",
+    icon=":material/download:",
+    key="dl-opml",
+)
+
+if _ui.read_only():
+    st.caption("This dashboard is read-only: feeds are managed with the `monitor` command.")
+    st.stop()
+
+st.subheader("Add a feed")
+with st.form("add-feed", clear_on_submit=False):
+    url = st.text_input("Feed URL (http or https)", max_chars=2000)
+    name = st.text_input("Name (optional)", max_chars=200)
+    full_text = st.checkbox(
+        "Fetch the full article pages",
+        help="For feeds that carry only "
+        "a teaser: each new article's page is fetched and its text used.",
+    )
+    if st.form_submit_button("Add feed", icon=":material/add:"):
+        _ui.add_feed(url, name, full_text)
+
+st.subheader("Import OPML")
+with st.form("import-opml", clear_on_submit=True):
+    upload = st.file_uploader("OPML file", type=["opml", "xml"])
+    if st.form_submit_button("Import", icon=":material/upload:"):
+        _ui.import_opml(upload.getvalue() if upload is not None else None)
+
+st.subheader("Fetch now")
+if st.button("Fetch all subscribed feeds now", icon=":material/refresh:", key="fetch-now"):
+    _ui.fetch_now()
