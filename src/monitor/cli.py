@@ -576,13 +576,17 @@ def demo_command(ctx: click.Context, if_empty: bool) -> None:
         click.echo(f"{store.path}: already has articles; demo not loaded")
         return
     now = datetime.now(UTC)
-    reports = []
-    for name, content in demo.demo_feeds(now).items():
-        report = ingest.ingest_bytes(
-            store, content, source=name, feed_url=demo.DEMO_FEED_URLS[name], kind="demo", now=now
-        )
-        click.echo(report.line(), err=report.failed)
-        reports.append(report)
+    documents = [
+        ingest.Document(name, demo.DEMO_FEED_URLS[name], "demo", content)
+        for name, content in demo.demo_feeds(now).items()
+    ]
+    reports = ingest.ingest_documents(
+        store,
+        documents,
+        now=now,
+        workers=ingest.parse_workers(len(documents)),
+        on_report=lambda r: click.echo(r.line(), err=r.failed),
+    )
     totals = ingest.summarize(reports)
     click.echo(f"{store.path}: demo store with {totals['new']} new articles")
     if totals["failed"]:

@@ -26,7 +26,6 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
-from html.parser import HTMLParser
 from typing import Any
 
 import stopwordsiso
@@ -119,71 +118,55 @@ _BLOCK_TAGS = frozenset(
     }
 )
 # Characters that are invisible in running text and only break words apart.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"), None)
 _SPACES = re.compile(r"[^\S\n]+")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
-class _TextExtractor(HTMLParser):
-    """Collects text chunks; iterative, so nesting depth does not matter."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # <br/>, <hr/>, <img/>: never open a skipped region.
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            if self._skip:
-                self._skip -= 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+# Regular expressions rather than an HTML parser: they run in C, never recurse (100,000
+# nested <div> are nothing special), and feed HTML needs no more than tags to drop, a few
+# elements whose content is never text, and block boundaries kept as line breaks.
+_SKIPPED = re.compile(
+    r"<(script|style|noscript|template|svg|math|head)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_BLOCK = re.compile(r"</?(?:" + "|".join(sorted(_BLOCK_TAGS)) + r")\b[^>]*>", re.IGNORECASE)
+# A tag starts with a letter, "/", "!" or "?": "a < b" stays text.
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
+_INVISIBLE_CHARS = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
 def _tidy(text: str) -> str:
     """Collapse whitespace inside lines, strip lines, drop blank lines."""
-    text = text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    if _INVISIBLE_CHARS.search(text):
+        text = _INVISIBLE_CHARS.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    return "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
 
 
 def html_to_text(html_text: str) -> str:
     """Return the plain text of an HTML fragment (or of text that may contain entities).
 
-    Drops script/style/noscript content, decodes entities (also double-escaped ones such as
-    ``&amp;quot;``), removes soft hyphens, collapses whitespace and keeps block boundaries as
-    newlines. Never raises; ``""`` for empty input.
+    Drops script/style/noscript content and comments, decodes entities (also double-escaped
+    ones such as ``&amp;quot;``), removes soft hyphens, collapses whitespace and keeps block
+    boundaries as newlines. Never raises; ``""`` for empty input.
     """
     if not html_text:
         return ""
-    if "<" in html_text:
-        parser = _TextExtractor()
-        try:
-            parser.feed(html_text)
-            parser.close()
-        except Exception:  # html.parser is lenient, but the input is untrusted
-            return _tidy(html.unescape(re.sub(r"<[^>]*>", " ", html_text)))
-        text = "".join(parser.parts)
-    else:
-        text = html.unescape(html_text)
-    if "&" in text and _ENTITY.search(text):
-        # A second pass for double-escaped entities (&amp;quot; -> &quot; -> ").
+    text = html_text
+    if "<" in text:
+        if "<!--" in text:
+            text = _COMMENT.sub(" ", text)
+        text = _SKIPPED.sub(" ", text)
+        text = _BLOCK.sub("\n", text)
+        text = _TAG.sub("", text)
+    if "&" in text:
         text = html.unescape(text)
+        if "&" in text and _ENTITY.search(text):
+            # A second pass for double-escaped entities (&amp;quot; -> &quot; -> ").
+            text = html.unescape(text)
     return _tidy(text)
 
 
@@ -213,7 +196,8 @@ def find_hashtags(text: str) -> list[str]:
     """
     if not text or "#" not in text:
         return []
-    text = unicodedata.normalize("NFC", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     found: dict[str, str] = {}
     for match in _HASHTAG.finditer(text):
         body = match.group(1).rstrip("_\u200c\u200d")
@@ -244,16 +228,15 @@ def tag_key(display: str) -> str:
 # --- words, stopwords, terms ------------------------------------------------------------
 
 _WORD = re.compile(r"\w+(?:[-'][\w]+)*")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
-_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
 
 
 @lru_cache(maxsize=32)
 def stopwords(lang: str | None) -> frozenset[str]:
-    """Stopwords for ``lang`` (stopwords-iso) plus feed boilerplate, case-folded.
+    """Stopwords for ``lang`` (stopwords-iso) plus feed boilerplate, lower-cased.
 
     For ``None`` or a language stopwords-iso does not know, the union of
-    ``STOPWORD_LANGUAGES``.
+    ``STOPWORD_LANGUAGES``. Both the lower-cased and the case-folded spelling are included
+    ("daß" and "dass"), since tokens keep ß.
     """
     code = normalize_language(lang)
     if code is not None and stopwordsiso.has_lang(code):
@@ -262,8 +245,12 @@ def stopwords(lang: str | None) -> frozenset[str]:
         words = set()
         for each in STOPWORD_LANGUAGES:
             words |= set(stopwordsiso.stopwords(each))
-    folded = {unicodedata.normalize("NFC", w.translate(_APOSTROPHES).casefold()) for w in words}
-    return frozenset(folded | BOILERPLATE_WORDS)
+    lowered: set[str] = set()
+    for word in words:
+        plain = unicodedata.normalize("NFC", _apostrophes(word))
+        lowered.add(plain.lower())
+        lowered.add(plain.casefold())
+    return frozenset(lowered | BOILERPLATE_WORDS)
 
 
 @lru_cache(maxsize=32)
@@ -271,25 +258,54 @@ def _term_stopwords(lang: str | None) -> frozenset[str]:
     return stopwords(lang) | stopwords("de") | stopwords("en")
 
 
+_ODD_MARKS = re.compile("[\u2019\u2018\u02bc\u00b4\u2010\u2011]")
+_MARK_MAP = {"\u2010": "-", "\u2011": "-"}
+
+
+def _apostrophes(text: str) -> str:
+    """Typographic apostrophes to ', non-breaking hyphens to - (only when there are any)."""
+    if not _ODD_MARKS.search(text):
+        return text
+    return _ODD_MARKS.sub(lambda m: _MARK_MAP.get(m.group(0), "'"), text)
+
+
+# Per distinct word: its token, or "" when it is no token. Words repeat a great deal across a
+# corpus, so deciding once per word is what keeps tokenising cheap; the cache is bounded.
+_TOKEN_CACHE: dict[str, str] = {}
+_TOKEN_CACHE_LIMIT = 500_000
+
+
+def _token(word: str) -> str:
+    if word.endswith("'s"):
+        word = word[:-2]
+    if "_" in word or any(ch.isdigit() for ch in word):
+        return ""
+    if sum(ch.isalpha() for ch in word) < 3:
+        return ""
+    return word
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased (case-folded) word tokens of at least 3 letters, no digits.
+    """Lower-cased word tokens of at least 3 letters, no digits (ß is kept: "straße").
 
     Hashtags contribute their word (``#Trump`` -> ``trump``). Inner hyphens and apostrophes
     keep a word together; a trailing English ``'s`` is dropped.
     """
     if not text:
         return []
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES).translate(_HYPHENS)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = _apostrophes(text).lower()
+    cache = _TOKEN_CACHE
     tokens: list[str] = []
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        if word.endswith("'s") or word.endswith("'S"):
-            word = word[:-2]
-        if "_" in word or any(ch.isdigit() for ch in word):
-            continue
-        if sum(ch.isalpha() for ch in word) < 3:
-            continue
-        tokens.append(word.casefold())
+    for word in _WORD.findall(text):
+        token = cache.get(word)
+        if token is None:
+            token = _token(word)
+            if len(cache) < _TOKEN_CACHE_LIMIT:
+                cache[word] = token
+        if token:
+            tokens.append(token)
     return tokens
 
 
@@ -299,7 +315,9 @@ def terms(text: str, language: str | None) -> list[tuple[str, int]]:
     English and German stopwords are always removed too (mixed-language articles).
     """
     stop = _term_stopwords(normalize_language(language))
-    counts = Counter(t for t in tokenize(text) if t not in stop)
+    counts = Counter(tokenize(text))
+    for word in stop.intersection(counts):
+        del counts[word]
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -307,7 +325,7 @@ def word_count(text: str) -> int:
     """Number of words (any run of letters/digits, inner hyphen/apostrophe joined)."""
     if not text:
         return 0
-    return len(_WORD.findall(text.translate(_APOSTROPHES)))
+    return len(_WORD.findall(_apostrophes(text)))
 
 
 def reading_minutes(words: int) -> int:

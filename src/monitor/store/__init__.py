@@ -54,6 +54,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._held: _Held | None = None
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -78,12 +79,16 @@ class Store:
                 raise StoreError(f"{self.path}: {_first_line(exc)}") from None
             # Jitter keeps two waiting processes from retrying in lock step.
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.5)
+            delay = min(delay * 2, 0.1)
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, for queries. Creates and migrates the store first if needed."""
         self.ensure_schema()
+        held = self._held_here()
+        if held is not None:
+            yield held.connection()
+            return
         con = self._open(read_only=True)
         try:
             yield con
@@ -94,7 +99,8 @@ class Store:
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection in one transaction: committed on success, else rolled back."""
         self.ensure_schema()
-        con = self._open(read_only=False)
+        held = self._held_here()
+        con = held.connection() if held is not None else self._open(read_only=False)
         try:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -104,7 +110,37 @@ class Store:
                 raise
             con.execute("COMMIT")
         finally:
-            con.close()
+            if held is not None:
+                held.maybe_release()
+            else:
+                con.close()
+
+    @contextmanager
+    def holding(self, *, hold: float = 2.0) -> Iterator[None]:
+        """Keep one read-write connection across many short transactions (a whole ingest run).
+
+        Opening and closing a DuckDB file costs about 50-150 ms (the close checkpoints), more
+        than storing a typical feed. Inside this block, this thread's `read()` and `write()`
+        share one connection; it is let go at the first commit after `hold` seconds, and a
+        moment passes before it is taken again, so a dashboard waiting to read gets in.
+        """
+        if self._held_here() is not None:
+            yield
+            return
+        self.ensure_schema()
+        held = _Held(self, hold)
+        self._held = held
+        try:
+            yield
+        finally:
+            self._held = None
+            held.close()
+
+    def _held_here(self) -> _Held | None:
+        held = self._held
+        if held is not None and held.thread == threading.get_ident():
+            return held
+        return None
 
     def data_version(self) -> tuple[int, ...]:
         """Changes whenever the store's files change: a cache key for query results."""
@@ -165,6 +201,40 @@ class Store:
             return _schema_version(con)
         finally:
             con.close()
+
+
+class _Held:
+    """The connection `Store.holding()` keeps, let go now and then for other processes."""
+
+    # How long the connection stays let go before this process takes it again.
+    GAP = 0.15
+
+    def __init__(self, store: Store, hold: float) -> None:
+        self.store = store
+        self.hold = hold
+        self.thread = threading.get_ident()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened = 0.0
+        self._released = 0.0
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            wait = self.GAP - (time.monotonic() - self._released)
+            if self._released and wait > 0:
+                time.sleep(wait)
+            self._con = self.store._open(read_only=False)
+            self._opened = time.monotonic()
+        return self._con
+
+    def maybe_release(self) -> None:
+        if self._con is not None and time.monotonic() - self._opened >= self.hold:
+            self.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+            self._released = time.monotonic()
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:

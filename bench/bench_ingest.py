@@ -1,0 +1,174 @@
+"""Ingest benchmark: feedparser alone vs the whole pipeline into the store, side by side.
+
+Generates a corpus of RSS documents (seeded, German and English, realistic article length,
+authors, categories and a closing hashtag line), then in one run and on the same bytes:
+
+1. feedparser alone: `feedparser.parse` on every document;
+2. the whole pipeline into an empty store (parse, normalise, tokenise, store);
+3. the same corpus again into that store (nothing changed: must be much cheaper);
+4. the same corpus again with every feed's stored bytes-hash cleared, so every entry is
+   parsed and compared one by one (the cost of a feed that changed one item).
+
+Each timing is repeated (`--repeat`, fresh store each time) and the median is printed.
+Targets (issue 2): pipeline >= 0.6x the feedparser-alone rate; second ingest >= 5x faster.
+
+Usage: .venv/bin/python bench/bench_ingest.py [--feeds 120] [--items 25] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import feedparser
+
+from monitor import ingest
+from monitor.store import Store
+
+WORDS_DE = (
+    "Regierung Bundestag Koalition Haushalt Energie Wirtschaft Verhandlungen Sicherheit "
+    "Kommission Gemeinde Bürger Schule Verkehr Klima Strompreis Außenpolitik Grenze Gipfel "
+    "Friedensgespräche Sanktionen Wahlkampf Umfrage Abstimmung Industrie Export Inflation"
+).split()
+FUNCTION_DE = "der die das und nicht mit für auf dem den ein eine ist sind wird hat".split()
+WORDS_EN = (
+    "government parliament coalition budget energy economy negotiations security commission "
+    "council citizens school traffic climate prices foreign border summit talks sanctions "
+    "campaign poll vote industry exports inflation markets"
+).split()
+FUNCTION_EN = "the and not with for on a an is are will has of to in that".split()
+TAGS = (
+    "Trump Putin UkraineKonflikt Friedensgespräche Außenpolitik Wahl Energie Klima Haushalt "
+    "Sanktionen NATO EU Handel Zölle Inflation"
+).split()
+AUTHORS = ["Anna Berg", "Jonas Weber", "Claire Dupont", "Mark Ellis", "Lea Vogt", "Sam Price"]
+
+
+def make_corpus(feeds: int, items: int, seed: int = 11) -> list[bytes]:
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    documents = []
+    for f in range(feeds):
+        german = f % 2 == 0
+        words, function = (WORDS_DE, FUNCTION_DE) if german else (WORDS_EN, FUNCTION_EN)
+        out = io.StringIO()
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        )
+        out.write(f"<title>Feed {f}</title><link>https://feed{f}.example/</link>")
+        out.write(
+            f"<description>Bench</description><language>{'de' if german else 'en'}</language>"
+        )
+        for i in range(items):
+            length = rng.randint(150, 900)
+            body = " ".join(
+                rng.choice(function) if rng.random() < 0.45 else rng.choice(words)
+                for _ in range(length)
+            )
+            tags = " ".join("#" + t for t in rng.sample(TAGS, rng.randint(0, 8)))
+            html = f"<p>{escape(body)}</p><h2>Zwischentitel</h2><p>{escape(tags)}</p>"
+            when = start + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
+            out.write("<item>")
+            out.write(f"<title>{escape(' '.join(rng.sample(words, 6)))}</title>")
+            out.write(f"<link>https://feed{f}.example/{i}?utm_source=rss</link>")
+            out.write(f"<guid>https://feed{f}.example/{i}</guid>")
+            out.write(f"<pubDate>{format_datetime(when)}</pubDate>")
+            out.write(f"<dc:creator>{rng.choice(AUTHORS)}</dc:creator>")
+            for category in rng.sample(TAGS, 2):
+                out.write(f"<category>{category}</category>")
+            out.write(f"<description>{escape(html)}</description>")
+            out.write("</item>")
+        out.write("</channel></rss>")
+        documents.append(out.getvalue().encode("utf-8"))
+    return documents
+
+
+def time_feedparser(corpus: list[bytes]) -> float:
+    started = time.perf_counter()
+    for document in corpus:
+        feedparser.parse(io.BytesIO(document))
+    return time.perf_counter() - started
+
+
+def time_pipeline(store: Store, corpus: list[bytes], workers: int) -> tuple[float, int]:
+    """The pipeline as `monitor ingest DIR` runs it (documents already in memory)."""
+    known = ingest.known_hashes(store)
+    documents = [
+        ingest.Document(f"feed{n}", f"https://feed{n}.example/rss", "http", content)
+        for n, content in enumerate(corpus)
+    ]
+    started = time.perf_counter()
+    reports = ingest.ingest_documents(store, documents, known=known, workers=workers)
+    seconds = time.perf_counter() - started
+    failed = [r.line() for r in reports if r.failed]
+    if failed:
+        sys.exit(f"bench: {failed[0]}")
+    return seconds, sum(r.counts.new for r in reports)
+
+
+def forget_hashes(store: Store) -> None:
+    with store.write() as con:
+        con.execute("UPDATE feeds SET body_hash = NULL").fetchall()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=120)
+    parser.add_argument("--items", type=int, default=25)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    corpus = make_corpus(args.feeds, args.items)
+    items = args.feeds * args.items
+    megabytes = sum(map(len, corpus)) / 1e6
+    print(f"corpus: {args.feeds} feeds x {args.items} items = {items} items, {megabytes:.1f} MB")
+
+    workers = ingest.parse_workers(len(corpus))
+    print(f"parse worker processes: {workers} (os.cpu_count() = {os.cpu_count()})")
+    fp_times, first_times, second_times, entrywise_times = [], [], [], []
+    for _ in range(args.repeat):
+        fp_times.append(time_feedparser(corpus))
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "bench.duckdb")
+            store.ensure_schema()
+            seconds, new = time_pipeline(store, corpus, workers)
+            if new != items:
+                sys.exit(f"bench: stored {new} new articles, expected {items}")
+            first_times.append(seconds)
+            second_times.append(time_pipeline(store, corpus, workers)[0])
+            forget_hashes(store)
+            entrywise_times.append(time_pipeline(store, corpus, workers)[0])
+
+    fp = statistics.median(fp_times)
+    first = statistics.median(first_times)
+    second = statistics.median(second_times)
+    entrywise = statistics.median(entrywise_times)
+    print(f"median of {args.repeat} runs, items per second:")
+    print(f"  feedparser alone              {items / fp:9.0f}/s")
+    print(
+        f"  whole pipeline, empty store   {items / first:9.0f}/s   "
+        f"ratio to feedparser {fp / first:.2f} (target >= 0.6)"
+    )
+    print(
+        f"  second ingest, same bytes     {items / second:9.0f}/s   "
+        f"{first / second:.0f}x faster than the first (target >= 5)"
+    )
+    print(
+        f"  second ingest, entry by entry {items / entrywise:9.0f}/s   "
+        f"{first / entrywise:.1f}x faster than the first"
+    )
+
+
+if __name__ == "__main__":
+    main()
