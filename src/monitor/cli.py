@@ -536,14 +536,11 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
     f = make_filters(**filters)
     if fmt == "parquet":
         target = out or Path(tempfile.mkdtemp()) / "export.parquet"
-        sql, params = query.export_sql(f)
         with store.read() as con:
-            table = con.execute(sql, params).to_arrow_table()
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, target)
+            query.export_parquet(con, f, str(target))
         if out is None:
             sys.stdout.buffer.write(target.read_bytes())
+            target.unlink()
         return
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     rows = (analyze.json_ready(row) for row in analyze.export_rows(store, f))

@@ -379,6 +379,12 @@ def _str(value: Any) -> str:
 
 
 def _entry_authors(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    single = _str(entry.get("author"))
+    details = [i for i in entry.get("authors") or () if isinstance(i, Mapping)]
+    if single and len(details) <= 1:
+        # feedparser's own split of "mail@host (Name)" mangles it ("ple (Name", "mail@ho");
+        # the raw string through split_authors is right, and also handles "A und B".
+        return split_authors([single])
     raw: list[str] = []
     for item in entry.get("authors") or ():
         if isinstance(item, Mapping):

@@ -550,3 +550,10 @@ def user_stopwords(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(
         con, "SELECT language, word FROM stopwords WHERE NOT removed ORDER BY language, word", []
     )
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, f: Filters, target: str) -> None:
+    """Write the view's export rows to a Parquet file (DuckDB writes it, streaming)."""
+    sql, params = export_sql(f)
+    quoted = "'" + target.replace("'", "''") + "'"
+    con.execute(f"COPY ({sql}) TO {quoted} (FORMAT parquet)", params).fetchall()

@@ -1,0 +1,310 @@
+"""The command line: every query's JSON, exit codes, one-line errors, OPML, export, demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner, Result
+from feedgen import Item, rss
+
+from monitor import analyze
+from monitor.cli import cli, parse_duration, parse_moment
+from monitor.models import Filters
+from monitor.store import Store
+
+GERMAN = rss(
+    [
+        Item(
+            "Gipfel in Genf",
+            link="https://de.example/1?utm_source=x",
+            date="Mon, 02 Nov 2026 10:00:00 +0100",
+            author="Anna Berg und Jonas Weber",
+            categories=["Politik"],
+            body="Die Friedensgespräche in Genf gehen weiter. #UkraineKonflikt #Trump",
+            comments=4,
+        ),
+        Item(
+            "Haushalt beschlossen",
+            link="https://de.example/2",
+            date="Tue, 03 Nov 2026 08:30:00 +0100",
+            author="Anna Berg",
+            categories=["Politik", "Haushalt"],
+            body="Der Bundestag hat den Haushalt beschlossen. #ukrainekonflikt",
+        ),
+    ],
+    title="Deutsche Nachrichten",
+)
+ENGLISH = rss(
+    [
+        Item(
+            "Summit in Geneva",
+            link="https://en.example/1",
+            date="Wed, 04 Nov 2026 15:00:00 +0000",
+            author="mail@en.example (Mark Ellis)",
+            categories=["World"],
+            body="Peace talks in Geneva continue with negotiators. #Geneva",
+        )
+    ],
+    title="English News",
+    language="en",
+)
+
+
+def run(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+
+
+def as_json(result: Result) -> object:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Path:
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "de.xml").write_bytes(GERMAN)
+    (tmp_path / "feeds" / "sub").mkdir()
+    (tmp_path / "feeds" / "sub" / "en.rss").write_bytes(ENGLISH)
+    (tmp_path / "feeds" / "notes.txt").write_text("not a feed, and not picked up by a folder")
+    db = tmp_path / "cli.duckdb"
+    result = run(db, "ingest", str(tmp_path / "feeds"))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_ingest_reads_folders_recursively_and_reports_per_source(filled: Path) -> None:
+    stats = as_json(run(filled, "stats", "--json"))
+    assert stats == {
+        "articles": 3,
+        "feeds": 2,
+        "feeds_total": 2,
+        "authors": 3,
+        "tags": 6,
+        "first_published": "2026-11-02T09:00:00Z",
+        "last_published": "2026-11-04T15:00:00Z",
+    }
+
+
+def test_stats_with_filters(filled: Path) -> None:
+    stats = as_json(run(filled, "stats", "--json", "--lang", "de", "--since", "2026-11-03"))
+    assert stats["articles"] == 1
+    assert stats["first_published"] == "2026-11-03T07:30:00Z"
+    by_tag = as_json(run(filled, "stats", "--json", "--tag", "#UKRAINEKONFLIKT"))
+    assert by_tag["articles"] == 2
+    by_author = as_json(run(filled, "stats", "--json", "--author", "Mark Ellis"))
+    assert by_author["articles"] == 1
+    by_feed = as_json(run(filled, "stats", "--json", "--feed", "Deutsche Nachrichten"))
+    assert by_feed["articles"] == 2
+    by_search = as_json(run(filled, "stats", "--json", "--search", "genf gipfel"))
+    assert by_search["articles"] == 1
+
+
+def test_tags_json(filled: Path) -> None:
+    tags = as_json(run(filled, "tags", "--json"))
+    assert isinstance(tags, list)
+    assert tags[0] == {"key": "politik", "tag": "Politik", "articles": 2}
+    ukraine = next(t for t in tags if t["key"] == "ukrainekonflikt")
+    assert ukraine["articles"] == 2
+    assert ukraine["tag"] in {"UkraineKonflikt", "ukrainekonflikt"}
+    assert len(as_json(run(filled, "tags", "--json", "--limit", "1"))) == 1
+
+
+def test_terms_json_drops_stopwords(filled: Path) -> None:
+    terms = as_json(run(filled, "terms", "--json", "--lang", "de"))
+    assert isinstance(terms, list)
+    words = {t["term"] for t in terms}
+    assert {"genf", "haushalt", "friedensgespräche"} <= words
+    assert not words & {"der", "die", "und", "nicht", "den", "hat"}
+    assert set(terms[0]) == {"term", "count", "articles", "weight"}
+    assert terms[0]["weight"] == 1.0
+    assert all(0 < t["weight"] <= 1 for t in terms)
+
+
+def test_authors_json(filled: Path) -> None:
+    authors = as_json(run(filled, "authors", "--json"))
+    assert isinstance(authors, list)
+    anna = next(a for a in authors if a["author"] == "Anna Berg")
+    assert anna["articles"] == 2 and anna["feeds"] == 1
+    assert anna["first_published"] == "2026-11-02T09:00:00Z"
+    assert anna["top_tags"][0] == "politik"
+    assert {a["author"] for a in authors} == {"Anna Berg", "Jonas Weber", "Mark Ellis"}
+
+
+def test_frequency_json_by_day_in_a_time_zone(filled: Path) -> None:
+    rows = as_json(run(filled, "frequency", "--json", "--by", "day", "--tz", "Europe/Berlin"))
+    assert rows == [
+        {"bucket": "2026-11-02T00:00:00", "series": "all", "count": 1},
+        {"bucket": "2026-11-03T00:00:00", "series": "all", "count": 1},
+        {"bucket": "2026-11-04T00:00:00", "series": "all", "count": 1},
+    ]
+    split = as_json(run(filled, "frequency", "--json", "--by", "week", "--split", "feed"))
+    assert {r["series"] for r in split} == {"Deutsche Nachrichten", "English News"}
+    assert sum(r["count"] for r in split) == 3
+
+
+def test_frequency_zero_fills_the_asked_window(filled: Path) -> None:
+    rows = as_json(
+        run(filled, "frequency", "--json", "--since", "2026-11-01", "--until", "2026-11-06")
+    )
+    assert [r["count"] for r in rows] == [0, 1, 1, 1, 0]
+
+
+def test_feeds_list_json_shows_state(filled: Path) -> None:
+    feeds = as_json(run(filled, "feeds", "list", "--json"))
+    assert isinstance(feeds, list) and len(feeds) == 2
+    assert {f["title"] for f in feeds} == {"Deutsche Nachrichten", "English News"}
+    assert all(f["url"].startswith("file://") for f in feeds)
+    assert {f["articles"] for f in feeds} == {2, 1}
+
+
+def test_export_jsonl_csv_parquet(filled: Path, tmp_path: Path) -> None:
+    lines = run(filled, "export", "--format", "jsonl").output.strip().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert len(rows) == 3
+    first = rows[0]
+    assert list(first) == [
+        "id", "url", "feed_urls", "title", "authors", "published", "date_source", "language",
+        "tags", "word_count", "reading_minutes", "comments", "text",
+    ]  # fmt: skip
+    geneva = next(r for r in rows if r["title"] == "Gipfel in Genf")
+    assert geneva["url"] == "https://de.example/1"
+    assert geneva["authors"] == ["Anna Berg", "Jonas Weber"]
+    assert geneva["published"] == "2026-11-02T09:00:00Z"
+    assert geneva["date_source"] == "feed"
+    assert geneva["comments"] == 4
+    assert geneva["language"] == "de"
+    assert "#UkraineKonflikt" not in geneva["tags"] and "UkraineKonflikt" in geneva["tags"]
+
+    out = tmp_path / "a.csv"
+    assert (
+        run(filled, "export", "--format", "csv", "--out", str(out), "--lang", "en").exit_code == 0
+    )
+    table = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(table) == 1 and table[0]["authors"] == "Mark Ellis"
+
+    parquet = tmp_path / "a.parquet"
+    assert run(filled, "export", "--format", "parquet", "--out", str(parquet)).exit_code == 0
+    data = pq.read_table(parquet).to_pylist()
+    assert len(data) == 3 and set(data[0]) >= {"id", "authors", "tags", "published"}
+
+
+def test_opml_round_trip(tmp_path: Path) -> None:
+    db = tmp_path / "o.duckdb"
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline text="Politik"><outline type="rss" text="Tagesschau" '
+        'xmlUrl="https://www.tagesschau.de/index~rss2.xml"/></outline>'
+        '<outline type="rss" text="heise" xmlUrl="https://www.heise.de/rss/heise.rdf"/>'
+        '<outline type="rss" text="bad" xmlUrl="ftp://x.example/feed"/>'
+        "</body></opml>"
+    )
+    result = run(db, "feeds", "import", str(opml))
+    assert result.exit_code == 0, result.output
+    assert "3 feeds in the file, 2 new" in result.output
+    out = tmp_path / "out.opml"
+    assert run(db, "feeds", "export", str(out)).exit_code == 0
+    again = tmp_path / "again.duckdb"
+    assert "2 feeds in the file, 2 new" in run(again, "feeds", "import", str(out)).output
+    listed = as_json(run(again, "feeds", "list", "--json"))
+    assert isinstance(listed, list)
+    assert {(f["url"], f["name"]) for f in listed} == {
+        ("https://www.tagesschau.de/index~rss2.xml", "Tagesschau"),
+        ("https://www.heise.de/rss/heise.rdf", "heise"),
+    }
+
+
+def test_feeds_add_remove(tmp_path: Path) -> None:
+    db = tmp_path / "f.duckdb"
+    assert "added" in run(db, "feeds", "add", "https://a.example/feed", "--name", "A").output
+    again = run(db, "feeds", "add", "https://a.example/feed")
+    assert "already subscribed" in again.output
+    assert run(db, "feeds", "add", "notaurl").exit_code == 2
+    assert run(db, "feeds", "remove", "https://a.example/feed").exit_code == 0
+    assert as_json(run(db, "feeds", "list", "--json")) == []
+
+
+def test_parse_helpers() -> None:
+    assert parse_duration("1h30m").total_seconds() == 5400
+    with pytest.raises(ValueError):
+        parse_duration("soon")
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    assert parse_moment("7d", now=now) == datetime(2026, 11, 13, 12, tzinfo=UTC)
+    assert parse_moment("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_moment("2026-11-01T08:00+01:00").hour == 8
+    with pytest.raises(ValueError, match="not a date"):
+        parse_moment("yesterday-ish")
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    db = tmp_path / "u.duckdb"
+    assert run(db, "stats", "--since", "someday").exit_code == 2
+    assert run(db, "frequency", "--by", "decade").exit_code == 2
+    assert run(db, "frequency", "--tz", "Mars/Olympus").exit_code == 2
+    assert run(db, "fetch", "--every", "often").exit_code == 2
+    assert run(db, "ingest").exit_code == 2
+
+
+# -- bad input, as a real process: exit codes and one line, never a traceback ---------------
+
+
+def monitor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from monitor.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_bad_sources_fail_alone_with_one_line_each(tmp_path: Path) -> None:
+    good = tmp_path / "good.xml"
+    good.write_bytes(GERMAN)
+    html_page = tmp_path / "page.xml"
+    html_page.write_text("<!doctype html><html><head><title>Hi</title></head><body>x</body></html>")
+    binary = tmp_path / "image.rss"
+    binary.write_bytes(bytes(range(256)) * 40)
+    db = tmp_path / "bad.duckdb"
+    result = monitor(
+        "--db", str(db), "ingest", str(tmp_path / "missing.xml"), str(html_page), str(binary),
+        str(good), "http://127.0.0.1:9/feed.xml",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 4, result.stderr
+    assert any("missing.xml: failed: no such file" in e for e in errors)
+    assert any("page.xml: failed: not a feed" in e for e in errors)
+    assert any("image.rss: failed: not a feed" in e for e in errors)
+    assert any("127.0.0.1:9/feed.xml: failed: cannot connect" in e for e in errors)
+    # The good source is stored, and nothing of the bad ones.
+    assert analyze.stats(Store(db), Filters())["articles"] == 2
+    assert analyze.stats(Store(db), Filters())["feeds_total"] == 1
+
+
+def test_unparseable_date_falls_back_to_first_seen(tmp_path: Path) -> None:
+    feed = tmp_path / "dates.xml"
+    feed.write_bytes(
+        rss([Item("Komisches Datum", link="https://x.example/1", date="am Dienstag nach Ostern")])
+    )
+    db = tmp_path / "d.duckdb"
+    assert monitor("--db", str(db), "ingest", str(feed)).returncode == 0
+    rows = list(analyze.export_rows(Store(db), Filters()))
+    assert rows[0]["date_source"] == "first-seen"
+
+
+def test_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_text("hello")
+    result = monitor("--db", str(bogus), "stats", "--json")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert str(bogus) in result.stderr
