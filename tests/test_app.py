@@ -1,0 +1,460 @@
+"""The dashboard through Streamlit's AppTest: every page on an empty store, on the demo store,
+with filters in the URL, with malformed URLs, with hostile feed content, and read-only.
+
+A real DuckDB file per case (MONITOR_DB), a real HTTP server on 127.0.0.1 for "Fetch now".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from httpserver import TestServer
+from streamlit.testing.v1 import AppTest
+
+from monitor import analyze, ingest, subscriptions
+from monitor.models import Filters
+from monitor.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = [
+    "pages/overview.py",
+    "pages/frequency.py",
+    "pages/tags.py",
+    "pages/clouds.py",
+    "pages/authors.py",
+    "pages/articles.py",
+    "pages/sources.py",
+]
+ARTICLE_PAGES = [p for p in PAGES if p != "pages/sources.py"]
+EMPTY = "No articles in this view"
+HOSTILE_TITLE = "<script>alert(1)</script> Breaking"
+HOSTILE_LINK_TITLE = "[x](javascript:alert(1)) Click me"
+HOSTILE_ANCHOR = "<a href=javascript:alert(2)>Anchor</a>"
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store, built once per session by the real `monitor demo` command."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    script = Path(sys.executable).with_name("monitor")
+    done = subprocess.run(
+        [str(script), "--db", str(path), "demo"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def _rss(items: list[str]) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        "<title>&lt;b&gt;Hostile&lt;/b&gt; [feed](javascript:alert(3))</title>"
+        "<link>https://hostile.example/</link><description>x</description>"
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def _item(title: str, link: str, author: str, tag: str, day: int, *, literal: bool = False) -> str:
+    """An RSS item. `literal`: escaped twice, so the entry's text itself holds the markup
+    (escaped once, feedparser reads it as HTML and strips the tags)."""
+
+    def esc(text: str) -> str:
+        once = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return once.replace("&", "&amp;") if literal else once
+
+    published = (datetime.now(UTC) - timedelta(days=day)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return (
+        f"<item><title>{esc(title)}</title><link>{link.replace('&', '&amp;')}</link>"
+        f"<guid isPermaLink='false'>{esc(title)}-{day}</guid>"
+        f"<dc:creator>{esc(author)}</dc:creator><category>{esc(tag)}</category>"
+        f"<pubDate>{published}</pubDate>"
+        f"<description>{esc(title)} Friedensgespräche Verhandlungen Ergebnis</description></item>"
+    )
+
+
+@pytest.fixture(scope="session")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store from a small feed whose titles, authors and tags carry markup and links."""
+    path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
+    content = _rss(
+        [
+            _item(
+                HOSTILE_TITLE,
+                "javascript:alert(1)",
+                "<script>alert(4)</script>",
+                "<b>x</b>",
+                1,
+                literal=True,
+            ),
+            _item(
+                HOSTILE_LINK_TITLE,
+                "https://hostile.example/a",
+                "[y](javascript:z)",
+                "#tag",
+                2,
+                literal=True,
+            ),
+            _item(
+                HOSTILE_ANCHOR,
+                "data:text/html,hi",
+                "Eve <eve@example.org>",
+                "plain",
+                3,
+                literal=True,
+            ),
+        ]
+    )
+    report = ingest.ingest_bytes(
+        Store(path), content, source="hostile.xml", feed_url="https://hostile.example/feed"
+    )
+    assert not report.failed, report.line()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    # st.cache_data/cache_resource are process-wide: one test's results must not leak.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """AppTest of app.py on a store: `app(db, **query_params)` (not yet run)."""
+    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
+
+    def make(db: Path, **params: str | list[str]) -> AppTest:
+        monkeypatch.setenv("MONITOR_DB", str(db))
+        at = AppTest.from_file(APP, default_timeout=30)
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at
+
+    return make
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page != "pages/overview.py":
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    """Every text Streamlit renders as markdown (titles, captions, notes, markdown)."""
+    texts: list[str] = []
+    for kind in (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        texts.extend(str(el.value) for el in at.get(kind))
+    return texts
+
+
+def _figures(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _metric(at: AppTest, label: str) -> int:
+    for metric in at.metric:
+        if metric.label == label:
+            return int(str(metric.value).replace(",", ""))
+    raise AssertionError(f"no metric {label!r}")
+
+
+def _view(at: AppTest) -> Any:
+    return at.session_state["_monitor_view"]
+
+
+# -- every page, empty and full -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_empty_store_says_what_to_do(
+    page: str, app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    at = _open(app(tmp_path / "empty.duckdb"), page)
+    infos = " ".join(str(i.value) for i in at.info)
+    if page == "pages/sources.py":
+        assert "No feeds yet" in infos
+    else:
+        assert EMPTY in infos and "monitor demo" in infos
+    # An empty view draws no chart at all, never an empty axis.
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_demo_store(page: str, app: Callable[..., AppTest], demo_db: Path) -> None:
+    at = _open(app(demo_db), page)
+    assert not at.warning
+    assert EMPTY not in " ".join(str(i.value) for i in at.info)
+    figures = _figures(at)
+    if page in ("pages/overview.py", "pages/frequency.py", "pages/tags.py", "pages/clouds.py"):
+        assert figures
+    titled = [f for f in figures if f["layout"].get("title", {}).get("text")]
+    for figure in titled:
+        # What is counted, over which window, in which zone.
+        title = figure["layout"]["title"]["text"]
+        assert "last 30 days" in title and "UTC" in title, title
+    # Every chart comes with a download of its data.
+    downloads = at.get("download_button")
+    assert len(downloads) >= len(figures)
+    # (AppTest leaves the sidebar out of its tree after a page switch; the state is there.)
+    assert at.session_state["range"] == "30 days"
+
+
+def test_overview_metric_equals_stats_for_the_url_filters(
+    app: Callable[..., AppTest], demo_db: Path
+) -> None:
+    at = _open(app(demo_db, tag="politik", range="7 days", tz="Europe/Berlin"), PAGES[0])
+    view = _view(at)
+    assert view.filters.tags == ("politik",)
+    assert view.filters.until - view.filters.since == timedelta(days=7)
+    assert view.timezone == "Europe/Berlin"
+    expected = analyze.stats(Store(demo_db), view.filters)
+    assert 0 < _metric(at, "Articles") == expected["articles"]
+    assert _metric(at, "Tags") == expected["tags"]
+    everything = analyze.stats(Store(demo_db), Filters(since=view.filters.since))
+    assert expected["articles"] < everything["articles"]
+    # The chart titles name the window and the zone the user chose.
+    titles = [f["layout"]["title"]["text"] for f in _figures(at) if "title" in f["layout"]]
+    assert titles and all("last 7 days" in t and "Europe/Berlin" in t for t in titles)
+
+
+def test_tag_in_url_narrows_the_articles_table(app: Callable[..., AppTest], demo_db: Path) -> None:
+    everything = _open(app(demo_db), "pages/articles.py")
+    all_rows = everything.dataframe[0].value
+    narrowed = _open(app(demo_db, tag="ukraine"), "pages/articles.py")
+    rows = narrowed.dataframe[0].value
+    assert len(rows) > 0
+    assert all("ukraine" in tags.casefold().split(", ") for tags in rows["tags"])
+    assert set(rows["title"]) != set(all_rows["title"])
+    total = analyze.articles(Store(demo_db), _view(narrowed).filters, limit=1)[1]
+    assert any(f"of {total}" in str(c.value) for c in narrowed.caption)
+    # Links are http(s) or blank.
+    assert all(pd.isna(v) or str(v).startswith(("http://", "https://")) for v in rows["link"])
+
+
+def test_filters_survive_a_page_switch(app: Callable[..., AppTest], demo_db: Path) -> None:
+    at = _open(app(demo_db, tag="politik", range="90 days", lang="de"), PAGES[0])
+    for page in ("pages/frequency.py", "pages/articles.py", "pages/overview.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        view = _view(at)
+        assert view.filters.tags == ("politik",) and view.filters.languages == ("de",)
+        assert at.session_state["range"] == "90 days"
+
+
+def test_custom_dates_in_the_url(app: Callable[..., AppTest], demo_db: Path) -> None:
+    # Dates without a range mean custom dates, read in the display zone.
+    today = datetime.now(UTC).date()
+    start, end = today - timedelta(days=20), today - timedelta(days=10)
+    at = _open(
+        app(demo_db, **{"from": start.isoformat(), "to": end.isoformat(), "tz": "Asia/Tokyo"}),
+        "pages/frequency.py",
+    )
+    assert not at.warning
+    view = _view(at)
+    assert at.session_state["range"] == "custom"
+    assert view.filters.since == datetime(start.year, start.month, start.day, tzinfo=UTC) - (
+        timedelta(hours=9)
+    )
+    assert view.filters.until - view.filters.since == timedelta(days=11)
+    expected = analyze.frequency(
+        Store(demo_db), view.filters, by=view.bucket, timezone="Asia/Tokyo"
+    )
+    drawn = _figures(at)[0]["data"]
+    assert sum(sum(trace["y"]) for trace in drawn if trace.get("y")) == expected["count"].sum()
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"from": "2026-13-45", "range": "custom"}, "`from`"),
+        ({"to": "not-a-date"}, "`to`"),
+        ({"range": "fortnight"}, "`range`"),
+        ({"tz": "Mars/Olympus_Mons"}, "`tz`"),
+        ({"utm_source": "newsletter"}, "utm\\_source"),
+        ({"tag": "no-such-tag-anywhere"}, "`tag`"),
+        ({"by": "minute"}, "`by`"),
+        ({"page": "-2"}, "`page`"),
+        ({"q": "x" * 500}, "`q`"),
+        ({"<script>alert(1)</script>": "1"}, "\\<script\\>"),
+    ],
+)
+def test_malformed_url_gives_a_note_not_a_traceback(
+    params: dict[str, str], named: str, app: Callable[..., AppTest], demo_db: Path
+) -> None:
+    at = app(demo_db, **params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [str(w.value) for w in at.warning]
+    assert any(named in w for w in warnings), warnings
+    for text in _markdown_texts(at):
+        assert "<script>" not in text
+    # The rest of the view still works: the defaults stand in for what was dropped.
+    assert _metric(at, "Articles") >= 0
+    for page in ("pages/frequency.py", "pages/articles.py", "pages/clouds.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_script_in_search_is_plain_text(app: Callable[..., AppTest], demo_db: Path) -> None:
+    attack = "<script>alert(1)</script>"
+    at = _open(app(demo_db, q=attack), "pages/articles.py")
+    assert at.session_state["q"] == attack
+    assert _view(at).filters.search == attack
+    for text in _markdown_texts(at):
+        assert "<script>" not in text
+    assert EMPTY in " ".join(str(i.value) for i in at.info)
+
+
+# -- hostile feed content ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hostile_feed_content_never_becomes_markup(
+    page: str, app: Callable[..., AppTest], hostile_db: Path
+) -> None:
+    at = _open(app(hostile_db), page)
+    for text in _markdown_texts(at):
+        for raw in ("<script", "javascript:", "<a href", "<b>"):
+            assert raw not in text, (raw, text)
+    for figure in _figures(at):
+        shown = json.dumps(
+            [
+                figure["layout"].get("title"),
+                [t.get("x") for t in figure["data"]],
+                [t.get("y") for t in figure["data"]],
+                [t.get("name") for t in figure["data"]],
+            ]
+        )
+        assert "<script" not in shown and "<a href" not in shown
+
+
+def test_hostile_links_are_blank_in_the_articles_table(
+    app: Callable[..., AppTest], hostile_db: Path
+) -> None:
+    at = _open(app(hostile_db, range="all time"), "pages/articles.py")
+    rows = at.dataframe[0].value
+    # Shown as plain text in the grid, exactly as the feed had it.
+    assert {HOSTILE_TITLE, HOSTILE_LINK_TITLE, HOSTILE_ANCHOR} <= set(rows["title"])
+    assert any("<script>" in a for a in rows["authors"])
+    by_title = dict(zip(rows["title"], rows["link"], strict=True))
+    for title, link in by_title.items():
+        assert pd.isna(link) or str(link).startswith(("http://", "https://")), (title, link)
+    assert by_title[HOSTILE_LINK_TITLE] == "https://hostile.example/a"
+
+
+# -- data freshness, writes, read-only ---------------------------------------------------
+
+
+def test_new_data_appears_on_the_next_run_without_restart(
+    app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    db = tmp_path / "grows.duckdb"
+    at = _open(app(db), PAGES[0])
+    assert _metric(at, "Articles") == 0
+    # Another writer (here: the library, as `monitor fetch` would) adds articles.
+    content = _rss(
+        [_item(f"Story {n}", f"https://news.example/{n}", "Ann", "t", n) for n in range(3)]
+    )
+    ingest.ingest_bytes(Store(db), content, source="f.xml", feed_url="https://news.example/feed")
+    at.run()
+    assert _metric(at, "Articles") == 3
+
+
+def test_read_only_hides_and_refuses_writes(
+    app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    db = tmp_path / "ro.duckdb"
+    make = app
+    at = make(db)
+    monkeypatch.setenv("MONITOR_READ_ONLY", "1")
+    at = _open(at, "pages/sources.py")
+    labels = [b.label for b in at.button]
+    assert not any("Fetch" in label or "Add feed" in label or "Import" in label for label in labels)
+    assert not at.text_input
+    assert any("read-only" in str(c.value) for c in at.caption)
+    at.switch_page("pages/clouds.py").run()
+    assert not [b for b in at.button if b.label.startswith(("Add", "Remove"))]
+    # The handlers refuse on their own as well.
+    monkeypatch.syspath_prepend(str(ROOT))
+    from pages import _ui  # noqa: PLC0415 - the app's helper, importable from the repo root
+
+    _ui.add_feed("https://feeds.example/rss", "", False)
+    _ui.fetch_now()
+    assert analyze.feeds(Store(db)).empty
+
+
+def test_add_feed_refuses_a_private_address(app: Callable[..., AppTest], tmp_path: Path) -> None:
+    db = tmp_path / "add.duckdb"
+    at = _open(app(db), "pages/sources.py")
+    at.text_input[0].input("http://127.0.0.1:9/feed.xml")
+    next(b for b in at.button if b.label == "Add feed").click().run()
+    assert not at.exception
+    assert at.error and "127.0.0.1" in str(at.error[0].value).replace("\\", "")
+    assert analyze.feeds(Store(db)).empty
+
+
+def test_fetch_now_reads_a_feed_from_a_local_server(
+    app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    db = tmp_path / "fetch.duckdb"
+    content = _rss(
+        [_item(f"Local {n}", f"https://local.example/{n}", "Bo", "lokal", n) for n in range(4)]
+    )
+    with TestServer() as server:
+        server.route("/feed.xml", body=content, headers={"Content-Type": "application/rss+xml"})
+        # Subscribed from the command line (an operator may use loopback addresses).
+        subscriptions.add_feeds(Store(db), [server.url("/feed.xml")])
+        at = _open(app(db), "pages/sources.py")
+        next(b for b in at.button if "Fetch all" in b.label).click().run()
+        assert not at.exception
+        assert server.requests_for("/feed.xml")
+    assert at.success
+    assert analyze.stats(Store(db), Filters())["articles"] == 4
+    assert "4 new" in at.code[0].value or "4" in at.code[0].value
+    table = analyze.feeds(Store(db))
+    assert table["last_status"].iloc[0] == 200
+
+
+# -- pieces that AppTest cannot click ----------------------------------------------------
+
+
+def test_clicked_bar_labels_map_to_tag_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    from pages import _ui  # noqa: PLC0415
+
+    table = pd.DataFrame({"key": ["friedensgespräche", "ki"], "tag": ["Friedensgespräche", "KI"]})
+    assert _ui.tag_keys_for(table, ["KI", "Friedensgespräche", "KI", "unknown"]) == [
+        "ki",
+        "friedensgespräche",
+    ]
+    assert _ui.safe_url("javascript:alert(1)") is None
+    assert _ui.safe_url(" https://a.example/x ") == "https://a.example/x"
+    assert _ui.safe_url("data:text/html,x") is None
+    assert _ui.md_escape("[x](javascript:alert(1))") == "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"
