@@ -1,0 +1,150 @@
+"""The pipeline over whole runs: the shared real-world feeds, hostile documents beside good
+ones, the --every loop and its clean stop."""
+
+from __future__ import annotations
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from feedgen import Item, rss
+from httpserver import TestServer
+
+from monitor import analyze, ingest
+from monitor.models import Filters
+from monitor.store import Store, query
+
+
+def test_every_shared_feed_ingests_with_feedparsers_entry_count(
+    shared_feeds: Path, store: Store
+) -> None:
+    with (shared_feeds / "SOURCES.tsv").open(encoding="utf-8") as handle:
+        expected = {row["file"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    reports = ingest.ingest_sources(store, [str(shared_feeds)])
+    assert {Path(r.source).name for r in reports} == set(expected)
+    assert not [r.line() for r in reports if r.failed]
+    with store.read() as con:
+        per_feed = {
+            Path(str(url)).name: int(n)
+            for url, n in con.execute(
+                "SELECT fd.url, count(af.article_id) FROM feeds fd "
+                "LEFT JOIN article_feeds af ON af.feed_id = fd.id GROUP BY fd.url"
+            ).fetchall()
+        }
+        with_author = {
+            Path(str(url)).name: int(n)
+            for url, n in con.execute(
+                "SELECT fd.url, count(DISTINCT au.article_id) FROM feeds fd "
+                "JOIN article_feeds af ON af.feed_id = fd.id "
+                "JOIN article_authors au ON au.article_id = af.article_id GROUP BY fd.url"
+            ).fetchall()
+        }
+        with_tags = {
+            Path(str(url)).name: int(n)
+            for url, n in con.execute(
+                "SELECT fd.url, count(DISTINCT tg.article_id) FROM feeds fd "
+                "JOIN article_feeds af ON af.feed_id = fd.id "
+                "JOIN article_tags tg ON tg.article_id = af.article_id "
+                "WHERE tg.source = 'category' GROUP BY fd.url"
+            ).fetchall()
+        }
+        dated = {
+            Path(str(url)).name: int(n)
+            for url, n in con.execute(
+                "SELECT fd.url, count(*) FROM feeds fd JOIN article_feeds af "
+                "ON af.feed_id = fd.id JOIN articles a ON a.id = af.article_id "
+                "WHERE a.date_source <> 'first-seen' GROUP BY fd.url"
+            ).fetchall()
+        }
+    for name, row in expected.items():
+        assert per_feed.get(name, 0) == int(row["fp_entries"]), name
+        # Feed-level authors (heise) count for their entries: at least what feedparser saw.
+        assert with_author.get(name, 0) >= int(row["fp_entries_with_author"]), name
+        assert dated.get(name, 0) == int(row["fp_entries_with_parsed_date"]), name
+        if int(row["fp_entries_with_tags"]) and name.startswith(("anime2you", "oren")):
+            assert with_tags.get(name, 0) == int(row["fp_entries_with_tags"]), name
+    # Idempotent over the whole folder.
+    again = ingest.ingest_sources(store, [str(shared_feeds)])
+    assert sum(r.counts.new + r.counts.updated for r in again) == 0
+
+
+def _entity_bomb() -> bytes:
+    """A billion laughs: ten levels of ten references each (10**10 "lol"s if expanded)."""
+    lines = ['<?xml version="1.0"?>', "<!DOCTYPE rss [", '<!ENTITY lol0 "lol">']
+    for n in range(1, 11):
+        lines.append(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">')
+    lines.append("]>")
+    lines.append("<rss version='2.0'><channel><title>&lol10;</title>")
+    lines.append("<item><title>Bombe &lol10;</title><link>https://bomb.example/1</link></item>")
+    lines.append("</channel></rss>")
+    return "\n".join(lines).encode()
+
+
+def test_hostile_documents_end_in_bounded_time_and_others_are_stored(
+    tmp_path: Path, store: Store
+) -> None:
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    (folder / "a-bomb.xml").write_bytes(_entity_bomb())
+    items = "".join(
+        f"<item><title>t{n}</title><link>https://many.example/{n}</link></item>"
+        for n in range(100_000)
+    )
+    (folder / "b-many.xml").write_bytes(
+        f"<rss version='2.0'><channel><title>Many</title>{items}</channel></rss>".encode()
+    )
+    nested = "<div>" * 100_000 + "tief" + "</div>" * 100_000
+    (folder / "c-nested.xml").write_bytes(
+        rss([Item("Verschachtelt", link="https://nested.example/1", body=nested)])
+    )
+    (folder / "d-good.xml").write_bytes(
+        rss([Item("Gut", link="https://good.example/1", author="Anna Berg")])
+    )
+    started = time.monotonic()
+    reports = {Path(r.source).name: r for r in ingest.ingest_sources(store, [str(folder)])}
+    assert time.monotonic() - started < 120
+    assert reports["d-good.xml"].counts.new == 1
+    many = reports["b-many.xml"]
+    assert many.counts.new == 10_000 and "kept the first 10000" in (many.warning or "")
+    assert reports["c-nested.xml"].counts.new == 1
+    bomb = reports["a-bomb.xml"]
+    assert not bomb.failed or "\n" not in (bomb.error or "")
+    with store.read() as con:
+        longest = con.execute("SELECT max(length(title)) FROM articles").fetchall()[0][0]
+        warnings = dict(con.execute("SELECT url, warning FROM feeds").fetchall())
+    assert longest < 10_000  # the entity never expanded into a huge title
+    assert any("kept the first 10000" in (w or "") for w in warnings.values())
+
+
+def test_fetch_every_runs_until_interrupted(tmp_path: Path, server: TestServer) -> None:
+    server.route(
+        "/feed.xml",
+        body=rss([Item("Eins", link="https://e.example/1")]),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    db = tmp_path / "every.duckdb"
+    store = Store(db)
+    from monitor import subscriptions
+
+    subscriptions.add_feeds(store, [server.url("/feed.xml")])
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from monitor.cli import main; main()", "--db", str(db),
+         "fetch", "--every", "1s", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(server.requests_for("/feed.xml")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "stopped" in err
+    runs = [line for line in out.splitlines() if line.startswith("{")]
+    assert len(runs) >= 2 and '"new": 1' in runs[0]
+    assert analyze.stats(store, Filters())["articles"] == 1
+    with store.read() as con:
+        row = query.feed_state(con, server.url("/feed.xml"))
+    assert row is not None and row["error_count"] == 0
