@@ -91,6 +91,15 @@ class View:
         """A chart title: what is counted, over which window, in which time zone."""
         return f"{what} · {self.window} · {self.timezone}"
 
+    @property
+    def subtitle(self) -> str:
+        """The window and the time zone, for under a chart's title."""
+        return f"{self.window} · times in {self.timezone}"
+
+    def titles(self, what: str, note: str | None = None) -> dict[str, str]:
+        """`title=` and `subtitle=` for a charts.py figure: what is counted; window and zone."""
+        return {"title": what, "subtitle": self.subtitle + (f" · {note}" if note else "")}
+
 
 # -- store and cached queries ---------------------------------------------------------------
 

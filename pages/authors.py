@@ -57,7 +57,7 @@ if who:
     st.subheader("Publishing")
     st.text(f"Author: {who}")
     _ui.chart(
-        charts.frequency_chart(series, title=view.title(f"Articles per {by} by this author")),
+        charts.frequency_chart(series, **view.titles(f"Articles per {by} by this author")),
         series,
         "author-frequency",
     )
@@ -71,7 +71,7 @@ if who:
         else:
             _ui.chart(
                 charts.bar_chart(
-                    tags, x="articles", y="tag", title=view.title("This author's top tags")
+                    tags, x="articles", y="tag", **view.titles("This author's top tags")
                 ),
                 tags,
                 "author-tags",

@@ -43,7 +43,7 @@ if not compare:
             top = terms.head(25)
             _ui.chart(
                 charts.bar_chart(
-                    top, x="count", y="term", title=view.title("Top terms by times used")
+                    top, x="count", y="term", **view.titles("Top terms by times used")
                 ),
                 terms,
                 "terms",
@@ -67,7 +67,8 @@ else:
             )
         else:
             f_a, f_b = f, before
-            label_a, label_b = "this window", "the window before"
+            label_a = f"This window ({view.window}, {view.timezone})"
+            label_b = "The window of equal length before it"
     else:
         choices: list[str] = list(_ui.call("options")[side])
         if len(choices) < 2:
@@ -99,7 +100,8 @@ else:
                             str(t): abs(float(s))
                             for t, s in zip(part["term"], part["score"], strict=True)
                         },
-                        view.title("Distinctive words"),
+                        "Words most typical of this side"
+                        + ("" if side == "periods" else f" · {view.window} · {view.timezone}"),
                     )
             _ui.download(scores, "compare-terms")
 

@@ -40,13 +40,13 @@ table: pd.DataFrame = _ui.call(
 )
 if not _ui.is_empty(table):
     what = f"Articles per {by}" + ("" if split == "none" else f" by {split}")
-    _ui.chart(charts.frequency_chart(table, title=view.title(what)), table, "frequency")
+    _ui.chart(charts.frequency_chart(table, **view.titles(what)), table, "frequency")
     if note:
         st.caption(note)
 
     cells: pd.DataFrame = _ui.call("heatmap", f, timezone=view.timezone)
     _ui.chart(
-        charts.heatmap_chart(cells, title=view.title("Articles by weekday and hour")),
+        charts.heatmap_chart(cells, **view.titles("Articles by weekday and hour")),
         cells,
         "heatmap",
     )

@@ -41,13 +41,11 @@ _ui.chart(charts.sparkline(series), series, "overview-publishing", config=charts
 if note:
     st.caption(note)
 
-left, right = st.columns([2, 3])
+left, right = st.columns(2)
 with left:
     top: pd.DataFrame = _ui.call("tags", f, limit=15)
     if not _ui.is_empty(top, column="articles"):
-        figure = charts.bar_chart(
-            top, x="articles", y="tag", title=view.title("Top tags by articles")
-        )
+        figure = charts.bar_chart(top, x="articles", y="tag", **view.titles("Top tags by articles"))
         _ui.chart(figure, top, "overview-top-tags")
 with right:
     st.subheader("Newest articles")

@@ -19,7 +19,7 @@ over_time: pd.DataFrame = _ui.call(
 if _ui.is_empty(over_time):
     st.stop()
 _ui.chart(
-    charts.trend_chart(over_time, title=view.title(f"Articles per {by} for the top tags")),
+    charts.trend_chart(over_time, **view.titles(f"Articles per {by} for the top tags")),
     over_time,
     "tags-over-time",
 )
@@ -48,8 +48,7 @@ with left:
             top,
             x="articles",
             y="tag",
-            title=view.title("Top tags by articles"),
-            subtitle="Click a bar to filter by that tag",
+            **view.titles("Top tags by articles", "click a bar to filter by that tag"),
         ),
         top,
         "tags-top",
@@ -107,7 +106,7 @@ if all_tags:
                 together,
                 x="articles",
                 y="tag",
-                title=view.title(f"Other tags on articles tagged #{chosen}"),
+                **view.titles(f"Other tags on articles tagged #{chosen}"),
             ),
             together,
             "tags-cooccurring",
