@@ -376,8 +376,24 @@ def show_notes() -> None:
         st.warning(note, icon=":material/link_off:")
 
 
+def _route_through_app() -> None:
+    """Make sure app.py is the router, even when the server's first visitor opens a page URL.
+
+    Streamlit treats an app with a pages/ folder as an old-style multipage app until app.py
+    has called st.navigation once; a server's very first request for /authors would then run
+    pages/authors.py on its own, without the sidebar and the page list, for every session.
+    Switching that mode off and rerunning makes the same URL go through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager  # noqa: PLC0415 - see above
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def view() -> View:
     """The View app.py built for this run (a page run on its own builds it here)."""
+    _route_through_app()
     current = st.session_state.get("_monitor_view")
     if not isinstance(current, View):
         current = build_view()
