@@ -131,15 +131,20 @@ def test_fetch_every_runs_until_interrupted(tmp_path: Path, server: TestServer) 
 
     subscriptions.add_feeds(store, [server.url("/feed.xml")])
     process = subprocess.Popen(
-        [sys.executable, "-c", "from monitor.cli import main; main()", "--db", str(db),
-         "fetch", "--every", "1s", "--json"],
+        [sys.executable, "-X", "faulthandler", "-c", "from monitor.cli import main; main()",
+         "--db", str(db), "fetch", "--every", "1s", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while len(server.requests_for("/feed.xml")) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+        out, err = process.communicate(timeout=30)
+        raise AssertionError(f"fetch --every did not stop on Ctrl-C:\n{err}") from None
     assert process.returncode == 0, err
     assert "Traceback" not in err and "stopped" in err
     runs = [line for line in out.splitlines() if line.startswith("{")]
