@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from httpserver import TestServer
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest, subscriptions
@@ -132,10 +133,22 @@ def _fresh_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
+class _RouterPagesManager(PagesManager):
+    """AppTest forgets before every run that app.py routes with st.navigation (it resets
+    Streamlit's process-wide "pages/ folder app" flag); a server learns it once, on its first
+    run. Without this, every AppTest run would take the app's first-visit path (a rerun through
+    app.py, see pages/_ui.py), which drops a button click."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
     """AppTest of app.py on a store: `app(db, **query_params)` (not yet run)."""
     monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
+    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
 
     def make(db: Path, **params: str | list[str]) -> AppTest:
         monkeypatch.setenv("MONITOR_DB", str(db))
@@ -406,7 +419,7 @@ def test_read_only_hides_and_refuses_writes(
     at = _open(at, "pages/sources.py")
     labels = [b.label for b in at.button]
     assert not any("Fetch" in label or "Add feed" in label or "Import" in label for label in labels)
-    assert not at.text_input
+    assert not at.main.text_input
     assert any("read-only" in str(c.value) for c in at.caption)
     at.switch_page("pages/clouds.py").run()
     assert not [b for b in at.button if b.label.startswith(("Add", "Remove"))]
@@ -422,7 +435,7 @@ def test_read_only_hides_and_refuses_writes(
 def test_add_feed_refuses_a_private_address(app: Callable[..., AppTest], tmp_path: Path) -> None:
     db = tmp_path / "add.duckdb"
     at = _open(app(db), "pages/sources.py")
-    at.text_input[0].input("http://127.0.0.1:9/feed.xml")
+    at.main.text_input[0].input("http://127.0.0.1:9/feed.xml")
     next(b for b in at.button if b.label == "Add feed").click().run()
     assert not at.exception
     assert at.error and "127.0.0.1" in str(at.error[0].value).replace("\\", "")
@@ -467,3 +480,20 @@ def test_clicked_bar_labels_map_to_tag_keys(monkeypatch: pytest.MonkeyPatch) -> 
     assert _ui.safe_url(" https://a.example/x ") == "https://a.example/x"
     assert _ui.safe_url("data:text/html,x") is None
     assert _ui.md_escape("[x](javascript:alert(1))") == "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"
+
+
+def test_a_page_url_on_first_visit_still_goes_through_app_py(
+    monkeypatch: pytest.MonkeyPatch, demo_db: Path
+) -> None:
+    # Plain AppTest: every run starts as a server's very first one, where Streamlit would run
+    # pages/<page>.py alone (no router, no sidebar filters) because a pages/ folder exists.
+    monkeypatch.setenv("MONITOR_DB", str(demo_db))
+    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["tag"] = "politik"
+    at.run()
+    at.switch_page("pages/frequency.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Publishing frequency"]
+    assert at.sidebar.selectbox(key="range").value == "30 days"
+    assert at.sidebar.multiselect(key="tag").value == ["politik"]
