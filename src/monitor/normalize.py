@@ -328,7 +328,7 @@ def _merge_tags(*groups: Iterable[Tag]) -> tuple[Tag, ...]:
 
 def _hashtag_tags(*texts: str) -> list[Tag]:
     tags: list[Tag] = []
-    for value in texts:
+    for value in dict.fromkeys(texts):  # summary and body are often the same text
         for display in textmod.find_hashtags(value):
             key = textmod.tag_key(display)
             if key:
@@ -484,7 +484,7 @@ def normalize_entry(
         or textmod.detect_language(f"{title}\n{body}")
     )
     tags = _merge_tags(_category_tags(_category_terms(entry)), _hashtag_tags(title, summary, body))
-    words = textmod.word_count(body)
+    words, terms = textmod.text_stats(title, body, language)
     article = Article(
         id=article_id,
         entry_key=entry_key,
@@ -498,7 +498,7 @@ def normalize_entry(
         date_assumed_utc=assumed,
         language=language,
         tags=tags,
-        terms=tuple(textmod.terms(f"{title}\n{body}", language)),
+        terms=tuple(terms),
         word_count=words,
         reading_minutes=textmod.reading_minutes(words),
         comments=_comments(entry),
@@ -522,13 +522,13 @@ def apply_page(article: Article, page: PageInfo) -> Article:
     page_tags: list[Tag] = list(page.tags)
     if len(new_text) > len(article.text):
         language = article.language or textmod.detect_language(new_text)
-        words = textmod.word_count(new_text)
+        words, terms = textmod.text_stats(article.title, new_text, language)
         changes.update(
             text=new_text,
             language=language,
             word_count=words,
             reading_minutes=textmod.reading_minutes(words),
-            terms=tuple(textmod.terms(f"{article.title}\n{new_text}", language)),
+            terms=tuple(terms),
         )
         page_tags.extend(_hashtag_tags(new_text))
     changes["tags"] = _merge_tags(article.tags, page_tags)

@@ -41,6 +41,7 @@ __all__ = [
     "stopwords",
     "tag_key",
     "terms",
+    "text_stats",
     "tokenize",
     "word_count",
 ]
@@ -285,28 +286,51 @@ def _token(word: str) -> str:
     return word
 
 
+def _lowered_words(text: str) -> list[str]:
+    """Every word of ``text``, NFC, apostrophes normalised, lower-cased (not yet filtered)."""
+    if not text:
+        return []
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _WORD.findall(_apostrophes(text).lower())
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens of at least 3 letters, no digits (ß is kept: "straße").
 
     Hashtags contribute their word (``#Trump`` -> ``trump``). Inner hyphens and apostrophes
     keep a word together; a trailing English ``'s`` is dropped.
     """
-    if not text:
-        return []
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
-    text = _apostrophes(text).lower()
     cache = _TOKEN_CACHE
     tokens: list[str] = []
-    for word in _WORD.findall(text):
+    for word in _lowered_words(text):
         token = cache.get(word)
         if token is None:
-            token = _token(word)
-            if len(cache) < _TOKEN_CACHE_LIMIT:
-                cache[word] = token
+            token = _cached_token(word)
         if token:
             tokens.append(token)
     return tokens
+
+
+def _cached_token(word: str) -> str:
+    token = _token(word)
+    if len(_TOKEN_CACHE) < _TOKEN_CACHE_LIMIT:
+        _TOKEN_CACHE[word] = token
+    return token
+
+
+def _count_terms(counts: Counter[str], language: str | None) -> list[tuple[str, int]]:
+    # Decide per distinct word, not per occurrence: an article repeats its words a lot.
+    stop = _term_stopwords(normalize_language(language))
+    cache = _TOKEN_CACHE
+    kept: dict[str, int] = {}
+    for word, n in counts.items():
+        token = cache.get(word)
+        if token is None:
+            token = _cached_token(word)
+        if token and token not in stop:
+            kept[token] = kept.get(token, 0) + n
+    return sorted(kept.items(), key=lambda item: (-item[1], item[0]))
 
 
 def terms(text: str, language: str | None) -> list[tuple[str, int]]:
@@ -314,11 +338,15 @@ def terms(text: str, language: str | None) -> list[tuple[str, int]]:
 
     English and German stopwords are always removed too (mixed-language articles).
     """
-    stop = _term_stopwords(normalize_language(language))
-    counts = Counter(tokenize(text))
-    for word in stop.intersection(counts):
-        del counts[word]
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return _count_terms(Counter(_lowered_words(text)), language)
+
+
+def text_stats(title: str, body: str, language: str | None) -> tuple[int, list[tuple[str, int]]]:
+    """The body's word count and the terms of title and body, reading the body once."""
+    words = _lowered_words(body)
+    counts = Counter(words)
+    counts.update(_lowered_words(title))
+    return len(words), _count_terms(counts, language)
 
 
 def word_count(text: str) -> int:

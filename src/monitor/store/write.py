@@ -429,12 +429,9 @@ def _append(con: duckdb.DuckDBPyConnection, table_name: str, columns: dict[str, 
         name: values if isinstance(values, pa.Array) else pa.array(values, _TYPES.get(name))
         for name, values in columns.items()
     }
-    con.register("_rows", pa.table(arrays))
-    try:
-        names = ", ".join(arrays)
-        con.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM _rows")
-    finally:
-        con.unregister("_rows")
+    _rows = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan below
+    names = ", ".join(arrays)
+    con.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM _rows").fetchall()
 
 
 def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> None:
