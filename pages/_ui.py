@@ -357,7 +357,9 @@ def build_view() -> View:
         search=search.strip() or None,
     )
     if range_key == "all time":
-        length = None
+        # Bucket by how much history there is, not by "forever".
+        first = call("stats", Filters()).get("first_published")
+        length = now - pd.Timestamp(first).to_pydatetime().replace(tzinfo=UTC) if first else None
     result = View(
         filters=filters,
         timezone=zone,
