@@ -497,3 +497,25 @@ def test_a_page_url_on_first_visit_still_goes_through_app_py(
     assert [t.value for t in at.title] == ["Publishing frequency"]
     assert at.sidebar.selectbox(key="range").value == "30 days"
     assert at.sidebar.multiselect(key="tag").value == ["politik"]
+
+
+def test_a_stopword_added_on_the_clouds_page_leaves_the_cloud(
+    app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    db = tmp_path / "words.duckdb"
+    content = _rss([_item(f"Story {n}", f"https://w.example/{n}", "Ann", "t", n) for n in range(3)])
+    ingest.ingest_bytes(Store(db), content, source="w.xml", feed_url="https://w.example/feed")
+    before = set(analyze.terms(Store(db), Filters())["term"])
+    assert "verhandlungen" in before
+    at = _open(app(db), "pages/clouds.py")
+    language, words = at.main.text_input[0], at.main.text_input[1]
+    language.input("*")
+    words.input("Verhandlungen")
+    next(b for b in at.button if b.label == "Add").click().run()
+    assert not at.exception
+    assert at.success and "Added 1" in str(at.success[0].value)
+    added = analyze.stopword_lists(Store(db))
+    assert ((added["origin"] == "added") & (added["word"] == "verhandlungen")).any()
+    # The page's own table of terms (the bar chart's data) no longer has it.
+    figure = next(f for f in _figures(at) if "terms" in _title(f).casefold())
+    assert "verhandlungen" not in json.dumps(figure["data"])
