@@ -378,3 +378,11 @@ def test_word_cloud_without_usable_words_raises_a_clear_error(empty: dict[str, f
 def test_word_cloud_rejects_a_non_positive_size() -> None:
     with pytest.raises(ValueError, match="size"):
         charts.word_cloud(WORDS, width=0)
+
+
+def test_small_counts_get_whole_number_ticks() -> None:
+    small = series_table([("2026-11-01", "a", 1), ("2026-11-02", "a", 0)])
+    big = series_table([("2026-11-01", "a", 120), ("2026-11-02", "a", 3)])
+    for build in (charts.frequency_chart, charts.trend_chart):
+        assert build(small, title="t").layout.yaxis.dtick == 1
+        assert build(big, title="t").layout.yaxis.dtick is None

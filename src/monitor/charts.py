@@ -204,6 +204,11 @@ def _colour(name: str, index: int) -> str:
     return OTHER_COLOUR if name == OTHER_SERIES else PALETTE[index % len(PALETTE)]
 
 
+def _count_axis(peak: float) -> dict[str, Any]:
+    """Whole-number ticks: counts of 0..5 would otherwise get ticks at 0.2, 0.4, ..."""
+    return {"dtick": 1, "tickformat": "d"} if peak <= 5 else {"tickformat": ",d"}
+
+
 def _bucket_hover_format(buckets: pd.Series) -> str:
     """A hover date format that matches the bucket size (hour, day, week or month)."""
     unique = pd.Series(buckets.drop_duplicates().sort_values())
@@ -252,7 +257,7 @@ def frequency_chart(
         hovermode="x unified",
         showlegend=len(names) > 1,
         xaxis={"type": "date", "hoverformat": hover_format},
-        yaxis={"title": {"text": None}},
+        yaxis=_count_axis(float(clean.groupby("bucket")["count"].sum().max())),
     )
     return figure
 
@@ -286,6 +291,7 @@ def trend_chart(
         hovermode="x unified",
         showlegend=len(names) > 1,
         xaxis={"type": "date", "hoverformat": hover_format},
+        yaxis=_count_axis(float(clean["count"].max())),
     )
     return figure
 
