@@ -386,3 +386,9 @@ def test_small_counts_get_whole_number_ticks() -> None:
     for build in (charts.frequency_chart, charts.trend_chart):
         assert build(small, title="t").layout.yaxis.dtick == 1
         assert build(big, title="t").layout.yaxis.dtick is None
+
+
+def test_bar_chart_leaves_room_for_the_printed_value() -> None:
+    figure = charts.bar_chart(top_tags(), x="articles", y="tag", title="t")
+    low, high = figure.layout.xaxis.range
+    assert low == 0 and high > 17

@@ -447,7 +447,14 @@ def bar_chart(
         "showline": False,
         "ticks": "",
     }
-    value_axis = {"showgrid": not horizontal, "gridcolor": _GRID, "visible": not horizontal}
+    peak = max([float(v) for v in values] + [0.0])
+    # Headroom so the value printed past the longest bar is not cut off at the edge.
+    value_axis = {
+        "showgrid": not horizontal,
+        "gridcolor": _GRID,
+        "visible": not horizontal,
+        "range": [0, peak * 1.15 if peak > 0 else 1],
+    }
     if horizontal:
         category_axis["autorange"] = "reversed"  # first row on top
         figure.update_layout(yaxis=category_axis, xaxis=value_axis, bargap=0.25)
@@ -466,7 +473,7 @@ def word_cloud(
     width: int = 800,
     height: int = 400,
     seed: int = 1,
-    max_words: int = 150,
+    max_words: int = 120,
 ) -> Image.Image:
     """A word-cloud image (RGB, `width` x `height`, white background) sized by `frequencies`.
 
@@ -499,6 +506,7 @@ def word_cloud(
         stopwords=set(),
         normalize_plurals=False,
         max_words=max_words,
+        min_font_size=9,  # smaller words are unreadable specks
         prefer_horizontal=0.9,
         margin=4,
     )
