@@ -136,6 +136,12 @@ def test_trend_chart_draws_one_line_per_series() -> None:
     assert all(isinstance(t, go.Scatter) and "lines" in t.mode for t in figure.data)
     assert list(figure.data[1].y) == [1, 4, 2]
     assert len({t.line.color for t in figure.data}) == 3
+    assert [t.visible for t in figure.data] == [True, True, "legendonly"]  # "other" hidden
+
+
+def test_trend_chart_shows_a_lone_other_series() -> None:
+    table = series_table([("2026-11-01", "other", 3), ("2026-11-02", "other", 1)])
+    assert charts.trend_chart(table, title="t").data[0].visible is True
 
 
 def test_sparkline_sums_series_per_bucket_and_hides_axes() -> None:

@@ -47,7 +47,7 @@ PALETTE: tuple[str, ...] = (
     "#CC79A7",
     "#56B4E9",
     "#D55E00",
-    "#F0E442",
+    "#999933",  # olive instead of Okabe-Ito yellow, which vanishes as a thin line on white
     "#332288",
     "#882255",
     "#44AA99",
@@ -265,7 +265,10 @@ def frequency_chart(
 def trend_chart(
     table: pd.DataFrame, *, title: str, subtitle: str | None = None, height: int = 380
 ) -> go.Figure:
-    """One line per `series` of `count` over `bucket` (same table shape as `frequency_chart`)."""
+    """One line per `series` of `count` over `bucket` (same table shape as `frequency_chart`).
+
+    The "other" series is dotted grey and hidden until clicked in the legend.
+    """
     figure = _base(title, subtitle, height=height)
     clean = _series_table(table, "trend_chart")
     if clean.empty:
@@ -282,8 +285,15 @@ def trend_chart(
                 y=part["count"].tolist(),
                 name=label,
                 mode="lines+markers" if few_points else "lines",
-                line={"color": _colour(name, index), "width": 2},
+                line={
+                    "color": _colour(name, index),
+                    "width": 1.5 if name == OTHER_SERIES else 2,
+                    "dash": "dot" if name == OTHER_SERIES else "solid",
+                },
                 marker={"size": 5},
+                # "other" sums everything else and would dwarf the named lines: off until the
+                # reader clicks it in the legend.
+                visible="legendonly" if name == OTHER_SERIES and len(names) > 1 else True,
                 hovertemplate="%{y}<extra>" + label + "</extra>",
             )
         )
