@@ -85,6 +85,10 @@ def frequency(
     check_timezone(timezone)
     with store.read() as con:
         table = query.frequency(con, f, by=by, timezone=timezone, split=split, top=top)
+        if split == "tag" and not table.empty:
+            # Series by display form ("UkraineKonflikt"), as every other tag view shows them.
+            names = query.tag_displays(con, [s for s in table["series"].unique() if s != "other"])
+            table["series"] = [names.get(s, s) for s in table["series"]]
     if table.empty:
         return pd.DataFrame(
             {

@@ -557,3 +557,19 @@ def export_parquet(con: duckdb.DuckDBPyConnection, f: Filters, target: str) -> N
     sql, params = export_sql(f)
     quoted = "'" + target.replace("'", "''") + "'"
     con.execute(f"COPY ({sql}) TO {quoted} (FORMAT parquet)", params).fetchall()
+
+
+def tag_displays(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, str]:
+    """The most used display form of each tag key."""
+    if not keys:
+        return {}
+    params: Params = []
+    where = _in_list("key", list(keys), params)
+    sql = f"""
+        SELECT key, display FROM (
+            SELECT key, display, row_number() OVER (
+                PARTITION BY key ORDER BY count(*) DESC, display) AS rank
+            FROM article_tags WHERE {where} GROUP BY key, display
+        ) WHERE rank = 1
+    """
+    return {str(k): str(d) for k, d in con.execute(sql, params).fetchall()}
