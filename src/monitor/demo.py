@@ -1232,13 +1232,13 @@ def _pick_authors(rng: random.Random, source: _Source) -> tuple[str, ...]:
     if not source.authors:
         return ()
     # Zipf-like skew: the first author writes far more than the rest.
-    weights = [1.0 / (rank + 1) ** 1.3 for rank in range(len(source.authors))]
+    weights = [1.0 / (rank + 1) ** 1.6 for rank in range(len(source.authors))]
     first = rng.choices(source.authors, weights=weights)[0]
     if rng.random() >= source.coauthor_rate:
         return (first,)
     others = [name for name in source.authors if name != first]
     # "A und B" on the regional paper; "A and B" or "A, B and C" on the magazine.
-    count = 1 if source.kind != "magazine" else rng.choice((1, 2, 2))
+    count = 1 if source.kind != "magazine" else rng.choice((1, 1, 2))
     return (first, *rng.sample(others, min(count, len(others))))
 
 
@@ -1274,8 +1274,10 @@ def _compose_text(
         roll = rng.random()
         if roll < 0.12 and source.flavour and not used.issuperset(source.flavour):
             sentence = pick(source.flavour)
-        elif roll < 0.5 and not used.issuperset(vocab.sentences):
-            # Topic sentences are few: each at most once, so long texts lean on the generic ones.
+        elif roll < 0.72:
+            # Mostly topic sentences (they repeat in long texts, with other names and numbers
+            # filled in): the generic ones are shared by every topic, and if they made up
+            # most of the text their words would fill every cloud instead of the topics'.
             sentence = _fill(pick(vocab.sentences), rng, vocab, lang)
         else:
             sentence = _fill(pick(generic), rng, vocab, lang)
