@@ -260,7 +260,7 @@ class Corpus:
         day = np.arange(self.days)
         weekday = (self.end.date().weekday() - day) % 7
         day_weight = np.where(weekday >= 5, 0.55, 1.0) * (1.0 - 0.3 * day / self.days)
-        self.day_cdf = np.cumsum(day_weight) / day_weight.sum()
+        self.chrono_cdf = np.cumsum(day_weight[::-1]) / day_weight.sum()
         hours = np.array(
             [1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 10, 9, 9, 9, 9, 8, 8, 8, 7, 6, 5, 4, 3, 2], float
         )
@@ -332,7 +332,11 @@ class Corpus:
         first = number * BLOCK
         feed = np.searchsorted(self.feed_cdf, rng.random(n)).clip(0, self.feeds - 1)
         lang = self.feed_lang[feed]
-        day = _draw(rng, self.day_cdf, n)
+        # Time follows the index (with a block of jitter either way): the store fills in about
+        # the order a fetch over two years would have filled it, oldest first.
+        position = (np.arange(first, first + n) + (rng.random(n) * 2 - 1) * BLOCK) / self.articles
+        order = np.searchsorted(self.chrono_cdf, position.clip(0, 1))
+        day = self.days - 1 - np.minimum(order, self.days - 1)
         hour = _draw(rng, self.hour_cdf, n)
         ts = self.end_day - day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
         ts = np.where(ts >= self.end_ts, ts - 86400, ts)
