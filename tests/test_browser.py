@@ -95,13 +95,15 @@ def draws_images(script: Path) -> bool:
 # -- fixtures -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread until it stops, and later test modules (fetch) call asyncio.run().
+@pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_session: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
