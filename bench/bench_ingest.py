@@ -21,6 +21,7 @@ import argparse
 import io
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,7 @@ TAGS = (
     "Trump Putin UkraineKonflikt Friedensgespräche Außenpolitik Wahl Energie Klima Haushalt "
     "Sanktionen NATO EU Handel Zölle Inflation"
 ).split()
+CPU: list[float] = []
 AUTHORS = ["Anna Berg", "Jonas Weber", "Claire Dupont", "Mark Ellis", "Lea Vogt", "Sam Price"]
 
 
@@ -94,11 +96,18 @@ def make_corpus(feeds: int, items: int, seed: int = 11) -> list[bytes]:
     return documents
 
 
-def time_feedparser(corpus: list[bytes]) -> float:
-    started = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the parse workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_feedparser(corpus: list[bytes]) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), cpu_seconds()
     for document in corpus:
         feedparser.parse(io.BytesIO(document))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu
 
 
 def time_pipeline(store: Store, corpus: list[bytes], workers: int) -> tuple[float, int]:
@@ -108,9 +117,10 @@ def time_pipeline(store: Store, corpus: list[bytes], workers: int) -> tuple[floa
         ingest.Document(f"feed{n}", f"https://feed{n}.example/rss", "http", content)
         for n, content in enumerate(corpus)
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     reports = ingest.ingest_documents(store, documents, known=known, workers=workers)
     seconds = time.perf_counter() - started
+    CPU.append(cpu_seconds() - cpu)
     failed = [r.line() for r in reports if r.failed]
     if failed:
         sys.exit(f"bench: {failed[0]}")
@@ -127,6 +137,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=120)
     parser.add_argument("--items", type=int, default=25)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="parse processes (default: as ingest picks)")
     args = parser.parse_args()
 
     corpus = make_corpus(args.feeds, args.items)
@@ -134,11 +145,14 @@ def main() -> None:
     megabytes = sum(map(len, corpus)) / 1e6
     print(f"corpus: {args.feeds} feeds x {args.items} items = {items} items, {megabytes:.1f} MB")
 
-    workers = ingest.parse_workers(len(corpus))
+    workers = ingest.parse_workers(len(corpus)) if args.workers is None else args.workers
     print(f"parse worker processes: {workers} (os.cpu_count() = {os.cpu_count()})")
     fp_times, first_times, second_times, entrywise_times = [], [], [], []
+    fp_cpu = []
     for _ in range(args.repeat):
-        fp_times.append(time_feedparser(corpus))
+        seconds, cpu = time_feedparser(corpus)
+        fp_times.append(seconds)
+        fp_cpu.append(cpu)
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(Path(tmp) / "bench.duckdb")
             store.ensure_schema()
@@ -168,6 +182,18 @@ def main() -> None:
         f"  second ingest, entry by entry {items / entrywise:9.0f}/s   "
         f"{first / entrywise:.1f}x faster than the first"
     )
+    # CPU per item, in this process alone (workers=0), so every cycle is counted.
+    inline_cpu = []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "cpu.duckdb")
+            store.ensure_schema()
+            time_pipeline(store, corpus, 0)
+            inline_cpu.append(CPU[-1])
+    print("CPU milliseconds per item, one process (does not depend on other load):")
+    print(f"  feedparser alone              {1000 * statistics.median(fp_cpu) / items:9.2f}")
+    print(f"  whole pipeline, empty store   {1000 * statistics.median(inline_cpu) / items:9.2f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -153,3 +153,21 @@ def test_fetch_every_runs_until_interrupted(tmp_path: Path, server: TestServer) 
     with store.read() as con:
         row = query.feed_state(con, server.url("/feed.xml"))
     assert row is not None and row["error_count"] == 0
+
+
+def test_parse_workers_give_the_same_store_as_one_process(
+    shared_feeds: Path, tmp_path: Path
+) -> None:
+    inline, pooled = Store(tmp_path / "inline.duckdb"), Store(tmp_path / "pooled.duckdb")
+    one = ingest.ingest_sources(inline, [str(shared_feeds)], workers=0)
+    two = ingest.ingest_sources(pooled, [str(shared_feeds)], workers=2)
+    assert [(r.source, r.status, r.counts) for r in one] == [
+        (r.source, r.status, r.counts) for r in two
+    ]
+    tables = ("articles", "article_tags", "article_terms", "article_authors")
+    for table in tables:
+        with inline.read() as a, pooled.read() as b:
+            sql = f"SELECT * EXCLUDE (published) FROM {table} ORDER BY ALL"
+            if table == "articles":
+                sql = "SELECT id, title, text, date_source FROM articles ORDER BY id"
+            assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table

@@ -222,11 +222,12 @@ def parse_workers(documents: int) -> int:
     """Worker processes for parsing: one per core when there is enough to do, else none.
 
     Parsing is pure Python and CPU-bound; storing is mostly DuckDB. With workers, parsing runs
-    on every core while this process stores, in order. Below a handful of documents the cost
-    of starting processes (about 0.3 s) is more than it saves.
+    on every core while this process stores, in order. Below about a hundred documents the cost
+    of starting processes (1-2 s on a busy 2-core machine: each imports feedparser and
+    the rest) is more than it saves.
     """
     cores = os.cpu_count() or 1
-    return min(cores, 4) if documents >= 6 and cores > 1 else 0
+    return min(cores, 4) if documents >= 100 and cores > 1 else 0
 
 
 def ingest_documents(
