@@ -467,25 +467,28 @@ def _store_fetch(
     now = _now()
     feed_id = int(row["id"])
     url = str(row["url"])
-    if result.error is not None or result.not_modified or result.content is None:
-        failed = result.error is not None
-        errors = int(row["error_count"]) + 1 if failed else 0
-        due = fetching.next_due(now, errors, result.retry_after, interval)
+
+    def record(error: str | None) -> None:
+        """One attempt that stored no articles: a failure (backoff) or a 304."""
+        errors = int(row["error_count"]) + 1 if error else 0
         with store.write() as con:
             write.record_fetch(
                 con,
                 feed_id,
                 now=now,
                 status=result.status,
-                error=result.error if failed else None,
-                next_due=due,
+                error=error,
+                next_due=fetching.next_due(now, errors, result.retry_after, interval),
                 disable_reason="410 Gone: the feed was removed by its site"
                 if result.gone
                 else None,
             )
-            if result.permanent_url and not failed:
+            if result.permanent_url and not error:
                 write.rename_feed_url(con, feed_id, result.permanent_url)
-        if failed:
+
+    if result.error is not None or result.not_modified or result.content is None:
+        record(result.error)
+        if result.error is not None:
             return SourceReport(url, url, "failed", error=result.error)
         return SourceReport(url, url, "not-modified")
 
@@ -504,16 +507,7 @@ def _store_fetch(
         )
         parsed_articles = parsed.articles
     if parsed is not None and parsed.error:
-        errors = int(row["error_count"]) + 1
-        with store.write() as con:
-            write.record_fetch(
-                con,
-                feed_id,
-                now=now,
-                status=result.status,
-                error=parsed.error,
-                next_due=fetching.next_due(now, errors, None, interval),
-            )
+        record(parsed.error)
         return SourceReport(url, url, "failed", error=parsed.error)
     if parsed is not None and row["full_text"]:
         page_settings = replace(settings, allow_private=not row["restricted"])
