@@ -243,13 +243,18 @@ def floor_sql(since: datetime | None, until: datetime | None) -> dict[str, list[
         "SELECT key, min(display), count(*) n FROM article_tags WHERE {w} "
         "GROUP BY key ORDER BY n DESC LIMIT {k}"
     )
+    # The page of articles first, then only its children (pruned by `published` too).
     newest = (
         f"WITH p AS (SELECT id, published, title FROM articles WHERE {w} "
-        "ORDER BY published DESC LIMIT {k}) "
-        "SELECT p.*, (SELECT string_agg(author, '; ') FROM article_authors au "
-        "WHERE au.article_id = p.id), (SELECT string_agg(display, '; ') FROM article_tags t "
-        "WHERE t.article_id = p.id), (SELECT string_agg(feed_id::VARCHAR, '; ') "
-        "FROM article_feeds af WHERE af.article_id = p.id) FROM p"
+        "ORDER BY published DESC LIMIT {k}), "
+        f"au AS (SELECT article_id, string_agg(author, '; ') x FROM article_authors "
+        f"WHERE {w} AND article_id IN (SELECT id FROM p) GROUP BY 1), "
+        f"tg AS (SELECT article_id, string_agg(display, '; ') x FROM article_tags "
+        f"WHERE {w} AND article_id IN (SELECT id FROM p) GROUP BY 1), "
+        f"fe AS (SELECT article_id, string_agg(feed_id::VARCHAR, '; ') x FROM article_feeds "
+        f"WHERE {w} AND article_id IN (SELECT id FROM p) GROUP BY 1) "
+        "SELECT p.*, au.x, tg.x, fe.x FROM p LEFT JOIN au ON au.article_id = p.id "
+        "LEFT JOIN tg ON tg.article_id = p.id LEFT JOIN fe ON fe.article_id = p.id"
     )
     return {
         "overview": [
