@@ -322,6 +322,13 @@ def test_switching_pages_keeps_the_filters(
     for url_path, _title, _script in [*PAGES[1:], PAGES[0]]:
         switch_page(page, url_path, f"nav-{url_path}", charts=False)
         assert nav_titles(page) == [p[1] for p in PAGES]
+        # The browser rewrites the URL from the bound widgets after the run; on a loaded
+        # machine that lands a moment after the run ends, so wait for it (up to 15 s).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (
+            query(page.url).get("range") == [RANGE] and query(page.url).get("tag") == [tag]
+        ):
+            page.wait_for_timeout(200)
         params = query(page.url)
         assert params.get("range") == [RANGE], (url_path, page.url)
         assert params.get("tag") == [tag], (url_path, page.url)
