@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from feedgen import Item, rss
 
 from monitor import analyze, ingest
 from monitor.models import Filters
+from monitor.parse import parse_feed
 from monitor.store import SCHEMA_VERSION, Store, StoreError
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -257,3 +259,77 @@ def test_killed_process_loses_nothing_it_committed(tmp_path: Path) -> None:
     # And the store takes more writes afterwards.
     report = ingest_doc(store, rss([Item("Danach", link="https://a.example/after")]))
     assert report.counts.new == 1
+
+
+def _tables(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored row that does not depend on the order of writing."""
+    sql = {
+        "articles": "SELECT * EXCLUDE (first_seen, updated_at) FROM articles",
+        "article_feeds": "SELECT f.url, af.entry_key, af.article_id, af.entry_hash, af.published "
+        "FROM article_feeds af JOIN feeds f ON f.id = af.feed_id",
+        "article_authors": "SELECT * FROM article_authors",
+        "article_tags": "SELECT * FROM article_tags",
+        "article_terms": "SELECT * FROM article_terms",
+        "feeds": "SELECT url, title, language, body_hash, warning FROM feeds",
+    }
+    with store.read() as con:
+        return {name: sorted(con.execute(q).fetchall(), key=repr) for name, q in sql.items()}
+
+
+def test_a_group_of_feeds_stores_what_one_feed_at_a_time_stores(tmp_path: Path) -> None:
+    story = "https://news.example/story"
+    first_run = [
+        ("https://a.example/feed", rss([Item("Story", link=story, body="Text A #Gipfel")])),
+        (
+            "https://b.example/feed",
+            rss([Item("Story", link=story + "?utm_source=x", body="Text B")]),
+        ),
+        (
+            "https://c.example/feed",
+            rss([Item("Eins", link="https://c.example/1"), Item("Ohne", date=None)]),
+        ),
+        # The same feed again in one run (a file named twice): its second document wins.
+        (
+            "https://c.example/feed",
+            rss([Item("Eins, neu", link="https://c.example/1", author="Lea Vogt")]),
+        ),
+    ]
+    second_run = [
+        ("https://a.example/feed", rss([Item("Story", link=story, body="Text A2 #Gipfel")])),
+        ("https://b.example/feed", rss([Item("Story", link=story, body="Text B")])),
+    ]
+    grouped, single = Store(tmp_path / "grouped.duckdb"), Store(tmp_path / "single.duckdb")
+    for run, when in ((first_run, NOW), (second_run, datetime(2026, 11, 21, tzinfo=UTC))):
+        documents = [ingest.Document(url, url, "http", content) for url, content in run]
+        together = ingest.ingest_documents(grouped, documents, now=when)
+        alone = [
+            ingest.ingest_bytes(single, content, source=url, feed_url=url, kind="http", now=when)
+            for url, content in run
+        ]
+        assert [(r.status, r.counts) for r in together] == [(r.status, r.counts) for r in alone]
+    assert [r.counts.linked for r in together] == [0, 0]
+    assert _tables(grouped) == _tables(single)
+    assert count(grouped, "SELECT count(*) FROM articles") == 3
+    assert count(grouped, "SELECT count(*) FROM article_feeds") == 4
+
+
+def test_a_feed_the_store_refuses_fails_alone_in_its_group(store: Store) -> None:
+    def parsed(url: str, title: object) -> ingest.Parsed:
+        report = parse_feed(
+            rss([Item("Gut", link=url + "/1")]), source=url, feed_url=url, fetched_at=NOW
+        )
+        articles = tuple(replace(a, title=title) for a in report.articles)  # type: ignore[arg-type]
+        return ingest.Parsed(url, url, "http", "hash-" + url, replace(report, articles=articles))
+
+    group = [
+        parsed("https://a.example/feed", "Gut"),
+        parsed("https://b.example/feed", None),  # NOT NULL: the store refuses this one
+        parsed("https://c.example/feed", "Auch gut"),
+    ]
+    reports = ingest.store_group(store, group, now=NOW)
+    assert [r.status for r in reports] == ["stored", "failed", "stored"]
+    assert reports[1].error is not None and "\n" not in reports[1].error
+    assert "title" in reports[1].error
+    assert count(store, "SELECT count(*) FROM articles") == 2
+    # Nothing of the refused feed was kept, not even its bytes' hash.
+    assert count(store, "SELECT count(*) FROM feeds WHERE url = 'https://b.example/feed'") == 0
