@@ -22,7 +22,6 @@ Decisions (documented here because callers and the dashboard depend on them):
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -355,20 +354,30 @@ def _sha(value: str) -> str:
 
 def content_hash(article: Article) -> str:
     """sha256 over everything stored about an article (not its id or hash itself)."""
-    payload = {
-        "url": article.url,
-        "title": article.title,
-        "summary": article.summary,
-        "text": article.text,
-        "authors": list(article.authors),
-        "tags": [[t.key, t.display, t.source] for t in article.tags],
-        "published": None if article.date_source == "first-seen" else article.published.isoformat(),
-        "date_source": None if article.date_source == "first-seen" else article.date_source,
-        "language": article.language,
-        "comments": article.comments,
-        "fulltext_error": article.fulltext_error,
-    }
-    return _sha(json.dumps(payload, ensure_ascii=False, sort_keys=True))
+    parts: list[str] = []
+
+    def put(value: str | None) -> None:
+        # Every value with its length (or "-" for none): no two different articles give the
+        # same string, whatever characters their fields hold.
+        parts.append("-" if value is None else f"{len(value)}:{value}")
+
+    dated = article.date_source != "first-seen"
+    for value in (article.url, article.title, article.summary, article.text):
+        put(value)
+    put(str(len(article.authors)))
+    for author in article.authors:
+        put(author)
+    put(str(len(article.tags)))
+    for tag in article.tags:
+        put(tag.key)
+        put(tag.display)
+        put(tag.source)
+    put(article.published.isoformat() if dated else None)
+    put(article.date_source if dated else None)
+    put(article.language)
+    put(None if article.comments is None else str(article.comments))
+    put(article.fulltext_error)
+    return _sha("".join(parts))
 
 
 # --- entries ----------------------------------------------------------------------------

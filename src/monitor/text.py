@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import stopwordsiso
@@ -143,8 +144,9 @@ def _tidy(text: str) -> str:
         text = _INVISIBLE_CHARS.sub("", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    return "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
+    # str.split() without arguments splits on any whitespace run and drops the ends, in C.
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def html_to_text(html_text: str) -> str:
@@ -177,7 +179,10 @@ def html_to_text(html_text: str) -> str:
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0900-\u0903" + (
     "\u093a-\u094f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u200c\u200d\u3099\u309a"
 )
-_HASHTAG = re.compile(rf"(?<![\w&/#{_MARKS}])#([^\W\d_][\w{_MARKS}]*)")
+# The pattern starts with its literal "#", so the regex engine jumps from "#" to "#" through
+# a long text; the boundary before it is checked on that one character (_NOT_BEFORE).
+_HASHTAG = re.compile(rf"#([^\W\d_][\w{_MARKS}]*)")
+_NOT_BEFORE = re.compile(rf"[\w&/#{_MARKS}]")
 _HEX_COLOUR = re.compile(r"(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 
@@ -201,6 +206,9 @@ def find_hashtags(text: str) -> list[str]:
         text = unicodedata.normalize("NFC", text)
     found: dict[str, str] = {}
     for match in _HASHTAG.finditer(text):
+        start = match.start()
+        if start and _NOT_BEFORE.match(text, start - 1):
+            continue
         body = match.group(1).rstrip("_\u200c\u200d")
         if not body or _HEX_COLOUR.fullmatch(body) or _inside_url(text, match.start()):
             continue
@@ -214,6 +222,7 @@ def _is_edge_junk(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch)[0] in "PSZC"
 
 
+@lru_cache(maxsize=65_536)  # a corpus repeats its tags endlessly
 def tag_key(display: str) -> str:
     """Case-folded, NFC-normalised key of a tag: ``#UkraineKonflikt`` -> ``ukrainekonflikt``."""
     value = unicodedata.normalize("NFC", display or "")
@@ -319,34 +328,61 @@ def _cached_token(word: str) -> str:
     return token
 
 
-def _count_terms(counts: Counter[str], language: str | None) -> list[tuple[str, int]]:
-    # Decide per distinct word, not per occurrence: an article repeats its words a lot.
-    stop = _term_stopwords(normalize_language(language))
-    cache = _TOKEN_CACHE
-    kept: dict[str, int] = {}
-    for word, n in counts.items():
-        token = cache.get(word)
-        if token is None:
-            token = _cached_token(word)
-        if token and token not in stop:
-            kept[token] = kept.get(token, 0) + n
-    return sorted(kept.items(), key=lambda item: (-item[1], item[0]))
-
-
 def terms(text: str, language: str | None) -> list[tuple[str, int]]:
     """(term, count) pairs of ``text`` without stopwords, most frequent first, then by term.
 
     English and German stopwords are always removed too (mixed-language articles).
     """
-    return _count_terms(Counter(_lowered_words(text)), language)
+    return text_stats("", text, language)[1]
+
+
+# Per whitespace-separated chunk ("regierung," "dass"): how many words it holds and its
+# tokens. Words never span whitespace, so counting chunks (str.split and Counter run in C)
+# and reading each distinct chunk once gives what reading every word would, at a fraction
+# of the cost: an article repeats its chunks a lot, a corpus even more. Bounded.
+_CHUNK_CACHE: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+
+def _chunk(chunk: str) -> tuple[int, tuple[str, ...]]:
+    words = _WORD.findall(chunk)
+    tokens: list[str] = []
+    for word in words:
+        token = _TOKEN_CACHE.get(word)
+        if token is None:
+            token = _cached_token(word)
+        if token:
+            tokens.append(token)
+    entry = (len(words), tuple(tokens))
+    if len(_CHUNK_CACHE) < _TOKEN_CACHE_LIMIT:
+        _CHUNK_CACHE[chunk] = entry
+    return entry
+
+
+def _chunks(text: str) -> Counter[str]:
+    if not text:
+        return Counter()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return Counter(_apostrophes(text).lower().split())
 
 
 def text_stats(title: str, body: str, language: str | None) -> tuple[int, list[tuple[str, int]]]:
-    """The body's word count and the terms of title and body, reading the body once."""
-    words = _lowered_words(body)
-    counts = Counter(words)
-    counts.update(_lowered_words(title))
-    return len(words), _count_terms(counts, language)
+    """The body's word count and the terms of title and body (see `terms`), in one pass."""
+    stop = _term_stopwords(normalize_language(language))
+    cache = _CHUNK_CACHE
+    kept: dict[str, int] = {}
+    words = 0
+    for text, in_body in ((body, True), (title, False)):
+        for chunk, n in _chunks(text).items():
+            entry = cache.get(chunk) or _chunk(chunk)
+            if in_body:
+                words += n * entry[0]
+            for token in entry[1]:
+                if token not in stop:
+                    kept[token] = kept.get(token, 0) + n
+    ordered = sorted(kept.items())  # by term, then (stable) by count, highest first
+    ordered.sort(key=itemgetter(1), reverse=True)
+    return words, ordered
 
 
 def word_count(text: str) -> int:
