@@ -1,9 +1,11 @@
-"""The pipeline: sources -> bytes -> parse -> (article pages) -> store, one feed at a time.
+"""The pipeline: sources -> bytes -> parse -> (article pages) -> store.
 
 The refresh of a feed is a straight line (miniflux's shape): cache headers -> "modified?" ->
 parse -> process entries -> store. A failure is recorded against its feed and the run goes on.
-Network and parsing happen outside any store transaction; each feed's writes are one short
-transaction, so a killed run keeps every feed it finished and a reader is never locked out long.
+Network and parsing happen outside any store transaction. `fetch` writes each feed in one short
+transaction; `ingest` writes parsed feeds in groups (one short transaction per group, each
+feed whole or not at all), since DuckDB's cost is per statement and per commit. Either way a
+killed run keeps everything it committed and a reader is never locked out long.
 """
 
 from __future__ import annotations
