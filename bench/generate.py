@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import math
 import multiprocessing
 import os
@@ -47,8 +46,8 @@ import numpy as np
 import pyarrow as pa
 
 from monitor import ingest, text
-from monitor.normalize import split_authors
-from monitor.store import Store
+from monitor.normalize import hash_fields, split_authors
+from monitor.store import Store, write
 
 BLOCK = 10_000
 CONTENT_SHARE = 0.45  # the rest of a text is function words (stopwords)
@@ -442,20 +441,19 @@ class Corpus:
             summary = body_text.split("\n", 1)[0]
             title_text = " ".join(title_words[title_off[i] : title_off[i + 1]].tolist())
             words = int(body_len[i]) + (len(tag_ids) if hashtags else 0)
-            payload = {
-                "url": url,
-                "title": title_text,
-                "summary": summary,
-                "text": body_text,
-                "authors": authors,
-                "tags": tags,
-                "published": when.isoformat(),
-                "date_source": "feed",
-                "language": language,
-                "comments": None,
-                "fulltext_error": None,
-            }
-            content_hash = _sha(json.dumps(payload, ensure_ascii=False, sort_keys=True))
+            content_hash = hash_fields(
+                url=url,
+                title=title_text,
+                summary=summary,
+                text=body_text,
+                authors=authors,
+                tags=[(k, d, s) for k, d, s in tags],
+                published=when.isoformat(),
+                date_source="feed",
+                language=language,
+                comments=None,
+                fulltext_error=None,
+            )
             # Terms: content words of title and body, and each hashtag's word once.
             ids = [
                 self.term_of[body[body_off[i] : body_off[i + 1]]],
@@ -611,18 +609,22 @@ def _insert(con: Any, corpus: Corpus, rows: dict[str, Any]) -> int:
     width = len(corpus.term_names)
     pairs, counts = np.unique(owner_arr[keep] * width + terms[keep], return_counts=True)
     art = pa.array(pairs // width)
-    _append(
-        con,
-        "article_terms",
-        pa.table(
-            {
-                "article_id": ids.take(art),
-                "term": corpus.term_array.take(pa.array(pairs % width)),
-                "n": pa.array(counts.astype(np.int32)),
-                "published": published.take(art),
-            }
-        ),
+    term_rows = pa.table(
+        {
+            "article_id": ids.take(art),
+            "term": corpus.term_array.take(pa.array(pairs % width)),
+            "n": pa.array(counts.astype(np.int32)),
+            "published": published.take(art),
+        }
     )
+    _append(con, "article_terms", term_rows)
+    # The per-day rollup, as the real ingest keeps it.
+    con.register(
+        "_new_terms",
+        term_rows.append_column("language", pa.array(rows["language"], pa.string()).take(art)),
+    )
+    write.add_term_rollup(con, "_new_terms")
+    con.unregister("_new_terms")
     return len(pairs)
 
 

@@ -112,6 +112,7 @@ TABLES = {
     "article_authors": "SELECT * FROM article_authors",
     "article_tags": "SELECT * FROM article_tags",
     "article_terms": "SELECT * FROM article_terms",
+    "term_daily": "SELECT * FROM term_daily",
     "feeds": "SELECT url, title, site_url, language, kind, subscribed FROM feeds "
     "WHERE id IN (SELECT feed_id FROM article_feeds)",
 }

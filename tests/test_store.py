@@ -38,6 +38,21 @@ def count(store: Store, sql: str) -> int:
     return int(row[0])
 
 
+ROLLUP_FROM_TERMS = """
+    SELECT CAST(t.published AS DATE), coalesce(a.language, ''), t.term, sum(t.n), count(*)
+    FROM article_terms t JOIN articles a ON a.id = t.article_id GROUP BY 1, 2, 3
+"""
+
+
+def assert_rollup_matches_terms(store: Store) -> None:
+    """The per-day term rollup is exactly what the stored terms add up to."""
+    with store.read() as con:
+        kept = sorted(con.execute("SELECT * FROM term_daily").fetchall())
+        computed = sorted(con.execute(ROLLUP_FROM_TERMS).fetchall())
+    assert kept == computed
+    assert kept, "no terms stored: the comparison would prove nothing"
+
+
 def test_new_store_has_current_schema(store: Store) -> None:
     store.ensure_schema()
     with store.read() as con:
@@ -122,6 +137,8 @@ def test_changed_entry_is_updated_in_place_with_its_tags_and_terms(store: Store)
     assert title == ("Neu",)
     assert tags == {"handel", "markt"}
     assert "zwiebel" in terms and "kartoffel" not in terms
+    assert_rollup_matches_terms(store)
+    assert "kartoffel" not in set(analyze.terms(store, Filters())["term"])
 
 
 def test_same_story_in_two_feeds_is_one_article_linked_to_both(store: Store) -> None:
@@ -176,6 +193,7 @@ def test_remove_feed_keeps_articles_other_feeds_carry(store: Store) -> None:
     message = subscriptions.remove_feed(store, "https://a.example/feed")
     assert "1 articles" in message
     assert count(store, "SELECT count(*) FROM articles") == 1
+    assert_rollup_matches_terms(store)
     assert (
         count(
             store,
@@ -270,6 +288,7 @@ def _tables(store: Store) -> dict[str, list[tuple[object, ...]]]:
         "article_authors": "SELECT * FROM article_authors",
         "article_tags": "SELECT * FROM article_tags",
         "article_terms": "SELECT * FROM article_terms",
+        "term_daily": "SELECT * FROM term_daily",
         "feeds": "SELECT url, title, language, body_hash, warning FROM feeds",
     }
     with store.read() as con:
@@ -309,6 +328,7 @@ def test_a_group_of_feeds_stores_what_one_feed_at_a_time_stores(tmp_path: Path) 
         assert [(r.status, r.counts) for r in together] == [(r.status, r.counts) for r in alone]
     assert [r.counts.linked for r in together] == [0, 0]
     assert _tables(grouped) == _tables(single)
+    assert_rollup_matches_terms(grouped)
     assert count(grouped, "SELECT count(*) FROM articles") == 3
     assert count(grouped, "SELECT count(*) FROM article_feeds") == 4
 
@@ -333,3 +353,103 @@ def test_a_feed_the_store_refuses_fails_alone_in_its_group(store: Store) -> None
     assert count(store, "SELECT count(*) FROM articles") == 2
     # Nothing of the refused feed was kept, not even its bytes' hash.
     assert count(store, "SELECT count(*) FROM feeds WHERE url = 'https://b.example/feed'") == 0
+
+
+# -- the per-day term rollup --------------------------------------------------------------
+
+
+def _dated(day: int, hour: int, body: str, link: str) -> Item:
+    return Item(link, link=link, date=f"{day:02d} Nov 2026 {hour:02d}:30:00 +0000", body=body)
+
+
+def test_rollup_follows_updates_that_move_an_article_to_another_day_and_language(
+    store: Store,
+) -> None:
+    url = "https://a.example/feed"
+    first = _dated(3, 23, "Kartoffel Kartoffel Zwiebel", "https://a.example/1")
+    ingest_doc(store, rss([first, _dated(4, 1, "Zwiebel Lauch", "https://a.example/2")]), url)
+    assert_rollup_matches_terms(store)
+    # The same entry, now dated a day later, in English, with other words.
+    moved = replace(first, date="04 Nov 2026 08:00:00 +0000", body="potato leek leek")
+    report = ingest_doc(
+        store,
+        rss([moved, _dated(4, 1, "Zwiebel Lauch", "https://a.example/2")], language="en"),
+        url,
+    )
+    assert report.counts.updated == 2
+    assert_rollup_matches_terms(store)
+    with store.read() as con:
+        days = {str(r[0]) for r in con.execute("SELECT DISTINCT day FROM term_daily").fetchall()}
+    assert days == {"2026-11-04"}  # nothing left behind on the 3rd
+
+
+def test_migration_builds_the_rollup_for_a_store_made_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    store = Store(path)
+    ingest_doc(
+        store,
+        rss(
+            [_dated(d, 9, f"Wahl Gipfel Nummer{d}", f"https://a.example/{d}") for d in range(1, 6)]
+        ),
+    )
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE term_daily")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    again = Store(path)
+    again.ensure_schema()
+    assert_rollup_matches_terms(again)
+
+
+@pytest.fixture(scope="module")
+def spread_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Two feeds (de, en) with articles at every few hours over ten days."""
+    store = Store(tmp_path_factory.mktemp("spread") / "spread.duckdb")
+    words_de = ["Wahl", "Gipfel", "Zoll", "Hafen", "Streik", "Ernte", "Sturm"]
+    words_en = ["election", "summit", "tariff", "harbour", "strike", "harvest", "storm"]
+    for lang, words in (("de", words_de), ("en", words_en)):
+        items = []
+        for n in range(60):
+            day, hour = 1 + n // 6, (n * 4) % 24
+            body = " ".join(words[(n + k) % len(words)] for k in range(1 + n % 5))
+            items.append(_dated(day, hour, body, f"https://{lang}.example/{n}"))
+        ingest_doc(store, rss(items, language=lang), f"https://{lang}.example/feed")
+    return store
+
+
+WINDOWS = [
+    (None, None),
+    (datetime(2026, 11, 3, tzinfo=UTC), None),  # from midnight
+    (datetime(2026, 11, 3, 7, 15, tzinfo=UTC), None),  # from inside a day
+    (None, datetime(2026, 11, 6, 13, 0, tzinfo=UTC)),
+    (datetime(2026, 11, 2, 22, 0, tzinfo=UTC), datetime(2026, 11, 8, 2, 0, tzinfo=UTC)),
+    (datetime(2026, 11, 4, 1, 0, tzinfo=UTC), datetime(2026, 11, 4, 20, 0, tzinfo=UTC)),
+    (datetime(2026, 11, 4, tzinfo=UTC), datetime(2026, 11, 5, tzinfo=UTC)),  # one whole day
+    (datetime(2026, 11, 4, 12, 0, tzinfo=UTC), datetime(2026, 11, 5, 12, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize("since, until", WINDOWS)
+@pytest.mark.parametrize("languages", [(), ("en",), ("de", "en")])
+def test_terms_from_the_rollup_equal_terms_from_every_article(
+    spread_store: Store,
+    since: datetime | None,
+    until: datetime | None,
+    languages: tuple[str, ...],
+) -> None:
+    from monitor.store import query
+
+    f = Filters(since=since, until=until, languages=languages)
+    with spread_store.read() as con:
+        rolled = query.terms(con, f, limit=1000)
+        direct = query.terms(con, f, limit=1000, rollup=False)
+        total = query.term_counts(con, f, limit=5).attrs["total"]
+        direct_total = con.execute(
+            "SELECT coalesce(sum(x.n), 0) FROM ("
+            + query.term_rows(f, p := [], rollup=False)
+            + ") x",
+            p,
+        ).fetchone()
+    assert not direct.empty or (since, until) == WINDOWS[5]
+    assert rolled.to_dict("records") == direct.to_dict("records")
+    assert direct_total is not None and total == int(direct_total[0])

@@ -354,6 +354,37 @@ def _sha(value: str) -> str:
 
 def content_hash(article: Article) -> str:
     """sha256 over everything stored about an article (not its id or hash itself)."""
+    dated = article.date_source != "first-seen"
+    return hash_fields(
+        url=article.url,
+        title=article.title,
+        summary=article.summary,
+        text=article.text,
+        authors=article.authors,
+        tags=[(t.key, t.display, t.source) for t in article.tags],
+        published=article.published.isoformat() if dated else None,
+        date_source=article.date_source if dated else None,
+        language=article.language,
+        comments=article.comments,
+        fulltext_error=article.fulltext_error,
+    )
+
+
+def hash_fields(
+    *,
+    url: str | None,
+    title: str,
+    summary: str,
+    text: str,
+    authors: Sequence[str],
+    tags: Sequence[tuple[str, str, str]],
+    published: str | None,
+    date_source: str | None,
+    language: str | None,
+    comments: int | None,
+    fulltext_error: str | None,
+) -> str:
+    """The content hash of an article's stored fields (tags as (key, display, source))."""
     parts: list[str] = []
 
     def put(value: str | None) -> None:
@@ -361,22 +392,21 @@ def content_hash(article: Article) -> str:
         # same string, whatever characters their fields hold.
         parts.append("-" if value is None else f"{len(value)}:{value}")
 
-    dated = article.date_source != "first-seen"
-    for value in (article.url, article.title, article.summary, article.text):
+    for value in (url, title, summary, text):
         put(value)
-    put(str(len(article.authors)))
-    for author in article.authors:
+    put(str(len(authors)))
+    for author in authors:
         put(author)
-    put(str(len(article.tags)))
-    for tag in article.tags:
-        put(tag.key)
-        put(tag.display)
-        put(tag.source)
-    put(article.published.isoformat() if dated else None)
-    put(article.date_source if dated else None)
-    put(article.language)
-    put(None if article.comments is None else str(article.comments))
-    put(article.fulltext_error)
+    put(str(len(tags)))
+    for key, display, source in tags:
+        put(key)
+        put(display)
+        put(source)
+    put(published)
+    put(date_source)
+    put(language)
+    put(None if comments is None else str(comments))
+    put(fulltext_error)
     return _sha("".join(parts))
 
 

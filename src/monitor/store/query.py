@@ -11,7 +11,8 @@ time filters them by range directly; any other filter adds `article_id IN (match
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -226,15 +227,63 @@ def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> pd.D
     return _df(con, sql, params)
 
 
+def _day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def term_rows(f: Filters, params: Params, *, rollup: bool = True) -> str:
+    """A query of (term, n, articles) rows whose sums per term are the view's term counts.
+
+    When only the time range and languages narrow the view, whole UTC days come from the
+    `term_daily` rollup and only the partial days at either end from `article_terms`; any
+    other filter (or `rollup=False`) reads `article_terms` for the whole window.
+    """
+    raw = "SELECT x.term, x.n, 1 AS articles FROM article_terms x WHERE "
+    if not rollup or f.feeds or f.authors or f.tags or (f.search and f.search.strip()):
+        return raw + child_where(f, params, "x")
+    since = utc_naive(f.since) if f.since is not None else None
+    until = utc_naive(f.until) if f.until is not None else None
+    first_day = None if since is None else _day_start(since)
+    if first_day is not None and since is not None and first_day < since:
+        first_day += timedelta(days=1)
+    last_day = None if until is None else _day_start(until)
+    if first_day is not None and last_day is not None and first_day >= last_day:
+        return raw + child_where(f, params, "x")  # less than one whole day
+    conditions: list[str] = []
+    rollup_params: Params = []
+    edges: list[str] = []
+    edge_params: Params = []
+    if first_day is not None:
+        conditions.append("r.day >= ?")
+        rollup_params.append(first_day.date())
+        if since is not None and since < first_day:
+            inner = replace(f, since=since, until=first_day)
+            edges.append(raw + child_where(inner, edge_params, "x"))
+    if last_day is not None:
+        conditions.append("r.day < ?")
+        rollup_params.append(last_day.date())
+        if until is not None and last_day < until:
+            inner = replace(f, since=last_day, until=until)
+            edges.append(raw + child_where(inner, edge_params, "x"))
+    if f.languages:
+        conditions.append(_in_list("r.language", f.languages, rollup_params))
+    where = " AND ".join(conditions) if conditions else "TRUE"
+    params.extend(rollup_params)
+    params.extend(edge_params)
+    parts = [f"SELECT r.term, r.n, r.articles FROM term_daily r WHERE {where}", *edges]
+    return " UNION ALL ".join(parts)
+
+
 def terms(
     con: duckdb.DuckDBPyConnection,
     f: Filters,
     *,
     limit: int = 100,
+    rollup: bool = True,
 ) -> pd.DataFrame:
     """Terms by total count, without the user's extra stopwords: term, count, articles."""
     params: Params = []
-    where = child_where(f, params, "x")
+    rows = term_rows(f, params, rollup=rollup)
     stop_params: Params = []
     if f.languages:
         stop_lang = "s.language = '*' OR " + _in_list("s.language", f.languages, stop_params)
@@ -243,15 +292,19 @@ def terms(
     params.extend(stop_params)
     params.append(limit)
     sql = f"""
-        SELECT x.term, sum(x.n) AS count, count(*) AS articles
-        FROM article_terms x
-        WHERE {where} AND x.term NOT IN (
+        SELECT x.term, sum(x.n) AS count, sum(x.articles) AS articles
+        FROM ({rows}) x
+        WHERE x.term NOT IN (
             SELECT s.word FROM stopwords s WHERE NOT s.removed AND ({stop_lang}))
         GROUP BY x.term
+        HAVING sum(x.n) > 0
         ORDER BY count DESC, x.term
         LIMIT ?
     """
-    return _df(con, sql, params)
+    table = _df(con, sql, params)
+    table["count"] = table["count"].astype("int64")
+    table["articles"] = table["articles"].astype("int64")
+    return table
 
 
 def authors(con: duckdb.DuckDBPyConnection, f: Filters, *, top_tags: int = 3) -> pd.DataFrame:
@@ -468,8 +521,8 @@ def term_counts(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> pd
     """Top terms in the view with their counts and the view's total term count."""
     table = terms(con, f, limit=limit)
     params: Params = []
-    where = child_where(f, params, "x")
-    row = first(con.execute(f"SELECT sum(x.n) FROM article_terms x WHERE {where}", params))
+    rows = term_rows(f, params)
+    row = first(con.execute(f"SELECT sum(x.n) FROM ({rows}) x", params))
     table.attrs["total"] = int(row[0]) if row and row[0] is not None else 0
     return table
 

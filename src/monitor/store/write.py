@@ -349,6 +349,7 @@ def save_many(
             }
 
     when = utc_naive(now)
+    before = {article_id: published for article_id, (published, _) in stored.items()}
     # Classify in order, as if each document were saved after the one before.
     changed: dict[str, tuple[str, Article, datetime, str, bool]] = {}  # id -> row, last wins
     link_rows: list[tuple[int, str, Article, datetime]] = []
@@ -410,7 +411,11 @@ def save_many(
                 "FROM _changed WHERE is_new",
                 [when, when],
             )
-            if upd_rows:
+            old_ids = [r[0] for r in rows if not r[4]]
+            if old_ids:
+                # The old version's terms leave the rollup while its language is still stored.
+                span = _span([before[i] for i in old_ids])
+                _subtract_terms(con, "SELECT id FROM _changed WHERE NOT is_new", span)
                 con.execute(
                     "UPDATE articles SET url = c.url, title = c.title, summary = c.summary, "
                     "text = c.text, published = c.published, date_source = c.date_source, "
@@ -420,10 +425,12 @@ def save_many(
                     "FROM _changed c WHERE articles.id = c.id AND NOT c.is_new",
                     [when],
                 )
+                # The old rows carry the old `published`: the range skips all other row groups.
                 for table_name in ("article_authors", "article_tags", "article_terms"):
                     con.execute(
-                        f"DELETE FROM {table_name} WHERE article_id IN "
-                        "(SELECT id FROM _changed WHERE NOT is_new)"
+                        f"DELETE FROM {table_name} WHERE published BETWEEN ? AND ? "
+                        "AND article_id IN (SELECT id FROM _changed WHERE NOT is_new)",
+                        list(span),
                     )
         _insert_children(con, [(r[0], r[1], r[2], r[3]) for r in rows])
 
@@ -486,7 +493,13 @@ def _insert_children(
         "source": [],
         "published": [],
     }
-    terms: dict[str, list[Any]] = {"article_id": [], "term": [], "n": [], "published": []}
+    terms: dict[str, list[Any]] = {
+        "article_id": [],
+        "term": [],
+        "n": [],
+        "published": [],
+        "language": [],
+    }
     # Column by column with extend: an article has a hundred terms, this runs per row.
     for article_id, article, published, _source in rows:
         size = len(article.authors)
@@ -505,13 +518,94 @@ def _insert_children(
         terms["term"].extend([term for term, _ in article.terms])
         terms["n"].extend([n for _, n in article.terms])
         terms["published"].extend([published] * size)
-    for name, columns in (
-        ("article_authors", authors),
-        ("article_tags", tags),
-        ("article_terms", terms),
-    ):
+        terms["language"].extend([article.language or ""] * size)
+    for name, columns in (("article_authors", authors), ("article_tags", tags)):
         if columns["article_id"]:
             _append(con, name, columns)
+    if terms["article_id"]:
+        language = terms.pop("language")
+        _append(con, "article_terms", terms)
+        terms["language"] = language
+        with _registered(con, "_new_terms", _arrow(terms)):
+            add_term_rollup(con, "_new_terms")
+
+
+def add_term_rollup(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Add newly stored terms to `term_daily`. `source` names a table or view with columns
+    published, language ('' when unknown), term, n: one row per article and term."""
+    _apply_term_delta(
+        con,
+        f"SELECT CAST(published AS DATE) AS day, language, term, sum(n) AS n, "
+        f"count(*) AS articles FROM {source} GROUP BY 1, 2, 3",
+        [],
+    )
+
+
+def _subtract_terms(
+    con: duckdb.DuckDBPyConnection, ids_sql: str, span: tuple[datetime, datetime] | None
+) -> None:
+    """Take the stored terms of the articles `ids_sql` selects out of `term_daily` (before
+    those articles are changed or deleted)."""
+    params: list[Any] = []
+    prune = ""
+    if span is not None:
+        prune = "t.published BETWEEN ? AND ? AND "
+        params.extend(span)
+    _apply_term_delta(
+        con,
+        "SELECT CAST(t.published AS DATE) AS day, coalesce(a.language, '') AS language, "
+        "t.term, -sum(t.n) AS n, -count(*) AS articles "
+        "FROM article_terms t JOIN articles a ON a.id = t.article_id "
+        f"WHERE {prune}t.article_id IN ({ids_sql}) GROUP BY 1, 2, 3",
+        params,
+    )
+
+
+def _apply_term_delta(con: duckdb.DuckDBPyConnection, delta_sql: str, params: list[Any]) -> None:
+    """Add (day, language, term, n, articles) deltas to `term_daily`: existing rows are
+    updated, new keys inserted, rows that fall to zero deleted. The rollup is kept in day
+    order by how it grows, so the day range confines every statement to a few row groups."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _term_delta AS {delta_sql}", params)
+    try:
+        row = first(con.execute("SELECT min(day), max(day), min(articles) FROM _term_delta"))
+        if row is None or row[0] is None:
+            return
+        low, high, smallest = row
+        con.execute(
+            "UPDATE term_daily SET n = term_daily.n + d.n, "
+            "articles = term_daily.articles + d.articles FROM _term_delta d "
+            "WHERE term_daily.day BETWEEN ? AND ? AND term_daily.day = d.day "
+            "AND term_daily.language = d.language AND term_daily.term = d.term",
+            [low, high],
+        )
+        con.execute(
+            "INSERT INTO term_daily (day, language, term, n, articles) "
+            "SELECT d.day, d.language, d.term, d.n, d.articles FROM _term_delta d "
+            "WHERE NOT EXISTS (SELECT 1 FROM term_daily t WHERE t.day BETWEEN ? AND ? "
+            "AND t.day = d.day AND t.language = d.language AND t.term = d.term) "
+            "ORDER BY d.day",
+            [low, high],
+        )
+        if smallest < 0:
+            con.execute(
+                "DELETE FROM term_daily WHERE day BETWEEN ? AND ? AND articles <= 0",
+                [low, high],
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _term_delta")
+
+
+def _span(moments: Sequence[datetime]) -> tuple[datetime, datetime]:
+    return min(moments), max(moments)
+
+
+def _arrow(columns: dict[str, Any]) -> pa.Table:
+    return pa.table(
+        {
+            name: values if isinstance(values, pa.Array) else pa.array(values, _TYPES.get(name))
+            for name, values in columns.items()
+        }
+    )
 
 
 _TYPES: dict[str, pa.DataType] = {
@@ -524,12 +618,8 @@ _TYPES: dict[str, pa.DataType] = {
 
 
 def _append(con: duckdb.DuckDBPyConnection, table_name: str, columns: dict[str, Any]) -> None:
-    arrays = {
-        name: values if isinstance(values, pa.Array) else pa.array(values, _TYPES.get(name))
-        for name, values in columns.items()
-    }
-    _rows = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan below
-    names = ", ".join(arrays)
+    _rows = _arrow(columns)  # noqa: F841 - read by DuckDB's replacement scan below
+    names = ", ".join(columns)
     con.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM _rows").fetchall()
 
 
@@ -538,6 +628,7 @@ def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str])
     if not ids:
         return
     with _registered(con, "_gone", pa.table({"id": ids})):
+        _subtract_terms(con, "SELECT id FROM _gone", None)
         for table_name in ("article_authors", "article_tags", "article_terms"):
             con.execute(f"DELETE FROM {table_name} WHERE article_id IN (SELECT id FROM _gone)")
         con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _gone)")
