@@ -14,9 +14,16 @@ view = _ui.view()
 f = view.filters
 st.title("Authors")
 
-table: pd.DataFrame = _ui.call("authors", f)
+SHOWN = 500
+table: pd.DataFrame = _ui.call("authors", f, limit=SHOWN)
 if _ui.is_empty(table, column="articles"):
     st.stop()
+total = int(table.attrs.get("total", len(table)))
+if total > len(table):
+    st.caption(
+        f"The {len(table):,} most prolific of {total:,} authors in this view; "
+        "choose others with the sidebar's author filter."
+    )
 shown = table.assign(
     top_tags=table["top_tags"].map(_ui.joined),
     first_published=_ui.local_times(table["first_published"], view.timezone),

@@ -136,6 +136,12 @@ def test_authors_json(filled: Path) -> None:
     assert anna["first_published"] == "2026-11-02T09:00:00Z"
     assert anna["top_tags"][0] == "politik"
     assert {a["author"] for a in authors} == {"Anna Berg", "Jonas Weber", "Mark Ellis"}
+    assert authors[0]["author"] == "Anna Berg"  # busiest first
+    top = as_json(run(filled, "authors", "--json", "--limit", "1"))
+    assert top == [authors[0]]
+    assert as_json(run(filled, "authors", "--json", "--limit", "0")) == authors
+    # The dashboard's caption: how many there are beyond the ones listed.
+    assert analyze.authors(Store(filled), Filters(), limit=1).attrs["total"] == 3
 
 
 def test_frequency_json_by_day_in_a_time_zone(filled: Path) -> None:

@@ -148,10 +148,11 @@ def terms(store: Store, f: Filters, *, limit: int = 100) -> pd.DataFrame:
     return table
 
 
-def authors(store: Store, f: Filters) -> pd.DataFrame:
-    """Per author: articles, feeds, first and last article, mean reading time, top tags."""
+def authors(store: Store, f: Filters, *, limit: int | None = 200) -> pd.DataFrame:
+    """Per author, busiest first: articles, feeds, first and last article, mean reading time,
+    top tags. At most `limit` authors (None: all); `attrs["total"]` counts them all."""
     with store.read() as con:
-        table = query.authors(con, f)
+        table = query.authors(con, f, limit=limit)
     table["mean_reading_minutes"] = table["mean_reading_minutes"].astype(float).round(1)
     return table
 

@@ -497,14 +497,22 @@ def terms_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: A
 
 @cli.command("authors")
 @filter_options
+@click.option(
+    "--limit",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0, 10_000_000),
+    help="Most prolific authors to list (0: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def authors_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
-    """Authors: articles, feeds, first and last article, mean reading time, top tags.
+def authors_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: Any) -> None:
+    """Authors, busiest first: articles, feeds, first and last article, mean reading time,
+    top tags.
 
-    Example: monitor authors --since 30d --json
+    Example: monitor authors --since 30d --limit 20 --json
     """
-    table = analyze.authors(_store(ctx), make_filters(**filters))
+    table = analyze.authors(_store(ctx), make_filters(**filters), limit=limit or None)
     emit_json(records(table)) if as_json else emit_table(table)
 
 

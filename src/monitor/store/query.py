@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from monitor.models import Filters
 from monitor.store.rows import first
@@ -307,47 +308,96 @@ def terms(
     return table
 
 
-def authors(con: duckdb.DuckDBPyConnection, f: Filters, *, top_tags: int = 3) -> pd.DataFrame:
-    """Per author: articles, feeds, first and last article, mean reading time, top tags."""
+def authors(
+    con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int | None = None, top_tags: int = 3
+) -> pd.DataFrame:
+    """Per author, busiest first: articles, feeds, first and last article, mean reading time,
+    top tags. With `limit`, only that many authors; `attrs["total"]` holds how many there are.
+
+    An author is stored once per article, and `article_authors` carries `published`, so the
+    ranking is one group-by over that table; feeds, reading times and tags are then joined
+    for the chosen authors only.
+    """
     params: Params = []
     where = child_where(f, params, "x")
+    cut = ""
+    if limit is not None:
+        cut = "LIMIT ?"
+        params.append(limit)
     sql = f"""
-        WITH rows AS (SELECT x.author, x.article_id FROM article_authors x WHERE {where})
-        SELECT r.author,
-               count(DISTINCT r.article_id) AS articles,
-               count(DISTINCT af.feed_id) AS feeds,
-               min(a.published) AS first_published,
-               max(a.published) AS last_published,
-               avg(a.reading_minutes) AS mean_reading_minutes
-        FROM rows r
-        JOIN articles a ON a.id = r.article_id
-        LEFT JOIN article_feeds af ON af.article_id = r.article_id
-        GROUP BY r.author
-        ORDER BY articles DESC, r.author
-    """
-    table = _df(con, sql, params)
-    tag_params: Params = []
-    tag_where = child_where(f, tag_params, "x")
-    tag_sql = f"""
-        WITH counted AS (
-            SELECT x.author, tg.key, count(*) AS n
-            FROM article_authors x
-            JOIN article_tags tg ON tg.article_id = x.article_id
-            WHERE {tag_where}
-            GROUP BY x.author, tg.key
+        WITH rows AS (
+            SELECT x.author, x.article_id FROM article_authors x WHERE {where}
         ),
         ranked AS (
-            SELECT author, key, n,
-                   row_number() OVER (PARTITION BY author ORDER BY n DESC, key) AS rank
-            FROM counted
+            SELECT x.author, count(*) AS articles, min(x.published) AS first_published,
+                   max(x.published) AS last_published
+            FROM article_authors x WHERE {where}
+            GROUP BY x.author ORDER BY articles DESC, x.author {cut}
+        ),
+        chosen AS (SELECT r.author, r.article_id FROM rows r
+                   WHERE r.author IN (SELECT author FROM ranked)),
+        fe AS (
+            SELECT c.author, count(DISTINCT af.feed_id) AS feeds
+            FROM chosen c JOIN article_feeds af ON af.article_id = c.article_id
+            GROUP BY c.author
+        ),
+        reading AS (
+            SELECT c.author, avg(a.reading_minutes) AS mean_reading_minutes
+            FROM chosen c JOIN articles a ON a.id = c.article_id GROUP BY c.author
         )
-        SELECT author, key FROM ranked WHERE rank <= ? ORDER BY author, rank
+        SELECT k.author, k.articles, coalesce(fe.feeds, 0) AS feeds, k.first_published,
+               k.last_published, reading.mean_reading_minutes
+        FROM ranked k LEFT JOIN fe ON fe.author = k.author
+        LEFT JOIN reading ON reading.author = k.author
+        ORDER BY k.articles DESC, k.author
     """
-    tag_params.append(top_tags)
-    top = con.execute(tag_sql, tag_params).fetchall()
+    rows_params = params[: len(params) - (1 if limit is not None else 0)]
+    table = _df(con, sql, [*rows_params, *params])
+    if limit is None or len(table) < limit:
+        table.attrs["total"] = len(table)
+    else:
+        total_params: Params = []
+        total_where = child_where(f, total_params, "x")
+        row = first(
+            con.execute(
+                f"SELECT count(DISTINCT x.author) FROM article_authors x WHERE {total_where}",
+                total_params,
+            )
+        )
+        table.attrs["total"] = int(row[0]) if row else len(table)
     by_author: dict[str, list[str]] = {}
-    for author, key in top:
-        by_author.setdefault(str(author), []).append(str(key))
+    if not table.empty:
+        tag_params: Params = []
+        tag_where = child_where(f, tag_params, "x")
+        # A tag row carries its article's `published`: the window skips the other row groups.
+        tag_window = " AND ".join(_time_conditions("tg.published", f, tag_params)) or "TRUE"
+        tag_sql = f"""
+            WITH chosen AS (
+                SELECT x.author, x.article_id FROM article_authors x
+                WHERE {tag_where} AND x.author IN (SELECT author FROM _chosen_authors)
+            ),
+            counted AS (
+                SELECT c.author, tg.key, count(*) AS n
+                FROM chosen c JOIN article_tags tg ON tg.article_id = c.article_id
+                WHERE {tag_window}
+                GROUP BY c.author, tg.key
+            ),
+            ranked AS (
+                SELECT author, key, n,
+                       row_number() OVER (PARTITION BY author ORDER BY n DESC, key) AS rank
+                FROM counted
+            )
+            SELECT author, key FROM ranked WHERE rank <= ? ORDER BY author, rank
+        """
+        tag_params.append(top_tags)
+        chosen_names = pa.table({"author": [str(a) for a in table["author"]]})
+        con.register("_chosen_authors", chosen_names)
+        try:
+            top = con.execute(tag_sql, tag_params).fetchall()
+        finally:
+            con.unregister("_chosen_authors")
+        for author, key in top:
+            by_author.setdefault(str(author), []).append(str(key))
     table["top_tags"] = [by_author.get(str(name), []) for name in table["author"]]
     return table
 
