@@ -10,7 +10,8 @@ import sys
 import textwrap
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import duckdb
@@ -453,3 +454,73 @@ def test_terms_from_the_rollup_equal_terms_from_every_article(
     assert not direct.empty or (since, until) == WINDOWS[5]
     assert rolled.to_dict("records") == direct.to_dict("records")
     assert direct_total is not None and total == int(direct_total[0])
+
+
+# -- time buckets in the display time zone -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def odd_times(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, list[datetime]]:
+    """Articles at irregular minutes across both autumn DST changes (EU and US), with two
+    authors and tags so the splits have series."""
+    import random
+
+    rng = random.Random(5)
+    store = Store(tmp_path_factory.mktemp("odd") / "odd.duckdb")
+    start = datetime(2026, 10, 20, tzinfo=UTC)
+    moments = sorted(start + timedelta(minutes=rng.randrange(0, 17 * 24 * 60)) for _ in range(400))
+    items = [
+        Item(
+            f"A{n}",
+            link=f"https://t.example/{n}",
+            date=format_datetime(when),
+            author=["Ada", "Bo", "Cy"][n % 3],
+            categories=[f"T{n % 11}"],
+        )
+        for n, when in enumerate(moments)
+    ]
+    ingest_doc(store, rss(items), "https://t.example/feed")
+    return store, moments
+
+
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Australia/Lord_Howe",
+]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("by", ["hour", "day", "week"])
+def test_buckets_in_a_time_zone_match_converting_every_article(
+    odd_times: tuple[Store, list[datetime]], zone: str, by: str
+) -> None:
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    store, moments = odd_times
+    local = [m.astimezone(ZoneInfo(zone)).replace(tzinfo=None) for m in moments]
+
+    def start_of(t: datetime) -> datetime:
+        if by == "hour":
+            return t.replace(minute=0, second=0)
+        day = t.replace(hour=0, minute=0, second=0)
+        return day if by == "day" else day - timedelta(days=day.weekday())
+
+    want = Counter(start_of(t) for t in local)
+    with store.read() as con:
+        from monitor.store import query
+
+        got = query.frequency(con, Filters(), by=by, timezone=zone)
+        split = query.frequency(con, Filters(), by=by, timezone=zone, split="author", top=2)
+        grid = query.heatmap(con, Filters(), timezone=zone)
+    assert dict(zip(got["bucket"].dt.to_pydatetime(), got["count"], strict=True)) == want
+    per_bucket = split.groupby("bucket")["count"].sum()
+    assert {k.to_pydatetime(): v for k, v in per_bucket.items()} == want
+    assert set(split["series"]) == {"Ada", "Bo", "other"}
+    cells = Counter((t.weekday(), t.hour) for t in local)
+    assert {(int(w), int(h)): int(c) for w, h, c in grid.itertuples(index=False)} == cells

@@ -143,6 +143,17 @@ def stats(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
 # -- publishing frequency --------------------------------------------------------------
 
 
+def _slot(column: str) -> str:
+    """The UTC quarter hour a time falls in. Counting per quarter hour first and converting
+    only those to local time gives the same buckets as converting every row (every zone's
+    offset and every DST change is a multiple of 15 minutes) at a fraction of the cost."""
+    return f"(date_trunc('hour', {column}) + (minute({column}) // 15) * INTERVAL 15 MINUTE)"
+
+
+def _local(column: str) -> str:
+    return f"(({column}) AT TIME ZONE 'UTC') AT TIME ZONE ?"
+
+
 def frequency(
     con: duckdb.DuckDBPyConnection,
     f: Filters,
@@ -160,14 +171,19 @@ def frequency(
     """
     if by not in BUCKETS:
         raise ValueError(f"unknown bucket {by!r}; use one of {', '.join(BUCKETS)}")
-    params: Params = [timezone]
-    bucket = f"date_trunc('{by}', (x.published AT TIME ZONE 'UTC') AT TIME ZONE ?)"
+    bucket = f"date_trunc('{by}', {_local('s.slot')})"
+    params: Params = []
     if split is None:
         where = article_where(f, params, alias="x")
-        sql = (
-            f"SELECT {bucket} AS bucket, 'all' AS series, count(*) AS count "
-            f"FROM articles x WHERE {where} GROUP BY 1, 2 ORDER BY 1"
-        )
+        params.append(timezone)
+        sql = f"""
+            WITH slots AS (
+                SELECT {_slot("x.published")} AS slot, count(*) AS n
+                FROM articles x WHERE {where} GROUP BY 1
+            )
+            SELECT {bucket} AS bucket, 'all' AS series, CAST(sum(s.n) AS BIGINT) AS count
+            FROM slots s GROUP BY 1, 2 ORDER BY 1
+        """
         return _df(con, sql, params)
     if split == "feed":
         source = (
@@ -180,27 +196,26 @@ def frequency(
         source = "SELECT x.published, x.key AS series FROM article_tags x"
     else:
         raise ValueError(f"unknown split {split!r}; use feed, author or tag")
-    params = []
     where = child_where(f, params, "x")
-    params.append(timezone)  # the bucket expression below comes after the WHERE
+    params.extend([top, timezone])
+    # Rank the series first, fold the rest into "other", count per quarter hour, and only
+    # then convert to local time: a few thousand conversions instead of one per row.
     sql = f"""
         WITH rows AS ({source} WHERE {where}),
-        counted AS (
-            SELECT {bucket.replace("x.published", "published")} AS bucket, series,
-                   count(*) AS count
-            FROM rows GROUP BY 1, 2
-        ),
         ranked AS (
-            SELECT series, row_number() OVER (ORDER BY sum(count) DESC, series) AS rank
-            FROM counted GROUP BY series
+            SELECT series, row_number() OVER (ORDER BY count(*) DESC, series) AS rank
+            FROM rows GROUP BY series
+        ),
+        slots AS (
+            SELECT {_slot("r.published")} AS slot,
+                   CASE WHEN k.rank <= ? THEN r.series ELSE 'other' END AS series,
+                   count(*) AS n
+            FROM rows r JOIN ranked k ON k.series = r.series
+            GROUP BY 1, 2
         )
-        SELECT c.bucket,
-               CASE WHEN r.rank <= ? THEN c.series ELSE 'other' END AS series,
-               sum(c.count) AS count
-        FROM counted c JOIN ranked r ON r.series = c.series
-        GROUP BY 1, 2 ORDER BY 1, 3 DESC
+        SELECT {bucket} AS bucket, s.series, CAST(sum(s.n) AS BIGINT) AS count
+        FROM slots s GROUP BY 1, 2 ORDER BY 1, 3 DESC
     """
-    params.append(top)
     return _df(con, sql, params)
 
 
@@ -525,13 +540,17 @@ def cooccurring_tags(
 
 def heatmap(con: duckdb.DuckDBPyConnection, f: Filters, *, timezone: str) -> pd.DataFrame:
     """Articles per local weekday (0 = Monday) and hour."""
-    params: Params = [timezone, timezone]
+    params: Params = []
     where = article_where(f, params)
+    params.extend([timezone, timezone])
     sql = f"""
-        SELECT (isodow((a.published AT TIME ZONE 'UTC') AT TIME ZONE ?) - 1) AS weekday,
-               hour((a.published AT TIME ZONE 'UTC') AT TIME ZONE ?) AS hour,
-               count(*) AS count
-        FROM articles a WHERE {where} GROUP BY 1, 2
+        WITH slots AS (
+            SELECT {_slot("a.published")} AS slot, count(*) AS n
+            FROM articles a WHERE {where} GROUP BY 1
+        )
+        SELECT (isodow({_local("s.slot")}) - 1) AS weekday, hour({_local("s.slot")}) AS hour,
+               CAST(sum(s.n) AS BIGINT) AS count
+        FROM slots s GROUP BY 1, 2
     """
     return _df(con, sql, params)
 
