@@ -34,7 +34,9 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-_ui.build_view()
-_ui.show_notes()
-_ui.show_flash()
-page.run()
+# One read connection for the whole script run (closed at its end, or when the page writes).
+with _ui.store().reading():
+    _ui.build_view()
+    _ui.show_notes()
+    _ui.show_flash()
+    page.run()

@@ -7,6 +7,7 @@ scripts import streamlit; analysis lives in `monitor.analyze` (no SQL or text wo
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import zoneinfo
@@ -448,16 +449,32 @@ def _csv(table: pd.DataFrame) -> bytes:
 
 
 def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:
-    """A CSV download of exactly the table a chart was drawn from."""
+    """A CSV download of exactly the table a chart was drawn from (made only on a click)."""
     st.download_button(
         label,
-        data=_csv(table),
+        data=lambda: _csv(table),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"dl-{name}",
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cloud_png(words: tuple[tuple[str, float], ...], width: int, height: int) -> bytes:
+    image = charts.word_cloud(dict(words), width=width, height=height)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def cloud_image(weights: Mapping[str, float], *, width: int, height: int) -> bytes:
+    """A word cloud as PNG bytes, drawn once per set of words and size (drawing one takes
+    about 0.4 s, more than every query of the page). ValueError when there is nothing to
+    draw."""
+    words = tuple((str(k), float(v)) for k, v in weights.items())
+    return _cloud_png(words, width, height)
 
 
 def chart(

@@ -88,7 +88,7 @@ if who:
         if terms.empty:
             st.info("No words to draw for this author.")
         else:
-            image = charts.word_cloud(
+            image = _ui.cloud_image(
                 dict(zip(terms["term"], terms["count"], strict=True)), width=700, height=420
             )
             st.image(image, caption=view.title("This author's words"), width="stretch")

@@ -22,7 +22,7 @@ compare = st.toggle("Compare two clouds", key="compare", bind="query-params")
 def cloud(weights: dict[str, float], caption: str) -> None:
     """A word-cloud image, or the empty state when there are no words."""
     try:
-        image = charts.word_cloud(weights, width=900, height=450)
+        image = _ui.cloud_image(weights, width=900, height=450)
     except ValueError:
         st.info(_ui.EMPTY_MESSAGE, icon=":material/inbox:")
         return

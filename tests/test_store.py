@@ -524,3 +524,23 @@ def test_buckets_in_a_time_zone_match_converting_every_article(
     assert set(split["series"]) == {"Ada", "Bo", "other"}
     cells = Counter((t.weekday(), t.hour) for t in local)
     assert {(int(w), int(h)): int(c) for w, h, c in grid.itertuples(index=False)} == cells
+
+
+def test_reading_shares_one_connection_and_lets_go_for_writes(store: Store) -> None:
+    ingest_doc(store, rss([Item("Eins", link="https://a.example/1")]))
+    with store.reading():
+        with store.read() as first_con, store.read() as second_con:
+            assert first_con is second_con
+        # A write in the same thread gives the read connection up first...
+        ingest_doc(store, rss([Item("Zwei", link="https://a.example/2")]))
+        # ...and the next read sees what was written.
+        assert count(store, "SELECT count(*) FROM articles") == 2
+    # After the block the file is free: another process can write at once.
+    code = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+        "c.execute('CREATE TABLE x (i INTEGER)'); c.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
