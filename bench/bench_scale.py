@@ -316,13 +316,17 @@ def floor_sql(since: datetime | None, until: datetime | None) -> dict[str, list[
                 f"WHERE {w}) SELECT author, count(*), count(DISTINCT af.feed_id), "
                 f"min(r.published), max(r.published), avg(a.reading_minutes) FROM r "
                 f"JOIN articles a ON a.id = r.article_id "
-                f"JOIN article_feeds af ON af.article_id = r.article_id GROUP BY author",
+                f"JOIN article_feeds af ON af.article_id = r.article_id GROUP BY author "
+                "ORDER BY 2 DESC LIMIT 500",
             ),
             (
-                "top tags per author",
+                "top tags per author (the 500 listed)",
+                f"WITH top AS (SELECT author FROM article_authors WHERE {w} GROUP BY author "
+                "ORDER BY count(*) DESC LIMIT 500) "
                 f"SELECT author, key, n FROM (SELECT au.author, t.key, count(*) n, "
                 f"row_number() OVER (PARTITION BY au.author ORDER BY count(*) DESC) rk "
-                f"FROM (SELECT author, article_id FROM article_authors WHERE {w}) au "
+                f"FROM (SELECT author, article_id FROM article_authors WHERE {w} "
+                "AND author IN (SELECT author FROM top)) au "
                 "JOIN article_tags t USING (article_id) GROUP BY au.author, t.key) WHERE rk <= 3",
             ),
         ],

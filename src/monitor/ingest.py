@@ -455,8 +455,7 @@ def ingest_sources(
 
 def known_hashes(store: Store) -> dict[str, str]:
     with store.read() as con:
-        rows = con.execute("SELECT url, body_hash FROM feeds WHERE body_hash IS NOT NULL")
-        return {str(u): str(h) for u, h in rows.fetchall()}
+        return query.body_hashes(con)
 
 
 def _guard(source: str, feed_url: str, work: Callable[[], SourceReport]) -> SourceReport:
@@ -626,12 +625,7 @@ def _with_pages(
     not fetch the page again. A page that fails leaves the feed text and records why.
     """
     with store.read() as con:
-        known = {
-            str(k): str(h)
-            for k, h in con.execute(
-                "SELECT entry_key, entry_hash FROM article_feeds WHERE feed_id = ?", [feed_id]
-            ).fetchall()
-        }
+        known = query.entry_hashes(con, feed_id)
     wanted = [a for a in articles if a.url and known.get(a.entry_key) != a.content_hash]
     if not wanted:
         return tuple(articles)

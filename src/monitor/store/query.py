@@ -450,6 +450,20 @@ def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool)
     return _df(con, sql, params)
 
 
+def body_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Feed URL -> hash of the feed bytes last parsed (to skip unchanged documents)."""
+    rows = con.execute("SELECT url, body_hash FROM feeds WHERE body_hash IS NOT NULL")
+    return {str(u): str(h) for u, h in rows.fetchall()}
+
+
+def entry_hashes(con: duckdb.DuckDBPyConnection, feed_id: int) -> dict[str, str]:
+    """A feed's entries: entry key -> content hash of what the feed gave last time."""
+    rows = con.execute(
+        "SELECT entry_key, entry_hash FROM article_feeds WHERE feed_id = ?", [feed_id]
+    )
+    return {str(k): str(h) for k, h in rows.fetchall()}
+
+
 def feed_state(con: duckdb.DuckDBPyConnection, url: str) -> dict[str, Any] | None:
     cursor = con.execute("SELECT * FROM feeds WHERE url = ?", [url])
     row = first(cursor)
