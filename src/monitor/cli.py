@@ -7,6 +7,7 @@ contract documented in the README. Exit codes: 0 done, 1 a source or the store f
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -17,16 +18,32 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 import pandas as pd
 
-from monitor import __version__, analyze, ingest, subscriptions
-from monitor import fetch as fetching
+from monitor import __version__, analyze
 from monitor.models import Filters
-from monitor.opml import OpmlError
 from monitor.store import Store, StoreError, default_db_path, query
+
+if TYPE_CHECKING:
+    from monitor import fetch as fetching
+    from monitor import ingest, opml, subscriptions
+else:
+    # The query commands must start fast (a whole `monitor tags --json` in under a second on
+    # a big store); fetching, parsing and OPML are imported when a command first uses them.
+    class _Lazy:
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attr: str) -> Any:
+            return getattr(importlib.import_module(self._name), attr)
+
+    fetching = _Lazy("monitor.fetch")
+    ingest = _Lazy("monitor.ingest")
+    opml = _Lazy("monitor.opml")
+    subscriptions = _Lazy("monitor.subscriptions")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -278,7 +295,7 @@ def feeds_import(ctx: click.Context, file: Path) -> None:
         fail(f"{file}: {exc.strerror or exc}")
     try:
         lines = subscriptions.import_opml(_store(ctx), content)
-    except OpmlError as exc:
+    except opml.OpmlError as exc:
         fail(f"{file}: {exc}")
     click.echo(f"{file}: {lines[0]}")
     for line in lines[1:]:
