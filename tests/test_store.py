@@ -45,6 +45,19 @@ ROLLUP_FROM_TERMS = """
 """
 
 
+def assert_keys_unique(store: Store) -> None:
+    """What the store's writer keeps unique (the tables have no key constraints of their own)."""
+    for sql in (
+        "SELECT count(*) - count(DISTINCT id) FROM articles",
+        "SELECT count(*) - count(DISTINCT (feed_id, entry_key)) FROM article_feeds",
+        "SELECT count(*) - count(DISTINCT (feed_id, article_id)) FROM article_feeds",
+        "SELECT count(*) - count(DISTINCT (article_id, author)) FROM article_authors",
+        "SELECT count(*) - count(DISTINCT (article_id, key)) FROM article_tags",
+        "SELECT count(*) - count(DISTINCT (article_id, term)) FROM article_terms",
+    ):
+        assert count(store, sql) == 0, sql
+
+
 def assert_rollup_matches_terms(store: Store) -> None:
     """The per-day term rollup is exactly what the stored terms add up to."""
     with store.read() as con:
@@ -95,6 +108,7 @@ def test_reingest_same_content_adds_nothing(store: Store) -> None:
     assert (second.counts.new, second.counts.updated, second.counts.unchanged) == (0, 0, 2)
     after = {t: count(store, f"SELECT count(*) FROM {t}") for t in TABLES}
     assert before == after
+    assert_keys_unique(store)
 
 
 TABLES = ("articles", "article_feeds", "article_authors", "article_tags", "article_terms")
@@ -139,6 +153,7 @@ def test_changed_entry_is_updated_in_place_with_its_tags_and_terms(store: Store)
     assert tags == {"handel", "markt"}
     assert "zwiebel" in terms and "kartoffel" not in terms
     assert_rollup_matches_terms(store)
+    assert_keys_unique(store)
     assert "kartoffel" not in set(analyze.terms(store, Filters())["term"])
 
 
@@ -330,6 +345,8 @@ def test_a_group_of_feeds_stores_what_one_feed_at_a_time_stores(tmp_path: Path) 
     assert [r.counts.linked for r in together] == [0, 0]
     assert _tables(grouped) == _tables(single)
     assert_rollup_matches_terms(grouped)
+    assert_keys_unique(grouped)
+    assert_keys_unique(single)
     assert count(grouped, "SELECT count(*) FROM articles") == 3
     assert count(grouped, "SELECT count(*) FROM article_feeds") == 4
 
