@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor import analyze, charts, subscriptions
-from monitor.models import Filters
+from monitor.models import Filters, Table
 from monitor.store import Store, StoreError, default_db_path
 
 EMPTY_MESSAGE = "No articles in this view. Add a feed on the Sources page or run `monitor demo`."
@@ -126,7 +126,9 @@ def _cached(
     # `version` is only part of the key: a fetch in another process changes the file, so the
     # next page load asks the database again.
     del version
-    return getattr(analyze, name)(_store(path), *args, **dict(kwargs))
+    result = getattr(analyze, name)(_store(path), *args, **dict(kwargs))
+    # The command line prints a Table's rows as they are; the pages work on DataFrames.
+    return result.to_pandas() if isinstance(result, Table) else result
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -126,7 +126,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     since = datetime.now(UTC) - timedelta(days=90)
     tags = analyze.tags(Store(db), Filters(since=since), limit=5)
     assert len(tags) >= 2, "the demo store has no tags"
-    return db, str(tags["key"].iloc[1])
+    return db, str(tags["key"][1])
 
 
 @pytest.fixture(scope="module")

@@ -144,6 +144,54 @@ def test_authors_json(filled: Path) -> None:
     assert analyze.authors(Store(filled), Filters(), limit=1).attrs["total"] == 3
 
 
+@pytest.mark.parametrize(
+    ("by", "args", "first", "last", "buckets"),
+    [
+        # Articles at 09:00 and 07:30 UTC on 2 and 3 Nov, 15:00 on 4 Nov: every hour between.
+        ("hour", (), "2026-11-02T09:00:00", "2026-11-04T15:00:00", 55),
+        # --since/--until (UTC midnights) widen the range to the window, counted in Berlin
+        # time: the window ends at 01:00 on 6 Nov there, so 6 Nov is a (partial) bucket.
+        (
+            "day",
+            ("--since", "2026-10-30", "--until", "2026-11-06", "--tz", "Europe/Berlin"),
+            "2026-10-30T00:00:00",
+            "2026-11-06T00:00:00",
+            8,
+        ),
+        ("week", ("--since", "2026-10-01"), "2026-09-28T00:00:00", "2026-11-02T00:00:00", 6),
+        ("month", ("--since", "2025-12-15"), "2025-12-01T00:00:00", "2026-11-01T00:00:00", 12),
+    ],
+)
+def test_frequency_fills_every_bucket_between_the_ends(
+    filled: Path, by: str, args: tuple[str, ...], first: str, last: str, buckets: int
+) -> None:
+    rows = as_json(run(filled, "frequency", "--json", "--by", by, *args))
+    assert isinstance(rows, list)
+    assert (rows[0]["bucket"], rows[-1]["bucket"], len(rows)) == (first, last, buckets)
+    assert sum(r["count"] for r in rows) == 3
+    assert len({r["bucket"] for r in rows}) == len(rows)  # one series: one row per bucket
+
+
+def test_query_commands_do_not_import_pandas(filled: Path) -> None:
+    """The query commands print their JSON without pandas (it would be most of their
+    start-up time on a big store); the dashboard converts their Tables itself."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from monitor.cli import cli\n"
+        "for args in (['stats'], ['frequency', '--split', 'tag'], ['tags'], ['terms'],"
+        " ['authors']):\n"
+        "    result = CliRunner().invoke(cli, ['--db', sys.argv[1], *args, '--json'])\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(filled)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_frequency_json_by_day_in_a_time_zone(filled: Path) -> None:
     rows = as_json(run(filled, "frequency", "--json", "--by", "day", "--tz", "Europe/Berlin"))
     assert rows == [

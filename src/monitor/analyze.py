@@ -13,14 +13,13 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import IO, Any
+from datetime import UTC, datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
-
-from monitor.models import Filters
-from monitor.store import Store, query, write
+from monitor import LazyModule
+from monitor.models import Filters, Table
+from monitor.store import Store, query
 from monitor.text import STOPWORD_LANGUAGES, stopwords, tag_key
 
 BUCKETS = query.BUCKETS
@@ -50,7 +49,15 @@ __all__ = [
     "terms",
 ]
 
-_PANDAS_FREQ = {"hour": "h", "day": "D", "week": "W-MON", "month": "MS"}
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from monitor.store import write
+else:
+    # The dashboard's functions need pandas and the writes need pyarrow; the command line's
+    # queries need neither, and importing them would be most of their start-up time.
+    pd = LazyModule("pandas")
+    write = LazyModule("monitor.store.write")
 
 
 def check_timezone(name: str) -> str:
@@ -76,7 +83,7 @@ def frequency(
     split: str | None = None,
     timezone: str = "UTC",
     top: int = 8,
-) -> pd.DataFrame:
+) -> Table:
     """Articles per bucket: columns bucket, series, count; empty buckets are filled with 0.
 
     Buckets are local times in `timezone` (naive); the range runs from the filter's start (or
@@ -87,73 +94,84 @@ def frequency(
         table = query.frequency(con, f, by=by, timezone=timezone, split=split, top=top)
         if split == "tag" and not table.empty:
             # Series by display form ("UkraineKonflikt"), as every other tag view shows them.
-            names = query.tag_displays(con, [s for s in table["series"].unique() if s != "other"])
-            table["series"] = [names.get(s, s) for s in table["series"]]
+            keys = [s for s in dict.fromkeys(table["series"]) if s != "other"]
+            names = query.tag_displays(con, keys)
+            table.rows = [(b, names.get(s, s), n) for b, s, n in table.rows]
+    columns = ("bucket", "series", "count")
     if table.empty:
-        return pd.DataFrame(
-            {
-                "bucket": pd.Series([], dtype="datetime64[us]"),
-                "series": pd.Series([], dtype=str),
-                "count": pd.Series([], dtype="int64"),
-            }
-        )
-    table["bucket"] = pd.to_datetime(table["bucket"])
-    table["count"] = table["count"].astype("int64")
-    start = table["bucket"].min()
-    end = table["bucket"].max()
+        return Table(columns, [])
+    counts = {(b, s): int(n) for b, s, n in table.rows}
+    start = min(b for b, _, _ in table.rows)
+    end = max(b for b, _, _ in table.rows)
     zone = ZoneInfo(timezone)
     if f.since is not None:
         start = min(start, _local_bucket(f.since, zone, by))
     if f.until is not None:
         end = max(end, _local_bucket(f.until, zone, by, closing=True))
-    full = pd.date_range(start, end, freq=_PANDAS_FREQ[by])
-    if by == "week":
-        full = pd.date_range(start, end, freq="7D")
-    series = list(dict.fromkeys(table["series"]))
-    grid = pd.MultiIndex.from_product([full, series], names=["bucket", "series"])
-    filled = (
-        table.set_index(["bucket", "series"])["count"].reindex(grid, fill_value=0).reset_index()
-    )
-    return filled
+    series = list(dict.fromkeys(s for _, s, _ in table.rows))
+    rows = [
+        (bucket, name, counts.get((bucket, name), 0))
+        for bucket in _bucket_starts(start, end, by)
+        for name in series
+    ]
+    return Table(columns, rows)
 
 
-def _local_bucket(moment: datetime, zone: ZoneInfo, by: str, *, closing: bool = False) -> Any:
-    local = pd.Timestamp(moment.astimezone(zone).replace(tzinfo=None))
+def _local_bucket(moment: datetime, zone: ZoneInfo, by: str, *, closing: bool = False) -> datetime:
+    """The start (naive local time) of the bucket holding `moment`."""
+    local = moment.astimezone(zone).replace(tzinfo=None)
     if closing:
         # `until` is exclusive: the last bucket is the one holding the instant just before it.
-        local = local - pd.Timedelta(microseconds=1)
+        local -= timedelta(microseconds=1)
     if by == "hour":
-        return local.floor("h")
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if by == "day":
-        return local.floor("D")
+        return day
     if by == "week":
-        day = local.floor("D")
-        return day - pd.Timedelta(days=day.weekday())
-    return local.replace(day=1).floor("D")
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
 
 
-def tags(store: Store, f: Filters, *, limit: int = 50) -> pd.DataFrame:
+def _bucket_starts(start: datetime, end: datetime, by: str) -> Iterator[datetime]:
+    """Every bucket start from `start` to `end` (both bucket starts), in local wall time."""
+    moment = start
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
+    while moment <= end:
+        yield moment
+        if by == "month":
+            year, month = divmod(moment.month, 12)
+            moment = moment.replace(year=moment.year + year, month=month + 1)
+        else:
+            moment += step[by]
+
+
+def tags(store: Store, f: Filters, *, limit: int = 50) -> Table:
     """Top tags: key, tag (display form), articles."""
     with store.read() as con:
         return query.tags(con, f, limit=limit)
 
 
-def terms(store: Store, f: Filters, *, limit: int = 100) -> pd.DataFrame:
+def terms(store: Store, f: Filters, *, limit: int = 100) -> Table:
     """Top terms: term, count, articles, weight (count relative to the top term, 0..1)."""
     with store.read() as con:
         table = query.terms(con, f, limit=limit)
-    table["count"] = table["count"].astype("int64")
-    top = int(table["count"].max()) if not table.empty else 0
-    table["weight"] = (table["count"] / top).round(4) if top else 0.0
+    top = max((int(n) for _, n, _ in table.rows), default=0)
+    table.columns = (*table.columns, "weight")
+    table.rows = [(*row, round(row[1] / top, 4) if top else 0.0) for row in table.rows]
     return table
 
 
-def authors(store: Store, f: Filters, *, limit: int | None = 200) -> pd.DataFrame:
+def authors(store: Store, f: Filters, *, limit: int | None = 200) -> Table:
     """Per author, busiest first: articles, feeds, first and last article, mean reading time,
     top tags. At most `limit` authors (None: all); `attrs["total"]` counts them all."""
     with store.read() as con:
         table = query.authors(con, f, limit=limit)
-    table["mean_reading_minutes"] = table["mean_reading_minutes"].astype(float).round(1)
+    at = table.columns.index("mean_reading_minutes")
+    table.rows = [
+        (*row[:at], None if row[at] is None else round(float(row[at]), 1), *row[at + 1 :])
+        for row in table.rows
+    ]
     return table
 
 
@@ -408,7 +426,7 @@ def json_ready(value: Any) -> Any:
         return {str(k): json_ready(v) for k, v in value.items()}
     if value is None:
         return None
-    if isinstance(value, pd.Timestamp):
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp (checked without importing pandas)
         value = value.to_pydatetime()
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -427,9 +445,10 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as JSON-ready dicts (what every `--json` prints)."""
-    return [json_ready(row) for row in table.to_dict("records")]
+def records(table: Table | pd.DataFrame) -> list[dict[str, Any]]:
+    """A Table or DataFrame as JSON-ready dicts (what every `--json` prints)."""
+    rows = table.records() if isinstance(table, Table) else table.to_dict("records")
+    return [json_ready(row) for row in rows]
 
 
 # -- filter choices and stopwords ----------------------------------------------------------

@@ -7,7 +7,6 @@ contract documented in the README. Exit codes: 0 done, 1 a source or the store f
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -21,29 +20,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-import pandas as pd
 
-from monitor import __version__, analyze
-from monitor.models import Filters
+from monitor import LazyModule, __version__, analyze
+from monitor.models import Filters, Table
 from monitor.store import Store, StoreError, default_db_path, query
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from monitor import fetch as fetching
     from monitor import ingest, opml, subscriptions
 else:
     # The query commands must start fast (a whole `monitor tags --json` in under a second on
-    # a big store); fetching, parsing and OPML are imported when a command first uses them.
-    class _Lazy:
-        def __init__(self, name: str) -> None:
-            self._name = name
-
-        def __getattr__(self, attr: str) -> Any:
-            return getattr(importlib.import_module(self._name), attr)
-
-    fetching = _Lazy("monitor.fetch")
-    ingest = _Lazy("monitor.ingest")
-    opml = _Lazy("monitor.opml")
-    subscriptions = _Lazy("monitor.subscriptions")
+    # a big store); fetching, parsing, OPML and pandas are imported when first used.
+    fetching = LazyModule("monitor.fetch")
+    ingest = LazyModule("monitor.ingest")
+    opml = LazyModule("monitor.opml")
+    subscriptions = LazyModule("monitor.subscriptions")
+    pd = LazyModule("pandas")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,8 +85,10 @@ records = analyze.records
 
 def _local_iso(value: Any) -> Any:
     """Local (naive) bucket times keep no Z: they are in the asked-for time zone."""
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().isoformat(timespec="seconds")
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
     return value
 
 
@@ -100,7 +96,8 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def emit_table(table: pd.DataFrame) -> None:
+def emit_table(result: Table | pd.DataFrame) -> None:
+    table: pd.DataFrame = result.to_pandas() if isinstance(result, Table) else result
     if table.empty:
         click.echo("(nothing in this view)")
         return
@@ -477,7 +474,7 @@ def frequency_command(
         emit_json(
             [
                 {"bucket": _local_iso(r["bucket"]), "series": r["series"], "count": int(r["count"])}
-                for r in table.to_dict("records")
+                for r in table.records()
             ]
         )
     else:

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
-from monitor.models import Filters
-from monitor.store.rows import first
-from monitor.store.write import utc_naive
+from monitor.models import Filters, Table
+from monitor.store.rows import first, utc_naive
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Params = list[Any]
 
@@ -103,6 +103,13 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pd.DataFram
     return con.execute(sql, params).df()
 
 
+def _table(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> Table:
+    """A result as plain Python rows (no pandas: what the command line's queries use)."""
+    cursor = con.execute(sql, params)
+    columns = tuple(d[0] for d in cursor.description or [])
+    return Table(columns, cursor.fetchall())
+
+
 # -- overview --------------------------------------------------------------------------
 
 
@@ -162,7 +169,7 @@ def frequency(
     timezone: str = "UTC",
     split: str | None = None,
     top: int = 8,
-) -> pd.DataFrame:
+) -> Table:
     """Articles per time bucket (in `timezone`), optionally split by feed, author or tag.
 
     Columns: bucket (naive local time of the bucket start), series, count. With a split, the
@@ -184,7 +191,7 @@ def frequency(
             SELECT {bucket} AS bucket, 'all' AS series, CAST(sum(s.n) AS BIGINT) AS count
             FROM slots s GROUP BY 1, 2 ORDER BY 1
         """
-        return _df(con, sql, params)
+        return _table(con, sql, params)
     if split == "feed":
         source = (
             "SELECT x.published, coalesce(fd.name, nullif(fd.title, ''), fd.url) AS series "
@@ -216,13 +223,13 @@ def frequency(
         SELECT {bucket} AS bucket, s.series, CAST(sum(s.n) AS BIGINT) AS count
         FROM slots s GROUP BY 1, 2 ORDER BY 1, 3 DESC
     """
-    return _df(con, sql, params)
+    return _table(con, sql, params)
 
 
 # -- tags, terms, authors --------------------------------------------------------------
 
 
-def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> pd.DataFrame:
+def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> Table:
     """Tags by number of articles: key, tag (most used display form), articles."""
     params: Params = []
     where = child_where(f, params, "x")
@@ -240,7 +247,7 @@ def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> pd.D
         ORDER BY articles DESC, r.key
         LIMIT ?
     """
-    return _df(con, sql, params)
+    return _table(con, sql, params)
 
 
 def _day_start(moment: datetime) -> datetime:
@@ -296,7 +303,7 @@ def terms(
     *,
     limit: int = 100,
     rollup: bool = True,
-) -> pd.DataFrame:
+) -> Table:
     """Terms by total count, without the user's extra stopwords: term, count, articles."""
     params: Params = []
     rows = term_rows(f, params, rollup=rollup)
@@ -317,15 +324,14 @@ def terms(
         ORDER BY count DESC, x.term
         LIMIT ?
     """
-    table = _df(con, sql, params)
-    table["count"] = table["count"].astype("int64")
-    table["articles"] = table["articles"].astype("int64")
+    table = _table(con, sql, params)
+    table.rows = [(term, int(n), int(articles)) for term, n, articles in table.rows]
     return table
 
 
 def authors(
     con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int | None = None, top_tags: int = 3
-) -> pd.DataFrame:
+) -> Table:
     """Per author, busiest first: articles, feeds, first and last article, mean reading time,
     top tags. With `limit`, only that many authors; `attrs["total"]` holds how many there are.
 
@@ -367,7 +373,7 @@ def authors(
         ORDER BY k.articles DESC, k.author
     """
     rows_params = params[: len(params) - (1 if limit is not None else 0)]
-    table = _df(con, sql, [*rows_params, *params])
+    table = _table(con, sql, [*rows_params, *params])
     if limit is None or len(table) < limit:
         table.attrs["total"] = len(table)
     else:
@@ -384,12 +390,13 @@ def authors(
     if not table.empty:
         tag_params: Params = []
         tag_where = child_where(f, tag_params, "x")
+        listed = _in_list("x.author", [str(a) for a in table["author"]], tag_params)
         # A tag row carries its article's `published`: the window skips the other row groups.
         tag_window = " AND ".join(_time_conditions("tg.published", f, tag_params)) or "TRUE"
         tag_sql = f"""
             WITH chosen AS (
                 SELECT x.author, x.article_id FROM article_authors x
-                WHERE {tag_where} AND x.author IN (SELECT author FROM _chosen_authors)
+                WHERE {tag_where} AND {listed}
             ),
             counted AS (
                 SELECT c.author, tg.key, count(*) AS n
@@ -405,15 +412,11 @@ def authors(
             SELECT author, key FROM ranked WHERE rank <= ? ORDER BY author, rank
         """
         tag_params.append(top_tags)
-        chosen_names = pa.table({"author": [str(a) for a in table["author"]]})
-        con.register("_chosen_authors", chosen_names)
-        try:
-            top = con.execute(tag_sql, tag_params).fetchall()
-        finally:
-            con.unregister("_chosen_authors")
+        top = con.execute(tag_sql, tag_params).fetchall()
         for author, key in top:
             by_author.setdefault(str(author), []).append(str(key))
-    table["top_tags"] = [by_author.get(str(name), []) for name in table["author"]]
+    table.columns = (*table.columns, "top_tags")
+    table.rows = [(*row, by_author.get(str(row[0]), [])) for row in table.rows]
     return table
 
 
@@ -602,7 +605,7 @@ def cadence(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 def term_counts(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> pd.DataFrame:
     """Top terms in the view with their counts and the view's total term count."""
-    table = terms(con, f, limit=limit)
+    table: pd.DataFrame = terms(con, f, limit=limit).to_pandas()
     params: Params = []
     rows = term_rows(f, params)
     row = first(con.execute(f"SELECT sum(x.n) FROM ({rows}) x", params))

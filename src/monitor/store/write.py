@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from monitor.models import Article, ParsedFeed
-from monitor.store.rows import first
+from monitor.store.rows import first, utc_naive
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,6 @@ def _registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> I
             con.unregister(name)
         raise
     con.unregister(name)
-
-
-def utc_naive(moment: datetime) -> datetime:
-    """The store keeps UTC as naive TIMESTAMPs; aware datetimes are converted first."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 # -- feeds -----------------------------------------------------------------------------
