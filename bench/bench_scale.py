@@ -570,27 +570,38 @@ def cli(db: Path, runs: int) -> dict[str, float]:
 # -- ingest ------------------------------------------------------------------------------------
 
 
-def ingest_rates(db: Path, articles: int, count: int, scratch: Path) -> dict[str, Any]:
+def ingest_rates(db: Path, articles: int, count: int, scratch: Path, runs: int) -> dict[str, Any]:
     """Articles per second through the real ingest: into an empty store and into a copy of
-    the big store, the same `count` new articles (indexes after the store's own)."""
-    corpus = generate.Corpus(articles=articles + count)
-    empty = scratch / "ingest-empty.duckdb"
-    Store(empty).ensure_schema()
-    seconds_empty, new_empty = generate.ingest_slice(Store(empty), corpus, articles, count)
+    the big store, the same `count` new articles each time (later articles of the same corpus
+    for each of `runs` rounds, empty and big interleaved; medians)."""
+    corpus = generate.Corpus(articles=articles + runs * count)
     copy = scratch / "ingest-big.duckdb"
     shutil.copyfile(db, copy)
     wal = db.with_name(db.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-    seconds_big, new_big = generate.ingest_slice(Store(copy), corpus, articles, count)
-    for path in (empty, copy):
-        for file in (path, path.with_name(path.name + ".wal")):
+    os.sync()  # the copy's 4 GB reach the disk now, not while the big store is timed
+    empty_rates, big_rates, new = [], [], []
+    for round_ in range(runs):
+        start = articles + round_ * count
+        empty = scratch / f"ingest-empty-{round_}.duckdb"
+        Store(empty).ensure_schema()
+        seconds_empty, new_empty = generate.ingest_slice(Store(empty), corpus, start, count)
+        seconds_big, new_big = generate.ingest_slice(Store(copy), corpus, start, count)
+        empty_rates.append(new_empty / seconds_empty)
+        big_rates.append(new_big / seconds_big)
+        new.append([new_empty, new_big])
+        for file in (empty, empty.with_name(empty.name + ".wal")):
             file.unlink(missing_ok=True)
+    for file in (copy, copy.with_name(copy.name + ".wal")):
+        file.unlink(missing_ok=True)
     result = {
         "articles": count,
-        "empty_rate": new_empty / seconds_empty,
-        "big_rate": new_big / seconds_big,
-        "new": [new_empty, new_big],
+        "empty_rate": median(empty_rates),
+        "big_rate": median(big_rates),
+        "empty_rates": empty_rates,
+        "big_rates": big_rates,
+        "new": new,
     }
     result["ratio"] = result["big_rate"] / result["empty_rate"]
     log(f"ingest: {result}")
@@ -778,7 +789,9 @@ def main() -> None:
             generate.generate(baseline, generate.Corpus(articles=1000), workers=0)
             results["browser"] = browser(args.db, baseline, args.runs, scratch)
         if "ingest" not in args.skip:
-            results["ingest"] = ingest_rates(args.db, articles, args.ingest_articles, scratch)
+            results["ingest"] = ingest_rates(
+                args.db, articles, args.ingest_articles, scratch, args.runs
+            )
     results["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     text = report(results)
     print(text)
