@@ -11,7 +11,7 @@ import io
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -227,7 +227,23 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
         for value in _values(params, name)[:1]:
             if not value.isdigit() or int(value) < 1:
                 notes.append(f"URL parameter `{name}`: not a positive whole number; ignored")
+    for name in ("compare", "asc"):
+        for value in _values(params, name)[:1]:
+            if value.lower() not in ("true", "false"):
+                notes.append(f"URL parameter `{name}`: not true or false; ignored")
     return notes
+
+
+def check_choice(name: str, choices: Sequence[str]) -> None:
+    """A visible note when the URL's `name` is not one of a page's `choices` (authors, tags,
+    languages known only once the page has read them): the bound widget drops it silently."""
+    for value in _values(st.query_params, name)[:1]:
+        if value not in choices:
+            st.warning(
+                f"URL parameter `{name}`: {md_escape(value, limit=40)} is not one of the "
+                "choices on this page; ignored",
+                icon=":material/link_off:",
+            )
 
 
 # -- the sidebar ------------------------------------------------------------------------------

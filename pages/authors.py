@@ -49,6 +49,7 @@ st.dataframe(
 _ui.download(table, "authors")
 
 names = [str(a) for a in table["author"]]
+_ui.check_choice("who", names)
 who = st.selectbox(
     "Show one author",
     names,

@@ -74,6 +74,8 @@ else:
         if len(choices) < 2:
             st.info(f"Comparing needs at least two {side} in the store.")
         else:
+            _ui.check_choice("a", choices)
+            _ui.check_choice("b", choices)
             pick = st.columns(2)
             a = pick[0].selectbox("Left", choices, index=0, key="a", bind="query-params")
             b = pick[1].selectbox("Right", choices, index=1, key="b", bind="query-params")
@@ -108,6 +110,7 @@ else:
 with st.expander("Stopwords (left out of every cloud)"):
     lists: pd.DataFrame = _ui.call("stopword_lists")
     languages = sorted(set(lists["language"]))
+    _ui.check_choice("swlang", languages)
     chosen = st.selectbox("Language", languages, key="swlang", bind="query-params")
     words = lists[lists["language"] == chosen]
     st.dataframe(words[["word", "origin"]], hide_index=True, height=240)

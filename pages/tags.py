@@ -90,6 +90,7 @@ st.subheader("Tags that appear together")
 all_tags: list[str] = list(_ui.call("options")["tags"])
 default = f.tags[0] if f.tags else (str(top["key"].iloc[0]) if not top.empty else None)
 if all_tags:
+    _ui.check_choice("with", all_tags)
     chosen = st.selectbox(
         "Tags co-occurring with",
         all_tags,

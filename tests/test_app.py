@@ -344,6 +344,34 @@ def test_malformed_url_gives_a_note_not_a_traceback(
         assert not at.exception, (page, [e.value for e in at.exception])
 
 
+@pytest.mark.parametrize(
+    ("page", "params", "named"),
+    [
+        ("pages/authors.py", {"who": "Nobody At All"}, "`who`"),
+        ("pages/tags.py", {"with": "no-such-tag-anywhere"}, "`with`"),
+        ("pages/clouds.py", {"compare": "true", "side": "authors", "a": "Nobody"}, "`a`"),
+        ("pages/clouds.py", {"compare": "true", "side": "feeds", "b": "<b>x</b>"}, "`b`"),
+        ("pages/clouds.py", {"swlang": "xx"}, "`swlang`"),
+        ("pages/clouds.py", {"compare": "perhaps"}, "`compare`"),
+        ("pages/articles.py", {"asc": "maybe"}, "`asc`"),
+    ],
+)
+def test_malformed_page_parameter_gives_a_note(
+    page: str,
+    params: dict[str, str],
+    named: str,
+    app: Callable[..., AppTest],
+    demo_db: Path,
+) -> None:
+    """Parameters whose valid values the page learns from the store (an author, a tag, a
+    stopword language) are checked by the page itself."""
+    at = _open(app(demo_db, **params), page)
+    warnings = [str(w.value) for w in at.warning]
+    assert any(named in w for w in warnings), warnings
+    for text in _markdown_texts(at):
+        assert "<b>" not in text
+
+
 def test_script_in_search_is_plain_text(app: Callable[..., AppTest], demo_db: Path) -> None:
     attack = "<script>alert(1)</script>"
     at = _open(app(demo_db, q=attack), "pages/articles.py")
