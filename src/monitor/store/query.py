@@ -347,13 +347,12 @@ def authors(
         params.append(limit)
     sql = f"""
         WITH rows AS (
-            SELECT x.author, x.article_id FROM article_authors x WHERE {where}
+            SELECT x.author, x.article_id, x.published FROM article_authors x WHERE {where}
         ),
         ranked AS (
-            SELECT x.author, count(*) AS articles, min(x.published) AS first_published,
-                   max(x.published) AS last_published
-            FROM article_authors x WHERE {where}
-            GROUP BY x.author ORDER BY articles DESC, x.author {cut}
+            SELECT r.author, count(*) AS articles, min(r.published) AS first_published,
+                   max(r.published) AS last_published
+            FROM rows r GROUP BY r.author ORDER BY articles DESC, r.author {cut}
         ),
         chosen AS (SELECT r.author, r.article_id FROM rows r
                    WHERE r.author IN (SELECT author FROM ranked)),
@@ -372,8 +371,7 @@ def authors(
         LEFT JOIN reading ON reading.author = k.author
         ORDER BY k.articles DESC, k.author
     """
-    rows_params = params[: len(params) - (1 if limit is not None else 0)]
-    table = _table(con, sql, [*rows_params, *params])
+    table = _table(con, sql, params)
     if limit is None or len(table) < limit:
         table.attrs["total"] = len(table)
     else:
