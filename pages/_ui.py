@@ -731,14 +731,14 @@ def feed_choice() -> None:
         return
     links = pending.links
     st.info(
-        f"{md_escape(pending.page_url, limit=200)} is a web page that names {len(links)} "
-        "feeds. Pick the one to add:",
+        f"{_code(pending.page_url)} is a web page that names {len(links)} feeds. "
+        "Pick the one to add:",
         icon=":material/rss_feed:",
     )
     index = st.radio(
         "Feeds named by the page",
         range(len(links)),
-        format_func=lambda i: md_escape(links[i].label(), limit=200),
+        format_func=lambda i: _link_choice(links[i]),
         key="feed-choice",
         label_visibility="collapsed",
     )
@@ -748,6 +748,18 @@ def feed_choice() -> None:
     if cancel.button("Cancel", key="cancel-choice"):
         st.session_state.pop(_CHOICE, None)
         st.rerun()
+
+
+def _code(url: str) -> str:
+    """A URL as a markdown code span: shown as typed, never a link (a click on a choice's
+    label selects it instead of leaving the page). A backtick is percent-encoded."""
+    return "`" + url.replace("`", "%60")[:300] + "`"
+
+
+def _link_choice(link: subscriptions.FeedLink) -> str:
+    """A feed link as a radio label (markdown): format and title, then the URL."""
+    title = f": {md_escape(link.title, limit=120)}" if link.title else ""
+    return f"{link.format}{title} · {_code(link.url)}"
 
 
 def import_opml(content: bytes | None) -> None:
@@ -775,6 +787,10 @@ def _feed_names() -> dict[str, str]:
     return names
 
 
+def _feeds(count: int) -> str:
+    return "1 feed" if count == 1 else f"{count} feeds"
+
+
 def fetch_now(*, all_feeds: bool = True, first: str | None = None, place: str = "fetch") -> None:
     """Fetch every subscribed feed (only the due ones without all_feeds), with a progress bar;
     then the page is drawn again: counts, a warning naming each feed that failed, the log."""
@@ -798,13 +814,13 @@ def fetch_now(*, all_feeds: bool = True, first: str | None = None, place: str = 
         _written("\n".join(filter(None, [first, "No feeds to fetch."])), place=place)
         return
     counts = (
-        f"{summary['sources']} feeds fetched: {summary['new']} new, {summary['updated']} "
-        f"updated, {summary['unchanged']} unchanged articles; {summary['failed']} feeds failed"
+        f"{_feeds(summary['sources'])} fetched: {summary['new']} new, {summary['updated']} "
+        f"updated, {summary['unchanged']} unchanged articles; {summary['failed']} failed"
     )
     failures = [f"{names.get(url, url)}: {error}" for url, error in summary["failures"]]
     _written(
         "\n".join(filter(None, [first, counts])),
-        warnings=[f"{len(failures)} feeds failed:", *failures] if failures else (),
+        warnings=[f"{_feeds(len(failures))} failed:", *failures] if failures else (),
         log="\n".join(log),
         place=place,
     )

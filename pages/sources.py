@@ -131,19 +131,21 @@ if not feeds.empty:
     st.subheader("One feed")
     _ui.show_flash("manage")
     rows = {str(r["url"]): r for r in feeds.to_dict("records")}
+    # Option labels of a selectbox are plain text (no markdown): shown as they are.
     chosen = st.selectbox(
         "Feed",
         list(rows),
-        format_func=lambda u: _ui.md_escape(
+        format_func=lambda u: (
             f"{rows[u]['name'] or rows[u]['title'] or u} · {u}"
-            + (" · disabled" if rows[u]["disabled"] else ""),
-            limit=160,
+            + (" · disabled" if rows[u]["disabled"] else "")
         ),
         key="manage-feed",
     )
     row = rows[str(chosen)]
     retry, enable, remove = st.columns(3)
-    if row["disabled"]:
+    if row["kind"] != "http":
+        retry.caption("Read from a file, not fetched: `monitor ingest` reads it again.")
+    elif row["disabled"]:
         enable.caption(f"Disabled: {_ui.md_escape(row['disabled_reason'] or 'by hand', limit=120)}")
         if enable.button("Re-enable and fetch", icon=":material/restart_alt:", key="enable-feed"):
             _ui.enable_feed(str(chosen))
@@ -154,7 +156,7 @@ if not feeds.empty:
         if retry.button("Retry now", icon=":material/refresh:", key="retry-feed"):
             _ui.retry_feed(str(chosen))
     confirmed = remove.checkbox(
-        f"Also delete the {int(row['articles'])} articles only it carried",
+        f"Yes, remove it, with those of its {int(row['articles'])} articles no other feed carries",
         key="confirm-remove",
     )
     if remove.button(

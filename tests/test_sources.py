@@ -219,15 +219,16 @@ def test_a_url_typed_without_a_scheme_is_fetched_over_https(
 ) -> None:
     server.route("/feed.xml", body=FEED, headers=RSS_TYPE)
     typed = f"127.0.0.1:{server.port}/feed.xml"
-    # The test server speaks plain HTTP, so the https fetch fails: from the web nothing is
-    # added and the reason says https was assumed; the plain-http request never happened.
-    with pytest.raises(ValueError, match="https:// was assumed"):
+    # The test server speaks plain HTTP, so the https fetch fails: nothing is added and the
+    # reason says https was assumed; no plain-http request was made behind the user's back.
+    with pytest.raises(ValueError, match="https:// was assumed") as raised:
         subscriptions.add_feeds(store, [typed], check=True, from_web=True)
+    assert str(raised.value).startswith(f"https://{typed}: ")
     assert not server.requests_for("/feed.xml")
-    # On the command line the URL is added as https (with the note), as typed otherwise.
-    lines = subscriptions.add_feeds(store, [typed], check=True)
-    assert urls(store) == {f"https://{typed}"}
-    assert any("https:// was assumed" in line for line in lines)
+    # On the command line too: the https URL was our guess, and it failed.
+    with pytest.raises(ValueError, match="https:// was assumed"):
+        subscriptions.add_feeds(store, [typed], check=True)
+    assert urls(store) == set()
 
 
 # -- private networks ------------------------------------------------------------------------
@@ -327,9 +328,14 @@ def test_feed_links_ignore_what_is_not_a_feed_link() -> None:
         '<link rel="alternate" hreflang="en" href="/en/">',
         '<link rel="alternate" type="application/atom+xml" href="https://other.example/a">',
         '<link rel="alternate" type="application/atom+xml" href="https://other.example/a">',
+        '<link rel="alternate" type="application/rss+xml" href="/bad\x01url">',
+        '<link rel="alternate" type="application/rss+xml" href="\n /news\n/all feeds.xml ">',
     )
     links = discover.feed_links(content, "https://site.example/")
-    assert [link.url for link in links] == ["https://other.example/a"]
+    assert [link.url for link in links] == [
+        "https://other.example/a",
+        "https://site.example/news/all%20feeds.xml",
+    ]
 
 
 def test_feed_links_stay_linear_on_hostile_pages() -> None:

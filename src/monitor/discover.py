@@ -37,6 +37,8 @@ _META_CHARSET = re.compile(
     rb"""<meta[^<>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.IGNORECASE)
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DOCTYPE_HTML = re.compile(rb"<!doctype\s+html\b", re.IGNORECASE)
 _ROOT_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9:._-]{0,40})")
 _HTML_ROOTS = frozenset({b"html", b"head", b"body", b"meta", b"link", b"title", b"script", b"base"})
@@ -100,8 +102,9 @@ def feed_links(
             continue
         media = attributes.get("type", "").split(";", 1)[0].strip().lower()
         kind = FEED_TYPES.get(media)
-        href = attributes.get("href", "").strip()
-        if kind is None or not href:
+        # As browsers do: tabs and newlines inside a URL are dropped, spaces encoded.
+        href = _URL_NOISE.sub("", attributes.get("href", "")).strip().replace(" ", "%20")
+        if kind is None or not href or _URL_CONTROL.search(href):
             continue
         try:
             url = urljoin(base, href)

@@ -207,7 +207,7 @@ def _resolve(
     (it has to be a feed). A URL that cannot be reached is refused from the web (most likely a
     typo) and added with a note on the command line (the operator may be offline, or the
     server down for now: `monitor fetch` tries again). `completed`: URLs that got their
-    `https://` from us; a failure says so.
+    `https://` from us; one that cannot be reached is refused everywhere, saying so.
     """
     with store.read() as con:
         known = {url for url in urls if query.feed_state(con, url) is not None}
@@ -247,7 +247,8 @@ def _accepted(check: FeedCheck, from_web: bool, completed: bool) -> str:
         raise ValueError(f"{check.url}: {check.error}; {PRIVATE_HINT}")
     # We chose https for a URL typed without a scheme: say so, the site may serve only http.
     assumed = " (https:// was assumed: type http:// if the site has no https)" if completed else ""
-    if check.kind == "unreachable" and not from_web:
+    # A URL we completed is our guess: one that fails is not stored, from anywhere.
+    if check.kind == "unreachable" and not from_web and not completed:
         return (
             f"could not check {check.url}: {check.error}{assumed}; added anyway "
             "(`monitor fetch` tries it again)"
