@@ -93,6 +93,22 @@ def test_a_page_with_one_feed_link_adds_that_feed(store: Store, server: TestServ
     assert len(server.requests_for("/blog/feed.xml")) == 1
 
 
+def test_the_command_line_says_which_feed_a_page_names(server: TestServer, tmp_path: Path) -> None:
+    server.route(
+        "/",
+        body=page('<link rel="alternate" type="application/atom+xml" href="/atom.xml">'),
+        headers=HTML_TYPE,
+    )
+    server.route("/atom.xml", body=ATOM, headers={"Content-Type": "application/atom+xml"})
+    db = tmp_path / "cli.duckdb"
+    result = cli_run(db, "feeds", "add", server.url("/"))
+    assert result.exit_code == 0, result.output
+    feed = server.url("/atom.xml")
+    assert f"the feed it names: {feed} (Atom)" in result.output
+    assert f"added: {feed}" in result.output.splitlines()
+    assert urls(Store(db)) == {feed}
+
+
 def test_a_base_href_and_entities_in_the_link_are_honoured(
     store: Store, server: TestServer
 ) -> None:
