@@ -224,7 +224,8 @@ def feeds_add(ctx: click.Context, urls: tuple[str, ...], full_text: bool, name: 
 
     Each new URL is fetched once to check it (https:// is assumed when no scheme is given). A
     web page is searched for the feeds it names: its one feed is added; several are listed
-    and nothing is added (exit 2). A feed that cannot be reached now is added with a note.
+    and nothing is added (exit 2). A feed that cannot be reached now is added with a note
+    (not when https:// was assumed: that guess failed).
 
     Example: monitor feeds add https://www.tagesschau.de/index~rss2.xml --name Tagesschau
     """
