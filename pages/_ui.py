@@ -612,16 +612,51 @@ def change_stopwords(language: str, typed: str, *, add: bool) -> None:
     st.rerun()
 
 
-def flash(message: str) -> None:
-    """A success note shown once, on the next run (for handlers that rerun the page)."""
-    st.session_state["_monitor_flash"] = message
+FLASH_WARNINGS = 20  # failed feeds named one by one after "Fetch now"; the rest counted
 
 
-def show_flash() -> None:
+@dataclass(frozen=True)
+class Flash:
+    """What a write did, shown once on the next run (handlers rerun the page after a write, so
+    that everything above them is drawn from the store as it is now). Plain text: escaped when
+    shown."""
+
+    success: str | None = None
+    warnings: tuple[str, ...] = ()
+    log: str | None = None
+
+
+def flash(
+    message: str | None,
+    *,
+    warnings: Sequence[str] = (),
+    log: str | None = None,
+    place: str = "",
+) -> None:
+    """Leave a note for the next run: `show_flash(place)` shows it (app.py shows the unplaced
+    ones at the top of every page; the Sources page shows its own next to each form)."""
+    st.session_state[f"_monitor_flash{place and ':' + place}"] = Flash(
+        message, tuple(warnings), log
+    )
+
+
+def show_flash(place: str = "") -> None:
     """Show (and forget) a note left by `flash`."""
-    message = st.session_state.pop("_monitor_flash", None)
-    if message:
-        st.success(message, icon=":material/check:")
+    note = st.session_state.pop(f"_monitor_flash{place and ':' + place}", None)
+    if isinstance(note, str):
+        note = Flash(note)
+    if not isinstance(note, Flash):
+        return
+    if note.success:
+        st.success(_lines(note.success.split("\n")), icon=":material/check:")
+    if note.warnings:
+        shown = list(note.warnings[:FLASH_WARNINGS])
+        if len(note.warnings) > FLASH_WARNINGS:
+            more = len(note.warnings) - FLASH_WARNINGS
+            shown.append(f"… and {more} more (see the table above)")
+        st.warning(_lines(shown), icon=":material/warning:")
+    if note.log:
+        st.code(note.log, language=None)
 
 
 def export(f: Filters, fmt: str) -> bytes:
@@ -631,6 +666,18 @@ def export(f: Filters, fmt: str) -> bytes:
 
 # -- write handlers (the Sources page); each refuses in read-only mode on its own -----------
 
+_CHOICE = "_monitor_feed_choice"
+
+
+@dataclass(frozen=True)
+class _PendingChoice:
+    """A web page typed into "Add a feed" that names several feeds: offered to pick from."""
+
+    page_url: str
+    links: tuple[subscriptions.FeedLink, ...]
+    name: str
+    full_text: bool
+
 
 def _refuse_read_only() -> bool:
     if read_only():
@@ -639,22 +686,80 @@ def _refuse_read_only() -> bool:
     return False
 
 
-def _lines(lines: list[str]) -> str:
-    return "  \n".join(md_escape(line, limit=200) for line in lines)
+def _lines(lines: Sequence[str]) -> str:
+    return "  \n".join(md_escape(line, limit=600) for line in lines)
+
+
+def _written(message: str | None, *, place: str, **note: Any) -> None:
+    """After a write: forget every cached query result and rerun, so the feeds table and the
+    counts show the store as it is now, with the outcome shown next to the form used."""
+    _cached.clear()
+    flash(message, place=place, **note)
+    st.rerun()  # raises: nothing after a call to this runs
 
 
 def add_feed(url: str, name: str, full_text: bool) -> None:
-    """Subscribe to a feed typed into the page (private addresses refused: from_web)."""
+    """Subscribe to a feed typed into the page: fetched once to check it, a web page searched
+    for its feeds (several: offered by `feed_choice`), private addresses refused (from_web)."""
     if _refuse_read_only():
         return
+    st.session_state.pop(_CHOICE, None)
     try:
-        lines = subscriptions.add_feeds(
-            store(), [url], name=name.strip() or None, full_text=full_text, from_web=True
-        )
-    except (ValueError, StoreError) as exc:
-        st.error(md_escape(exc, limit=300))
+        with st.spinner("Checking the feed…"):
+            lines = subscriptions.add_feeds(
+                store(),
+                [url],
+                name=name.strip() or None,
+                full_text=full_text,
+                from_web=True,
+                check=True,
+            )
+    except subscriptions.FeedChoice as choice:
+        st.session_state.pop("feed-choice", None)
+        st.session_state[_CHOICE] = _PendingChoice(choice.page_url, choice.links, name, full_text)
         return
-    st.success(_lines([*lines, "Fetch now (below) to get its articles."]))
+    except (ValueError, StoreError) as exc:
+        st.error(md_escape(exc, limit=600))
+        return
+    _written("\n".join([*lines, "Fetch now (below) to get its articles."]), place="add")
+
+
+def feed_choice() -> None:
+    """The feeds a web page named, to pick one (drawn under "Add a feed" while one waits)."""
+    pending = st.session_state.get(_CHOICE)
+    if not isinstance(pending, _PendingChoice) or read_only():
+        return
+    links = pending.links
+    st.info(
+        f"{_code(pending.page_url)} is a web page that names {len(links)} feeds. "
+        "Pick the one to add:",
+        icon=":material/rss_feed:",
+    )
+    index = st.radio(
+        "Feeds named by the page",
+        range(len(links)),
+        format_func=lambda i: _link_choice(links[i]),
+        key="feed-choice",
+        label_visibility="collapsed",
+    )
+    add, cancel = st.columns(2)
+    if add.button("Add the chosen feed", icon=":material/add:", key="add-chosen"):
+        add_feed(links[int(index or 0)].url, pending.name, pending.full_text)
+    if cancel.button("Cancel", key="cancel-choice"):
+        st.session_state.pop(_CHOICE, None)
+        st.rerun()
+
+
+def _code(url: str) -> str:
+    """A URL as a markdown code span: shown as typed, never a link (a click on a choice's
+    label selects it instead of leaving the page). A backtick is percent-encoded."""
+    return "`" + url.replace("`", "%60")[:300] + "`"
+
+
+def _link_choice(link: subscriptions.FeedLink) -> str:
+    """A feed link as a radio label (markdown): format and title, then the URL."""
+    title = f": {md_escape(link.title, limit=120)}" if link.title else ""
+    return f"{link.format}{title} · {_code(link.url)}"
 
 
 def import_opml(content: bytes | None) -> None:
@@ -669,13 +774,29 @@ def import_opml(content: bytes | None) -> None:
     except (ValueError, StoreError, subscriptions.OpmlError) as exc:
         st.error(md_escape(exc, limit=300))
         return
-    st.success(_lines(lines))
+    _written(lines[0], warnings=lines[1:], place="opml")
 
 
-def fetch_now() -> None:
-    """Fetch every subscribed feed, with a progress bar and one line per feed."""
+def _feed_names() -> dict[str, str]:
+    """Feed URL -> the name the table shows (its own name, else its title, else the URL)."""
+    feeds: pd.DataFrame = call("feeds")
+    names: dict[str, str] = {}
+    for row in feeds.to_dict("records"):
+        label = next((v for v in (row["name"], row["title"]) if isinstance(v, str) and v), None)
+        names[str(row["url"])] = f"{label} ({row['url']})" if label else str(row["url"])
+    return names
+
+
+def _feeds(count: int) -> str:
+    return "1 feed" if count == 1 else f"{count} feeds"
+
+
+def fetch_now(*, all_feeds: bool = True, first: str | None = None, place: str = "fetch") -> None:
+    """Fetch every subscribed feed (only the due ones without all_feeds), with a progress bar;
+    then the page is drawn again: counts, a warning naming each feed that failed, the log."""
     if _refuse_read_only():
         return
+    names = _feed_names()
     bar = st.progress(0.0, text="Starting…")
     log: list[str] = []
 
@@ -684,14 +805,58 @@ def fetch_now() -> None:
         log.append(line)
 
     try:
-        summary = subscriptions.fetch_now(store(), on_progress=progress)
+        summary = subscriptions.fetch_now(store(), on_progress=progress, all_feeds=all_feeds)
     except StoreError as exc:
         st.error(md_escape(exc, limit=300))
         return
     bar.progress(1.0, text="Done")
     if not log:
-        st.info("No subscribed feeds to fetch.")
+        _written("\n".join(filter(None, [first, "No feeds to fetch."])), place=place)
         return
-    counts = ", ".join(f"{k}: {v}" for k, v in summary.items() if isinstance(v, int))
-    st.success(md_escape(counts, limit=300))
-    st.code("\n".join(log), language=None)
+    counts = (
+        f"{_feeds(summary['sources'])} fetched: {summary['new']} new, {summary['updated']} "
+        f"updated, {summary['unchanged']} unchanged articles; {summary['failed']} failed"
+    )
+    failures = [f"{names.get(url, url)}: {error}" for url, error in summary["failures"]]
+    _written(
+        "\n".join(filter(None, [first, counts])),
+        warnings=[f"{_feeds(len(failures))} failed:", *failures] if failures else (),
+        log="\n".join(log),
+        place=place,
+    )
+
+
+def remove_feed(url: str) -> None:
+    """Unsubscribe and delete the articles only this feed carried."""
+    if _refuse_read_only():
+        return
+    try:
+        line = subscriptions.remove_feed(store(), url, from_web=True)
+    except (ValueError, StoreError) as exc:
+        st.error(md_escape(exc, limit=300))
+        return
+    _written(line, place="manage")
+
+
+def retry_feed(url: str) -> None:
+    """A feed in backoff made due now, then the due feeds fetched (this one among them)."""
+    if _refuse_read_only():
+        return
+    try:
+        line = subscriptions.retry_feed(store(), url, from_web=True)
+    except (ValueError, StoreError) as exc:
+        st.error(md_escape(exc, limit=300))
+        return
+    fetch_now(all_feeds=False, first=line, place="manage")
+
+
+def enable_feed(url: str) -> None:
+    """A disabled feed (410 Gone, or by hand) enabled again and fetched with the due feeds."""
+    if _refuse_read_only():
+        return
+    try:
+        line = subscriptions.enable_feed(store(), url, from_web=True)
+    except (ValueError, StoreError) as exc:
+        st.error(md_escape(exc, limit=300))
+        return
+    fetch_now(all_feeds=False, first=line, place="manage")

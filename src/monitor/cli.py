@@ -222,10 +222,17 @@ def feeds_group() -> None:
 def feeds_add(ctx: click.Context, urls: tuple[str, ...], full_text: bool, name: str | None) -> None:
     """Subscribe to feeds; `monitor fetch` reads them.
 
+    Each new URL is fetched once to check it (https:// is assumed when no scheme is given). A
+    web page is searched for the feeds it names: its one feed is added; several are listed
+    and nothing is added (exit 2). A feed that cannot be reached now is added with a note
+    (not when https:// was assumed: that guess failed).
+
     Example: monitor feeds add https://www.tagesschau.de/index~rss2.xml --name Tagesschau
     """
     try:
-        lines = subscriptions.add_feeds(_store(ctx), list(urls), name=name, full_text=full_text)
+        lines = subscriptions.add_feeds(
+            _store(ctx), list(urls), name=name, full_text=full_text, check=True
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     for line in lines:

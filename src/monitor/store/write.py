@@ -191,6 +191,16 @@ def set_feed_enabled(con: duckdb.DuckDBPyConnection, url: str, enabled: bool) ->
     return row is not None
 
 
+def make_feed_due(con: duckdb.DuckDBPyConnection, url: str, *, now: datetime) -> bool:
+    """Due at `now`: the next fetch reads the feed whatever its backoff said."""
+    row = first(
+        con.execute(
+            "UPDATE feeds SET next_due_at = ? WHERE url = ? RETURNING id", [utc_naive(now), url]
+        )
+    )
+    return row is not None
+
+
 # -- articles --------------------------------------------------------------------------
 
 
