@@ -457,13 +457,11 @@ def is_empty(table: pd.DataFrame | None, *, column: str | None = "count") -> boo
 
 
 def _csv(table: pd.DataFrame) -> bytes:
-    out = table.copy()
-    for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, list | tuple)).any():
-            out[col] = out[col].map(
-                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
-            )
-    return out.to_csv(index=False).encode("utf-8")
+    # The project's one CSV writer: feed text that a spreadsheet would run as a formula is
+    # neutralised there, for every chart's data as for the article exports.
+    out = io.StringIO()
+    analyze.write_csv(out, table.to_dict("records"), columns=list(table.columns))
+    return out.getvalue().encode("utf-8")
 
 
 def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:
