@@ -408,7 +408,7 @@ def export_articles(store: Store, f: Filters, fmt: str) -> bytes:
     """The view's articles as CSV or JSON bytes (the same rows and columns as `monitor export`)."""
     rows = (json_ready(row) for row in export_rows(store, f))
     if fmt == "json":
-        return json.dumps(list(rows), ensure_ascii=False, indent=1).encode("utf-8")
+        return json.dumps(list(rows), ensure_ascii=False, indent=1, allow_nan=False).encode()
     if fmt == "csv":
         buffer = io.StringIO()
         write_csv(buffer, rows)
@@ -507,21 +507,24 @@ def json_ready(value: Any) -> Any:
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat(timespec="seconds") + "Z"
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # a numpy array or scalar
         return json_ready(value.tolist())
     if hasattr(value, "item"):
         return json_ready(value.item())
+    if isinstance(value, Decimal):
+        return json_ready(float(value))
     return value
 
 
 def records(table: Table | pd.DataFrame) -> list[dict[str, Any]]:
-    """A Table or DataFrame as JSON-ready dicts (what every `--json` prints)."""
+    """A Table or DataFrame as JSON-ready dicts (what every `--json` prints): missing values
+    are None, whatever form a DataFrame gave them (NaT, NaN, NA)."""
     rows = table.records() if isinstance(table, Table) else table.to_dict("records")
     return [json_ready(row) for row in rows]
 

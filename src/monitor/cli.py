@@ -1,14 +1,14 @@
 """The `monitor` command line. Thin: it parses options, calls ingest/analyze, prints.
 
 Every query command prints a table by default and JSON with `--json`; the JSON keys are a
-contract documented in the README. Exit codes: 0 done, 1 a source or the store failed
-(one line each on standard error), 2 usage errors.
+contract documented in the README (and checked against src/monitor/schemas/). Exit codes:
+0 done, 1 a source or the store failed (one line each on standard error), 2 usage errors;
+`exit_code` is the one place that decides which.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sys
@@ -93,7 +93,8 @@ def _local_iso(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # allow_nan=False: a NaN that got this far is a bug to see, not `NaN` in the output.
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
 
 
 def emit_table(result: Table | pd.DataFrame) -> None:
@@ -240,22 +241,23 @@ def feeds_list(ctx: click.Context, as_json: bool) -> None:
 
     Example: monitor feeds list --json
     """
-    table = analyze.feeds(_store(ctx))
+    # Plain rows with None for missing (never pandas' NaT or NaN): the JSON and the lines.
+    rows = records(analyze.feeds(_store(ctx)))
     if as_json:
-        emit_json(records(table))
+        emit_json(rows)
         return
-    if table.empty:
+    if not rows:
         click.echo("no feeds yet: monitor feeds add URL, or monitor demo")
         return
-    for row in table.to_dict("records"):
+    for row in rows:
         state = "disabled" if row["disabled"] else ("failing" if row["error_count"] else "ok")
         name = row["name"] or row["title"] or ""
         line = f"[{state}] {row['url']}"
         if name:
             line += f"  {name}"
         line += f"  ({row['articles']} articles"
-        if row["last_fetch_at"] is not None and not pd.isna(row["last_fetch_at"]):
-            line += f", last fetch {_iso(row['last_fetch_at'])}"
+        if row["last_fetch_at"] is not None:
+            line += f", last fetch {row['last_fetch_at']}"
         line += ")"
         if row["disabled"]:
             line += f"  disabled: {row['disabled_reason']}"
@@ -569,7 +571,7 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
     try:
         if fmt == "jsonl":
             for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
         else:
             analyze.write_csv(handle, rows)
     finally:
