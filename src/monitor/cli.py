@@ -23,6 +23,7 @@ import click
 
 from monitor import LazyModule, __version__, analyze
 from monitor.models import Filters, Table
+from monitor.settings import SettingError, flag
 from monitor.store import Store, StoreError, default_db_path, query
 
 if TYPE_CHECKING:
@@ -113,6 +114,41 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+def exit_code(exc: BaseException) -> int | None:
+    """The exit code for a refusal the command line reports in one line (None: a bug).
+
+    2: what was typed cannot be right (not a URL, a setting that is neither on nor off).
+    1: it was well formed, but the store, a file or a source said no (no such feed, a damaged
+    store, an OPML file that is not OPML, a file that cannot be read).
+    """
+    if isinstance(exc, BrokenPipeError):
+        return None  # the reader went away (`| head`): main() ends quietly
+    if isinstance(exc, SettingError | subscriptions.InvalidInput):
+        return 2
+    if isinstance(exc, StoreError | subscriptions.SubscriptionError | opml.OpmlError | OSError):
+        return 1
+    return None
+
+
+class _Commands(click.Group):
+    """The command group: every command's refusals become one line and `exit_code`'s code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:  # noqa: BLE001 - exit_code decides; anything else goes on
+            code = exit_code(exc)
+            if code is None:
+                raise
+            fail(_one_line(exc), code)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 # -- shared options -------------------------------------------------------------------
 
 
@@ -166,10 +202,12 @@ def _store(ctx: click.Context) -> Store:
 # -- the command group ----------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # No checks here: the store says in one line what is wrong with a path (a folder, a file
+    # it may not read, one that is not a store), the same for --db and MONITOR_DB.
+    type=click.Path(path_type=Path, readable=False),
     help="The store file (default: $MONITOR_DB, else data/monitor.duckdb).",
 )
 @click.version_option(__version__, prog_name="monitor")
@@ -556,8 +594,19 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
 
     Example: monitor export --format csv --since 30d --out articles.csv
     """
-    store = _store(ctx)
-    f = make_filters(**filters)
+    # Export only reads: on a damaged store it saves what can still be read (and exits 1),
+    # writing nothing to the store.
+    store = Store(_store(ctx).path, salvage=True)
+    store.ensure_schema()
+    if store.damaged:
+        click.echo(f"monitor: {store.damaged}", err=True)
+        click.echo("monitor: exporting what can still be read", err=True)
+    _export(store, make_filters(**filters), fmt, out)
+    if store.damaged:
+        sys.exit(1)
+
+
+def _export(store: Store, f: Filters, fmt: str, out: Path | None) -> None:
     if fmt == "parquet":
         target = out or Path(tempfile.mkdtemp()) / "export.parquet"
         with store.read() as con:
@@ -617,12 +666,16 @@ def demo_command(ctx: click.Context, if_empty: bool) -> None:
 def main() -> None:
     """Console entry point: one-line errors, never a traceback."""
     try:
+        debug = flag("MONITOR_DEBUG")
+    except SettingError as exc:
+        fail(str(exc), 2)
+    try:
         cli(standalone_mode=True)
     except StoreError as exc:
         fail(str(exc))
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("MONITOR_DEBUG"):
+        if debug:
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (MONITOR_DEBUG=1 shows where)")

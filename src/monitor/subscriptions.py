@@ -1,15 +1,18 @@
-"""Managing subscriptions: add, remove, OPML in and out, fetch now.
+"""Managing subscriptions: add, remove, enable, retry, OPML in and out, fetch now.
 
 The CLI and the dashboard's Sources page both call these. A feed added through the web page
 (`from_web=True`) must not turn a shared deployment into a way into its internal network: its
 URL may not resolve to a loopback, private or link-local address (and it is fetched with the
 same rule for every redirect and article page), unless MONITOR_ALLOW_PRIVATE_NETWORKS=1.
 Feeds added on the command line are the operator's and are not restricted.
+
+A refused change raises a ValueError with a one-line reason: a `SubscriptionError`, and of
+those `InvalidInput` when what was given cannot be right (not a URL) and `NoSuchFeed` when it
+names no feed. The CLI maps them to its exit codes in one place.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,36 +20,52 @@ from typing import Any
 from monitor import fetch as fetching
 from monitor import ingest
 from monitor.opml import OpmlError, Outline, read_opml, write_opml
+from monitor.settings import flag
 from monitor.store import Store, query, write
 
 __all__ = [
+    "InvalidInput",
+    "NoSuchFeed",
     "OpmlError",
+    "SubscriptionError",
     "add_feeds",
+    "enable_feed",
     "export_opml",
     "fetch_now",
     "import_opml",
     "private_networks_allowed",
     "read_only",
     "remove_feed",
+    "retry_feed",
 ]
 
 
+class SubscriptionError(ValueError):
+    """A change to the subscriptions that was refused, with a one-line reason."""
+
+
+class InvalidInput(SubscriptionError):
+    """What was given cannot be right whatever the store holds (not a URL, say)."""
+
+
+class NoSuchFeed(SubscriptionError):
+    """A well-formed URL that no feed in the store has."""
+
+
 def read_only() -> bool:
-    """MONITOR_READ_ONLY=1: a shared deployment where nothing may be changed from the web."""
-    return os.environ.get("MONITOR_READ_ONLY", "").strip().lower() in {"1", "true", "yes"}
+    """MONITOR_READ_ONLY: a shared deployment where nothing may be changed from the web.
+    A value that is neither on nor off raises `monitor.settings.SettingError`."""
+    return flag("MONITOR_READ_ONLY")
 
 
 def private_networks_allowed() -> bool:
-    return os.environ.get("MONITOR_ALLOW_PRIVATE_NETWORKS", "").strip().lower() in {
-        "1",
-        "true",
-        "yes",
-    }
+    """MONITOR_ALLOW_PRIVATE_NETWORKS: web-added feeds may point into private networks."""
+    return flag("MONITOR_ALLOW_PRIVATE_NETWORKS")
 
 
 def _check_url(url: str, from_web: bool) -> None:
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"{url}: not an http(s) URL")
+        raise InvalidInput(f"{url}: not an http(s) URL")
     if from_web and not private_networks_allowed():
         problem = fetching.check_public_url(url)
         if problem:
@@ -67,9 +86,9 @@ def add_feeds(
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
     cleaned = [u.strip() for u in urls if u.strip()]
     if not cleaned:
-        raise ValueError("no URL given")
+        raise InvalidInput("no URL given")
     if name and len(cleaned) > 1:
-        raise ValueError("a name goes with a single URL")
+        raise InvalidInput("a name goes with a single URL")
     for url in cleaned:
         _check_url(url, from_web)
     restricted = from_web and not private_networks_allowed()
