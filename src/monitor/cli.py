@@ -263,11 +263,7 @@ def feeds_add(ctx: click.Context, urls: tuple[str, ...], full_text: bool, name: 
 
     Example: monitor feeds add https://www.tagesschau.de/index~rss2.xml --name Tagesschau
     """
-    try:
-        lines = subscriptions.add_feeds(_store(ctx), list(urls), name=name, full_text=full_text)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    for line in lines:
+    for line in subscriptions.add_feeds(_store(ctx), list(urls), name=name, full_text=full_text):
         click.echo(line)
 
 
@@ -312,10 +308,29 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
 
     Example: monitor feeds remove https://example.org/feed.xml
     """
-    try:
-        click.echo(subscriptions.remove_feed(_store(ctx), url))
-    except ValueError as exc:
-        fail(str(exc))
+    click.echo(subscriptions.remove_feed(_store(ctx), url))
+
+
+@feeds_group.command("enable")
+@click.argument("url")
+@click.pass_context
+def feeds_enable(ctx: click.Context, url: str) -> None:
+    """Fetch a disabled feed again (one a 410 Gone disabled); its error count starts over.
+
+    Example: monitor feeds enable https://example.org/feed.xml
+    """
+    click.echo(subscriptions.enable_feed(_store(ctx), url))
+
+
+@feeds_group.command("retry")
+@click.argument("url")
+@click.pass_context
+def feeds_retry(ctx: click.Context, url: str) -> None:
+    """End a failing feed's backoff: the next `monitor fetch` reads it.
+
+    Example: monitor feeds retry https://example.org/feed.xml && monitor fetch
+    """
+    click.echo(subscriptions.retry_feed(_store(ctx), url))
 
 
 @feeds_group.command("import")
@@ -329,11 +344,11 @@ def feeds_import(ctx: click.Context, file: Path) -> None:
     try:
         content = file.read_bytes()
     except OSError as exc:
-        fail(f"{file}: {exc.strerror or exc}")
+        raise OSError(exc.errno, exc.strerror, str(file)) from None
     try:
         lines = subscriptions.import_opml(_store(ctx), content)
     except opml.OpmlError as exc:
-        fail(f"{file}: {exc}")
+        raise opml.OpmlError(f"{file}: {exc}") from None
     click.echo(f"{file}: {lines[0]}")
     for line in lines[1:]:
         click.echo(line, err=True)

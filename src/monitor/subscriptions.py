@@ -108,14 +108,53 @@ def add_feeds(
     return lines
 
 
+def _known_url(url: str) -> str:
+    """A stored feed's URL as given: http(s), or file:// for an ingested file."""
+    cleaned = url.strip()
+    if not cleaned.startswith(("http://", "https://", "file://")):
+        raise InvalidInput(f"{cleaned or repr(url)}: not a feed URL (http, https or file)")
+    return cleaned
+
+
 def remove_feed(store: Store, url: str, *, from_web: bool = False) -> str:
     if from_web and read_only():
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    url = _known_url(url)
     with store.write() as con:
         removed = write.remove_feed(con, url)
     if removed is None:
-        raise ValueError(f"{url}: no such feed")
+        raise NoSuchFeed(f"{url}: no such feed")
     return f"removed {url} and {removed} articles only it carried"
+
+
+def enable_feed(store: Store, url: str, *, from_web: bool = False) -> str:
+    """Fetch a disabled feed again (one a 410 Gone or a hand disabled): its errors are
+    forgotten and the next `monitor fetch` takes it. Returns a line; ValueError if refused."""
+    if from_web and read_only():
+        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    url = _known_url(url)
+    with store.write() as con:
+        found = write.set_feed_enabled(con, url, True)
+        write.make_due(con, url)
+    if not found:
+        raise NoSuchFeed(f"{url}: no such feed")
+    return f"enabled {url}: the next fetch reads it"
+
+
+def retry_feed(store: Store, url: str, *, from_web: bool = False) -> str:
+    """End a failing feed's backoff: the next `monitor fetch` takes it (its error count
+    stays, so another failure backs off further). A disabled feed is refused: enable it."""
+    if from_web and read_only():
+        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    url = _known_url(url)
+    with store.write() as con:
+        disabled = write.make_due(con, url)
+        if disabled is None:
+            raise NoSuchFeed(f"{url}: no such feed")
+        if disabled:
+            # Rolled back with the block: a disabled feed is not fetched, due or not.
+            raise SubscriptionError(f"{url}: the feed is disabled; enable it to fetch it again")
+    return f"{url}: the next fetch reads it"
 
 
 def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list[str]:
