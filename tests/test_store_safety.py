@@ -262,6 +262,24 @@ def test_read_only_reads_an_older_schema_it_can_and_never_migrates(
     assert schema_version(path) == version
 
 
+def test_read_only_on_an_older_schema_says_so_when_a_query_needs_what_is_newer(
+    tmp_path: Path,
+) -> None:
+    """Should a page need a table a later migration made (here: stopwords taken away from an
+    old store, as if a migration after it had added them), the reason is the schema's age."""
+    path = tmp_path / "old.duckdb"
+    make_old_store(path, SCHEMA_VERSION - 1)
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE stopwords")
+    con.close()
+    before = Snapshot.of(path)
+    store = Store(path, read_only=True)
+    assert analyze.stats(store, Filters())["feeds_total"] == 1
+    with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION - 1} is older"):
+        analyze.stopword_lists(store)
+    assert Snapshot.of(path) == before
+
+
 @pytest.mark.parametrize("version", range(1, READABLE_FROM))
 def test_read_only_refuses_a_schema_too_old_in_one_line(version: int, tmp_path: Path) -> None:
     path = tmp_path / "older.duckdb"
