@@ -106,13 +106,15 @@ class View:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Store:
-    return Store(path)
+def _store(path: str, read_only: bool) -> Store:
+    # Read-only: read-only connections only; the file is never created nor migrated.
+    return Store(path, read_only=read_only)
 
 
 def store() -> Store:
-    """The dashboard's store (MONITOR_DB, else data/monitor.duckdb)."""
-    return _store(str(default_db_path()))
+    """The dashboard's store (MONITOR_DB, else data/monitor.duckdb); read-only with
+    MONITOR_READ_ONLY. A setting that is neither on nor off stops the page with its reason."""
+    return _store(str(default_db_path()), read_only())
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
@@ -126,7 +128,7 @@ def _cached(
     # `version` is only part of the key: a fetch in another process changes the file, so the
     # next page load asks the database again.
     del version
-    result = getattr(analyze, name)(_store(path), *args, **dict(kwargs))
+    result = getattr(analyze, name)(_store(path, read_only()), *args, **dict(kwargs))
     # The command line prints a Table's rows as they are; the pages work on DataFrames.
     return result.to_pandas() if isinstance(result, Table) else result
 
@@ -138,13 +140,18 @@ def call(name: str, *args: Any, **kwargs: Any) -> Any:
     try:
         return _cached(str(s.path), s.data_version(), name, args, tuple(sorted(kwargs.items())))
     except StoreError as exc:
-        st.error(f"The store cannot be read: {md_escape(exc, limit=300)}")
+        st.error(f"The store cannot be read: {md_escape(exc, limit=600)}")
         st.stop()
 
 
 def read_only() -> bool:
-    """MONITOR_READ_ONLY=1: every write control hidden, and refused by the handlers."""
-    return subscriptions.read_only()
+    """MONITOR_READ_ONLY=1: every write control hidden, and refused by the handlers. A value
+    that is neither on nor off stops the page with its reason (never taken as off)."""
+    try:
+        return subscriptions.read_only()
+    except ValueError as exc:
+        st.error(md_escape(exc, limit=300), icon=":material/error:")
+        st.stop()
 
 
 # -- the URL --------------------------------------------------------------------------------
@@ -457,13 +464,11 @@ def is_empty(table: pd.DataFrame | None, *, column: str | None = "count") -> boo
 
 
 def _csv(table: pd.DataFrame) -> bytes:
-    out = table.copy()
-    for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, list | tuple)).any():
-            out[col] = out[col].map(
-                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
-            )
-    return out.to_csv(index=False).encode("utf-8")
+    # The project's one CSV writer: feed text that a spreadsheet would run as a formula is
+    # neutralised there, for every chart's data as for the article exports.
+    out = io.StringIO()
+    analyze.write_csv(out, table.to_dict("records"), columns=list(table.columns))
+    return out.getvalue().encode("utf-8")
 
 
 def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:

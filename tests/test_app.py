@@ -441,6 +441,7 @@ def test_read_only_hides_and_refuses_writes(
     app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = tmp_path / "ro.duckdb"
+    Store(db).ensure_schema()  # read-only never creates a store
     make = app
     at = make(db)
     monkeypatch.setenv("MONITOR_READ_ONLY", "1")

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 from feedgen import Item, rss
+from httpserver import Reply, Request, TestServer
 
-from monitor import analyze
+from monitor import analyze, subscriptions
 from monitor.cli import cli, parse_duration, parse_moment
 from monitor.models import Filters
 from monitor.store import Store
@@ -281,8 +282,14 @@ def test_feeds_add_remove(tmp_path: Path) -> None:
     assert "added" in run(db, "feeds", "add", "https://a.example/feed", "--name", "A").output
     again = run(db, "feeds", "add", "https://a.example/feed")
     assert "already subscribed" in again.output
-    assert run(db, "feeds", "add", "notaurl").exit_code == 2
-    assert run(db, "feeds", "remove", "https://a.example/feed").exit_code == 0
+    refused = run(db, "feeds", "add", "notaurl")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines() == [
+        "monitor: notaurl: not a URL (give a feed's address, e.g. https://example.com/feed)"
+    ]
+    removed = run(db, "feeds", "remove", "https://a.example/feed")
+    assert removed.exit_code == 0
+    assert removed.stdout.strip() == "removed https://a.example/feed and 0 articles only it carried"
     assert as_json(run(db, "feeds", "list", "--json")) == []
 
 
@@ -361,4 +368,147 @@ def test_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     result = monitor("--db", str(bogus), "stats", "--json")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert str(bogus) in result.stderr
+    assert result.stderr.startswith(f"monitor: {bogus}: is not a DuckDB database")
+    assert bogus.read_text() == "hello"
+
+
+# -- feeds enable and retry; one exit code per fault -----------------------------------------
+
+
+def _feed_server(server: TestServer, path: str, replies: list[Reply]) -> str:
+    """`path` answers with `replies` in turn (the last one from then on)."""
+    queue = list(replies)
+
+    def answer(_request: Request) -> Reply:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    server.route(path, handler=answer)
+    return server.url(path)
+
+
+FEED_OK = Reply(200, GERMAN, {"Content-Type": "application/rss+xml"})
+
+
+def _subscribe(db: Path, url: str) -> None:
+    """Subscribe without `feeds add`'s check fetch: these servers fail from the start."""
+    subscriptions.add_feeds(Store(db), [url])
+
+
+def test_feeds_enable_fetches_a_feed_disabled_by_410_again(
+    tmp_path: Path, server: TestServer
+) -> None:
+    db = tmp_path / "e.duckdb"
+    url = _feed_server(server, "/gone.xml", [Reply(410, b"gone"), FEED_OK])
+    _subscribe(db, url)
+    assert run(db, "fetch").exit_code == 1
+    (feed,) = as_json(run(db, "feeds", "list", "--json"))
+    assert feed["disabled"] is True and "410" in feed["disabled_reason"]
+    # Disabled: not even --all fetches it.
+    run(db, "fetch", "--all")
+    assert len(server.requests_for("/gone.xml")) == 1
+
+    result = run(db, "feeds", "enable", url)
+    assert result.exit_code == 0 and f"enabled {url}" in result.stdout
+    (feed,) = as_json(run(db, "feeds", "list", "--json"))
+    assert (feed["disabled"], feed["disabled_reason"], feed["error_count"]) == (False, None, 0)
+    assert feed["next_due_at"] is None
+    assert run(db, "fetch").exit_code == 0
+    assert len(server.requests_for("/gone.xml")) == 2
+    assert as_json(run(db, "stats", "--json"))["articles"] == 2
+
+
+def test_feeds_retry_ends_the_backoff(tmp_path: Path, server: TestServer) -> None:
+    db = tmp_path / "r.duckdb"
+    url = _feed_server(server, "/flaky.xml", [Reply(500, b"down"), FEED_OK])
+    _subscribe(db, url)
+    assert run(db, "fetch").exit_code == 1
+    # In backoff: the next run leaves it alone.
+    assert run(db, "fetch").exit_code == 0
+    assert len(server.requests_for("/flaky.xml")) == 1
+
+    result = run(db, "feeds", "retry", url)
+    assert result.exit_code == 0 and "the next fetch reads it" in result.stdout
+    assert run(db, "fetch").exit_code == 0
+    assert len(server.requests_for("/flaky.xml")) == 2
+    (feed,) = as_json(run(db, "feeds", "list", "--json"))
+    assert (feed["error_count"], feed["last_status"]) == (0, 200)
+
+
+def test_feeds_retry_refuses_a_disabled_feed(tmp_path: Path, server: TestServer) -> None:
+    db = tmp_path / "d.duckdb"
+    url = _feed_server(server, "/gone.xml", [Reply(410, b"gone")])
+    _subscribe(db, url)
+    run(db, "fetch")
+    result = run(db, "feeds", "retry", url)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"monitor: {url}: the feed is disabled; enable it to fetch it again"
+    ]
+    (feed,) = as_json(run(db, "feeds", "list", "--json"))
+    assert feed["next_due_at"] is not None  # the refused retry changed nothing
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("feeds", "add"),
+        ("feeds", "remove"),
+        ("feeds", "enable"),
+        ("feeds", "retry"),
+    ],
+    ids=" ".join,
+)
+def test_the_same_fault_gives_the_same_exit_code(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """Today `feeds add notaurl` exits 2 and `feeds remove notaurl` exits 1."""
+    db = tmp_path / "x.duckdb"
+    # Not a URL at all: what was typed cannot be right, 2.
+    result = run(db, *command, "notaurl")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("monitor: notaurl: not a") and "URL" in line
+    if command[1] != "add":
+        # A URL no feed has: well formed, refused by the store, 1.
+        result = run(db, *command, "https://nowhere.example/feed")
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip().splitlines() == [
+            "monitor: https://nowhere.example/feed: no such feed"
+        ]
+
+
+def test_feeds_import_exit_codes(tmp_path: Path) -> None:
+    db = tmp_path / "i.duckdb"
+    missing = run(db, "feeds", "import", str(tmp_path / "missing.opml"))
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().splitlines() == [
+        f"monitor: {tmp_path / 'missing.opml'}: No such file or directory"
+    ]
+    text = tmp_path / "notes.opml"
+    text.write_text("just some notes")
+    broken = run(db, "feeds", "import", str(text))
+    assert broken.exit_code == 1
+    (line,) = broken.stderr.strip().splitlines()
+    assert line.startswith(f"monitor: {text}: ")
+    # A bad URL inside a good file is skipped with a line, as `feeds add` would refuse it.
+    mixed = tmp_path / "mixed.opml"
+    mixed.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline type="rss" text="ok" xmlUrl="https://ok.example/feed"/>'
+        '<outline type="rss" text="bad" xmlUrl="notaurl"/></body></opml>'
+    )
+    result = run(db, "feeds", "import", str(mixed))
+    assert result.exit_code == 0
+    assert "2 feeds in the file, 1 new" in result.stdout
+    assert "notaurl" in result.stderr
+
+
+def test_feeds_list_text_has_no_missing_markers(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    run(db, "feeds", "add", "https://never.example/feed")
+    feed = tmp_path / "de.xml"
+    feed.write_bytes(GERMAN)
+    run(db, "ingest", str(feed))
+    lines = run(db, "feeds", "list").stdout.strip().splitlines()
+    assert len(lines) == 2
+    for bad in ("NaT", "nan", "NaN", "None", "<NA>"):
+        assert not any(bad in line for line in lines), lines
+    assert lines[0] == "[ok] https://never.example/feed  (0 articles)"

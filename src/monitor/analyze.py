@@ -11,9 +11,12 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +45,7 @@ __all__ = [
     "options",
     "records",
     "remove_stopwords",
+    "spreadsheet_safe",
     "stats",
     "stopword_lists",
     "tag_trends",
@@ -404,7 +408,7 @@ def export_articles(store: Store, f: Filters, fmt: str) -> bytes:
     """The view's articles as CSV or JSON bytes (the same rows and columns as `monitor export`)."""
     rows = (json_ready(row) for row in export_rows(store, f))
     if fmt == "json":
-        return json.dumps(list(rows), ensure_ascii=False, indent=1).encode("utf-8")
+        return json.dumps(list(rows), ensure_ascii=False, indent=1, allow_nan=False).encode()
     if fmt == "csv":
         buffer = io.StringIO()
         write_csv(buffer, rows)
@@ -412,19 +416,90 @@ def export_articles(store: Store, f: Filters, fmt: str) -> bytes:
     raise ValueError(f"unknown format {fmt!r}; use csv or json")
 
 
-def write_csv(handle: IO[str], rows: Iterable[dict[str, Any]]) -> None:
-    """Export rows as CSV; list columns are joined with '; '."""
-    writer = csv.DictWriter(handle, fieldnames=list(query.EXPORT_COLUMNS))
-    writer.writeheader()
+def write_csv(
+    handle: IO[str], rows: Iterable[Mapping[Any, Any]], columns: Sequence[Any] | None = None
+) -> None:
+    """Rows as CSV, safe to open in a spreadsheet: the one CSV writer of the project (`monitor
+    export`, the Articles download, every chart's data).
+
+    Lists are joined with '; '; every text cell is quoted and passes through
+    `spreadsheet_safe`; numbers stay numbers, unquoted. `columns` defaults to the export's.
+    """
+    names = list(columns) if columns is not None else list(query.EXPORT_COLUMNS)
+    writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+    writer.writerow([spreadsheet_safe(name) for name in names])
     for row in rows:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        writer.writerow([spreadsheet_safe(row.get(name)) for name in names])
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"); the full-width forms are folded to them by some spreadsheets' input.
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+# A plain number, with a sign, decimals, an exponent or a percent: no formula can hide in it.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d+)*|[.,]\d+)([eE][+-]?\d+)?%?")
+
+
+def spreadsheet_safe(value: Any) -> str | int | float:
+    """A CSV cell that a spreadsheet shows as it is and never runs as a formula.
+
+    Numbers (int, float, bool) are kept. Text that, after any leading blanks and
+    invisible characters, starts with = + - @ (or their full-width forms), and text that
+    starts with a tab, CR or LF, gets a leading single quote, the way OWASP describes:
+    `=HYPERLINK(...)` becomes `'=HYPERLINK(...)`. Text that is just a number (`-5`, `+3.2%`)
+    is left alone. Missing values (None, NaN, NaT) are empty; lists are joined with '; '.
+    """
+    if _is_missing(value):
+        return ""
+    if isinstance(value, int | float):  # bool included: True stays True
+        return value
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalars and arrays
+        return spreadsheet_safe(value.tolist())
+    if isinstance(value, list | tuple):
+        # Only the start of the joined cell can be read as a formula.
+        text = "; ".join(
+            v if isinstance(v, str) else str(spreadsheet_safe(v))
+            for v in value
+            if not _is_missing(v)
+        )
+    else:
+        text = str(value)
+    return "'" + text if _runs_as_formula(text) else text
+
+
+def _runs_as_formula(text: str) -> bool:
+    if not text or text[0] in "\t\r\n":
+        return bool(text)
+    start = 0
+    while start < len(text) and (
+        text[start].isspace() or unicodedata.category(text[start]) in ("Cc", "Cf")
+    ):
+        start += 1
+    if start == len(text) or text[start] not in _FORMULA_STARTS:
+        return False
+    return not _PLAIN_NUMBER.fullmatch(text[start:].strip())
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN and pandas' NaT and NA (checked without importing pandas)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return type(value).__name__ in ("NaTType", "NAType")
 
 
 def json_ready(value: Any) -> Any:
-    """JSON-ready values: times as ISO 8601 UTC with Z, NaN as null, arrays as lists."""
-    if isinstance(value, dict):
+    """JSON-ready values: times as ISO 8601 UTC with Z, arrays as lists, and every form of
+    missing (None, NaN, NaT, pandas NA; also infinity, which JSON cannot hold) as None."""
+    if isinstance(value, Mapping):
         return {str(k): json_ready(v) for k, v in value.items()}
-    if value is None:
+    if _is_missing(value):
         return None
     if hasattr(value, "to_pydatetime"):  # a pandas Timestamp (checked without importing pandas)
         value = value.to_pydatetime()
@@ -432,21 +507,24 @@ def json_ready(value: Any) -> Any:
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat(timespec="seconds") + "Z"
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # a numpy array or scalar
         return json_ready(value.tolist())
     if hasattr(value, "item"):
         return json_ready(value.item())
+    if isinstance(value, Decimal):
+        return json_ready(float(value))
     return value
 
 
 def records(table: Table | pd.DataFrame) -> list[dict[str, Any]]:
-    """A Table or DataFrame as JSON-ready dicts (what every `--json` prints)."""
+    """A Table or DataFrame as JSON-ready dicts (what every `--json` prints): missing values
+    are None, whatever form a DataFrame gave them (NaT, NaN, NA)."""
     rows = table.records() if isinstance(table, Table) else table.to_dict("records")
     return [json_ready(row) for row in rows]
 

@@ -1,14 +1,14 @@
 """The `monitor` command line. Thin: it parses options, calls ingest/analyze, prints.
 
 Every query command prints a table by default and JSON with `--json`; the JSON keys are a
-contract documented in the README. Exit codes: 0 done, 1 a source or the store failed
-(one line each on standard error), 2 usage errors.
+contract documented in the README (and checked against src/monitor/schemas/). Exit codes:
+0 done, 1 a source or the store failed (one line each on standard error), 2 usage errors;
+`exit_code` is the one place that decides which.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sys
@@ -23,6 +23,7 @@ import click
 
 from monitor import LazyModule, __version__, analyze
 from monitor.models import Filters, Table
+from monitor.settings import SettingError, flag
 from monitor.store import Store, StoreError, default_db_path, query
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ def _local_iso(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # allow_nan=False: a NaN that got this far is a bug to see, not `NaN` in the output.
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
 
 
 def emit_table(result: Table | pd.DataFrame) -> None:
@@ -110,6 +112,41 @@ def emit_table(result: Table | pd.DataFrame) -> None:
 def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"monitor: {message}", err=True)
     sys.exit(code)
+
+
+def exit_code(exc: BaseException) -> int | None:
+    """The exit code for a refusal the command line reports in one line (None: a bug).
+
+    2: what was typed cannot be right (not a URL, a setting that is neither on nor off).
+    1: it was well formed, but the store, a file or a source said no (no such feed, a damaged
+    store, an OPML file that is not OPML, a file that cannot be read).
+    """
+    if isinstance(exc, BrokenPipeError):
+        return None  # the reader went away (`| head`): main() ends quietly
+    if isinstance(exc, SettingError | subscriptions.InvalidInput):
+        return 2
+    if isinstance(exc, StoreError | subscriptions.SubscriptionError | opml.OpmlError | OSError):
+        return 1
+    return None
+
+
+class _Commands(click.Group):
+    """The command group: every command's refusals become one line and `exit_code`'s code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:  # noqa: BLE001 - exit_code decides; anything else goes on
+            code = exit_code(exc)
+            if code is None:
+                raise
+            fail(_one_line(exc), code)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 # -- shared options -------------------------------------------------------------------
@@ -165,10 +202,12 @@ def _store(ctx: click.Context) -> Store:
 # -- the command group ----------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # No checks here: the store says in one line what is wrong with a path (a folder, a file
+    # it may not read, one that is not a store), the same for --db and MONITOR_DB.
+    type=click.Path(path_type=Path, readable=False),
     help="The store file (default: $MONITOR_DB, else data/monitor.duckdb).",
 )
 @click.version_option(__version__, prog_name="monitor")
@@ -229,13 +268,9 @@ def feeds_add(ctx: click.Context, urls: tuple[str, ...], full_text: bool, name: 
 
     Example: monitor feeds add https://www.tagesschau.de/index~rss2.xml --name Tagesschau
     """
-    try:
-        lines = subscriptions.add_feeds(
-            _store(ctx), list(urls), name=name, full_text=full_text, check=True
-        )
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    for line in lines:
+    for line in subscriptions.add_feeds(
+        _store(ctx), list(urls), name=name, full_text=full_text, check=True
+    ):
         click.echo(line)
 
 
@@ -247,22 +282,23 @@ def feeds_list(ctx: click.Context, as_json: bool) -> None:
 
     Example: monitor feeds list --json
     """
-    table = analyze.feeds(_store(ctx))
+    # Plain rows with None for missing (never pandas' NaT or NaN): the JSON and the lines.
+    rows = records(analyze.feeds(_store(ctx)))
     if as_json:
-        emit_json(records(table))
+        emit_json(rows)
         return
-    if table.empty:
+    if not rows:
         click.echo("no feeds yet: monitor feeds add URL, or monitor demo")
         return
-    for row in table.to_dict("records"):
+    for row in rows:
         state = "disabled" if row["disabled"] else ("failing" if row["error_count"] else "ok")
         name = row["name"] or row["title"] or ""
         line = f"[{state}] {row['url']}"
         if name:
             line += f"  {name}"
         line += f"  ({row['articles']} articles"
-        if row["last_fetch_at"] is not None and not pd.isna(row["last_fetch_at"]):
-            line += f", last fetch {_iso(row['last_fetch_at'])}"
+        if row["last_fetch_at"] is not None:
+            line += f", last fetch {row['last_fetch_at']}"
         line += ")"
         if row["disabled"]:
             line += f"  disabled: {row['disabled_reason']}"
@@ -279,10 +315,29 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
 
     Example: monitor feeds remove https://example.org/feed.xml
     """
-    try:
-        click.echo(subscriptions.remove_feed(_store(ctx), url))
-    except ValueError as exc:
-        fail(str(exc))
+    click.echo(subscriptions.remove_feed(_store(ctx), url))
+
+
+@feeds_group.command("enable")
+@click.argument("url")
+@click.pass_context
+def feeds_enable(ctx: click.Context, url: str) -> None:
+    """Fetch a disabled feed again (one a 410 Gone disabled); its error count starts over.
+
+    Example: monitor feeds enable https://example.org/feed.xml
+    """
+    click.echo(subscriptions.enable_feed(_store(ctx), url))
+
+
+@feeds_group.command("retry")
+@click.argument("url")
+@click.pass_context
+def feeds_retry(ctx: click.Context, url: str) -> None:
+    """End a failing feed's backoff: the next `monitor fetch` reads it.
+
+    Example: monitor feeds retry https://example.org/feed.xml && monitor fetch
+    """
+    click.echo(subscriptions.retry_feed(_store(ctx), url))
 
 
 @feeds_group.command("import")
@@ -296,11 +351,11 @@ def feeds_import(ctx: click.Context, file: Path) -> None:
     try:
         content = file.read_bytes()
     except OSError as exc:
-        fail(f"{file}: {exc.strerror or exc}")
+        raise OSError(exc.errno, exc.strerror, str(file)) from None
     try:
         lines = subscriptions.import_opml(_store(ctx), content)
     except opml.OpmlError as exc:
-        fail(f"{file}: {exc}")
+        raise opml.OpmlError(f"{file}: {exc}") from None
     click.echo(f"{file}: {lines[0]}")
     for line in lines[1:]:
         click.echo(line, err=True)
@@ -561,8 +616,19 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
 
     Example: monitor export --format csv --since 30d --out articles.csv
     """
-    store = _store(ctx)
-    f = make_filters(**filters)
+    # Export only reads: on a damaged store it saves what can still be read (and exits 1),
+    # writing nothing to the store.
+    store = Store(_store(ctx).path, salvage=True)
+    store.ensure_schema()
+    if store.damaged:
+        click.echo(f"monitor: {store.damaged}", err=True)
+        click.echo("monitor: exporting what can still be read", err=True)
+    _export(store, make_filters(**filters), fmt, out)
+    if store.damaged:
+        sys.exit(1)
+
+
+def _export(store: Store, f: Filters, fmt: str, out: Path | None) -> None:
     if fmt == "parquet":
         target = out or Path(tempfile.mkdtemp()) / "export.parquet"
         with store.read() as con:
@@ -576,7 +642,7 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
     try:
         if fmt == "jsonl":
             for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
         else:
             analyze.write_csv(handle, rows)
     finally:
@@ -622,12 +688,16 @@ def demo_command(ctx: click.Context, if_empty: bool) -> None:
 def main() -> None:
     """Console entry point: one-line errors, never a traceback."""
     try:
+        debug = flag("MONITOR_DEBUG")
+    except SettingError as exc:
+        fail(str(exc), 2)
+    try:
         cli(standalone_mode=True)
     except StoreError as exc:
         fail(str(exc))
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("MONITOR_DEBUG"):
+        if debug:
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (MONITOR_DEBUG=1 shows where)")

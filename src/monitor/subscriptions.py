@@ -11,11 +11,14 @@ added; a web page is searched for the feeds it announces (`<link rel="alternate"
 `monitor.discover`) and its one feed is added instead, or `FeedChoice` lists several to pick
 from. A URL without a scheme gets `https://`. Remove, enable (a feed disabled by 410 Gone)
 and retry (a feed in backoff) work on one feed by its URL.
+
+A refused change raises a ValueError with a one-line reason: a `SubscriptionError`, and of
+those `InvalidInput` when what was given cannot be right (not a URL) and `NoSuchFeed` when it
+names no feed. The CLI maps them to its exit codes in one place.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +31,7 @@ from monitor.discover import FeedLink
 from monitor.models import FetchRequest
 from monitor.opml import OpmlError, Outline, read_opml, write_opml
 from monitor.parse import parse_feed
+from monitor.settings import flag
 from monitor.store import Store, query, write
 
 __all__ = [
@@ -35,7 +39,10 @@ __all__ = [
     "FeedCheck",
     "FeedChoice",
     "FeedLink",
+    "InvalidInput",
+    "NoSuchFeed",
     "OpmlError",
+    "SubscriptionError",
     "add_feeds",
     "check_feeds",
     "complete_url",
@@ -55,28 +62,38 @@ PRIVATE_HINT = (
 )
 
 
+class SubscriptionError(ValueError):
+    """A change to the subscriptions that was refused, with a one-line reason."""
+
+
+class InvalidInput(SubscriptionError):
+    """What was given cannot be right whatever the store holds (not a URL, say)."""
+
+
+class NoSuchFeed(SubscriptionError):
+    """A well-formed URL that no feed in the store has."""
+
+
 def read_only() -> bool:
-    """MONITOR_READ_ONLY=1: a shared deployment where nothing may be changed from the web."""
-    return os.environ.get("MONITOR_READ_ONLY", "").strip().lower() in {"1", "true", "yes"}
+    """MONITOR_READ_ONLY: a shared deployment where nothing may be changed from the web.
+    A value that is neither on nor off raises `monitor.settings.SettingError`."""
+    return flag("MONITOR_READ_ONLY")
 
 
 def private_networks_allowed() -> bool:
-    return os.environ.get("MONITOR_ALLOW_PRIVATE_NETWORKS", "").strip().lower() in {
-        "1",
-        "true",
-        "yes",
-    }
+    """MONITOR_ALLOW_PRIVATE_NETWORKS: web-added feeds may point into private networks."""
+    return flag("MONITOR_ALLOW_PRIVATE_NETWORKS")
 
 
 def _check_url(url: str, from_web: bool) -> None:
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"{url}: not an http(s) URL")
+        raise InvalidInput(f"{url}: not an http(s) URL")
     if from_web and not private_networks_allowed():
         problem = fetching.check_public_url(url)
         if problem:
             # A name that does not resolve is most likely a typo, not a private address.
             hint = "" if problem.startswith("cannot resolve") else f"; {PRIVATE_HINT}"
-            raise ValueError(f"{url}: {problem}{hint}")
+            raise InvalidInput(f"{url}: {problem}{hint}")
 
 
 # A host as people type it: a dotted name or IPv4 address, localhost, or an [IPv6] literal,
@@ -110,8 +127,8 @@ def complete_url(text: str) -> str:
         return "https://" + url
     shown = url if len(url) <= 80 else url[:79] + "…"
     if _HAS_SCHEME.match(url):
-        raise ValueError(f"{shown}: not an http(s) URL")
-    raise ValueError(f"{shown}: not a URL (give a feed's address, e.g. https://example.com/feed)")
+        raise InvalidInput(f"{shown}: not an http(s) URL")
+    raise InvalidInput(f"{shown}: not a URL (give a feed's address, e.g. https://example.com/feed)")
 
 
 @dataclass(frozen=True)
@@ -134,7 +151,7 @@ class FeedCheck:
     error: str | None = None
 
 
-class FeedChoice(ValueError):
+class FeedChoice(InvalidInput):
     """A web page that announces several feeds: one of `links` has to be chosen."""
 
     def __init__(self, page_url: str, links: Sequence[FeedLink]) -> None:
@@ -219,7 +236,7 @@ def _resolve(
             notes.append(_accepted(check, from_web, check.url in completed))
             continue
         if not check.links:
-            raise ValueError(
+            raise SubscriptionError(
                 f'{check.url} is a web page that names no feed (no <link rel="alternate"> '
                 "of type RSS or Atom): give the feed's own address"
             )
@@ -232,7 +249,7 @@ def _resolve(
         links.append(link.url)
     for check in check_feeds(links, from_web=from_web):
         if check.kind == "page":
-            raise ValueError(f"{check.url}: a web page, not a feed")
+            raise SubscriptionError(f"{check.url}: a web page, not a feed")
         notes.append(_accepted(check, from_web, False))
     return list(dict.fromkeys(targets[url] for url in urls)), notes
 
@@ -244,7 +261,7 @@ def _accepted(check: FeedCheck, from_web: bool, completed: bool) -> str:
         entries = "1 entry" if check.entries == 1 else f"{check.entries} entries"
         return f"checked {check.url}: a feed ({title}{entries})"
     if check.kind == "refused":
-        raise ValueError(f"{check.url}: {check.error}; {PRIVATE_HINT}")
+        raise InvalidInput(f"{check.url}: {check.error}; {PRIVATE_HINT}")
     # We chose https for a URL typed without a scheme: say so, the site may serve only http.
     assumed = " (https:// was assumed: type http:// if the site has no https)" if completed else ""
     # A URL we completed is our guess: one that fails is not stored, from anywhere.
@@ -254,8 +271,8 @@ def _accepted(check: FeedCheck, from_web: bool, completed: bool) -> str:
             "(`monitor fetch` tries it again)"
         )
     if check.kind == "unreachable":
-        raise ValueError(f"{check.url}: {check.error}{assumed}; nothing added")
-    raise ValueError(f"{check.url}: {check.error}{assumed}")
+        raise SubscriptionError(f"{check.url}: {check.error}{assumed}; nothing added")
+    raise SubscriptionError(f"{check.url}: {check.error}{assumed}")
 
 
 def add_feeds(
@@ -284,9 +301,9 @@ def add_feeds(
         if not raw.lower().startswith(("http://", "https://", "feed:http://", "feed:https://"))
     }
     if not cleaned:
-        raise ValueError("no URL given")
+        raise InvalidInput("no URL given")
     if name and len(cleaned) > 1:
-        raise ValueError("a name goes with a single URL")
+        raise InvalidInput("a name goes with a single URL")
     for url in cleaned:
         _check_url(url, from_web)
     notes: list[str] = []
@@ -309,48 +326,55 @@ def add_feeds(
     return [*notes, *lines]
 
 
+def _known_url(url: str) -> str:
+    """A stored feed's URL as given: http(s), or file:// for an ingested file."""
+    cleaned = url.strip()
+    if not cleaned.startswith(("http://", "https://", "file://")):
+        raise InvalidInput(f"{cleaned or repr(url)}: not a feed URL (http, https or file)")
+    return cleaned
+
+
 def remove_feed(store: Store, url: str, *, from_web: bool = False) -> str:
     if from_web and read_only():
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    url = _known_url(url)
     with store.write() as con:
         removed = write.remove_feed(con, url)
     if removed is None:
-        raise ValueError(f"{url}: no such feed")
+        raise NoSuchFeed(f"{url}: no such feed")
     return f"removed {url} and {removed} articles only it carried"
 
 
 def enable_feed(store: Store, url: str, *, from_web: bool = False) -> str:
-    """Fetch a disabled feed again (one disabled by 410 Gone, or by hand): its error count is
-    reset and it is due at once. ValueError for an unknown URL (or read-only from the web)."""
+    """Fetch a disabled feed again (one a 410 Gone or a hand disabled): its errors are
+    forgotten and the next `monitor fetch` takes it. Returns a line; ValueError if refused."""
     if from_web and read_only():
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    url = _known_url(url)
     with store.write() as con:
-        state = query.feed_state(con, url)
-        if state is None:
-            raise ValueError(f"{url}: no such feed")
-        if not state["disabled"]:
+        disabled = write.make_due(con, url)
+        if disabled is None:
+            raise NoSuchFeed(f"{url}: no such feed")
+        if not disabled:
             return f"{url} is enabled already"
         write.set_feed_enabled(con, url, True)
-        write.make_feed_due(con, url, now=datetime.now(UTC))
-    return f"enabled {url}: it is fetched on the next fetch"
+    return f"enabled {url}: the next fetch reads it"
 
 
 def retry_feed(store: Store, url: str, *, from_web: bool = False) -> str:
-    """Make a feed in backoff due now, so the next fetch tries it (its error count stays until
-    a fetch succeeds). ValueError for an unknown or disabled feed (or read-only from the web)."""
+    """End a failing feed's backoff: the next `monitor fetch` takes it (its error count
+    stays, so another failure backs off further). A disabled feed is refused: enable it."""
     if from_web and read_only():
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    url = _known_url(url)
     with store.write() as con:
-        state = query.feed_state(con, url)
-        if state is None:
-            raise ValueError(f"{url}: no such feed")
-        if state["disabled"]:
-            raise ValueError(
-                f"{url} is disabled ({state['disabled_reason'] or 'no reason given'}): "
-                "enable it first"
-            )
-        write.make_feed_due(con, url, now=datetime.now(UTC))
-    return f"{url} is due now: it is fetched on the next fetch"
+        disabled = write.make_due(con, url)
+        if disabled is None:
+            raise NoSuchFeed(f"{url}: no such feed")
+        if disabled:
+            # Rolled back with the block: a disabled feed is not fetched, due or not.
+            raise SubscriptionError(f"{url}: the feed is disabled; enable it to fetch it again")
+    return f"{url} is due now: the next fetch reads it"
 
 
 def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list[str]:

@@ -152,3 +152,8 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# The oldest schema a read-only Store (a read-only dashboard) reads without migrating it:
+# 1 lacks term_daily, which the clouds read; 3 only dropped indexes. A migration that adds
+# something the queries read raises this to its own number.
+READABLE_FROM = 2

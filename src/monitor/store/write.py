@@ -191,14 +191,13 @@ def set_feed_enabled(con: duckdb.DuckDBPyConnection, url: str, enabled: bool) ->
     return row is not None
 
 
-def make_feed_due(con: duckdb.DuckDBPyConnection, url: str, *, now: datetime) -> bool:
-    """Due at `now`: the next fetch reads the feed whatever its backoff said."""
+def make_due(con: duckdb.DuckDBPyConnection, url: str) -> bool | None:
+    """End a feed's backoff: the next fetch takes it. None when no feed has the URL, else
+    whether the feed is disabled (a disabled feed is not fetched, due or not)."""
     row = first(
-        con.execute(
-            "UPDATE feeds SET next_due_at = ? WHERE url = ? RETURNING id", [utc_naive(now), url]
-        )
+        con.execute("UPDATE feeds SET next_due_at = NULL WHERE url = ? RETURNING disabled", [url])
     )
-    return row is not None
+    return None if row is None else bool(row[0])
 
 
 # -- articles --------------------------------------------------------------------------
