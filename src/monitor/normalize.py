@@ -699,16 +699,22 @@ def _short(value: object, limit: int = 60) -> str:
 _DATE_FIELDS = (("published", "feed"), ("created", "feed-created"), ("updated", "feed-updated"))
 
 
+def _own(entry: Mapping[str, Any], key: str) -> Any:
+    """The entry's own value for ``key``: feedparser's dict answers a missing "updated" with
+    "published" (and a DeprecationWarning), which would try one date twice."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+
+
 def _entry_date(
     entry: Mapping[str, Any], fetched_at: datetime, notes: list[str], budget: _Budget | None
 ) -> tuple[datetime, str, bool]:
     for key, source in _DATE_FIELDS:
-        raw = entry.get(key)
+        raw = _own(entry, key)
         if not raw:
             continue
         parsed = _parse(str(raw), budget)
         if parsed is None:
-            struct = entry.get(f"{key}_parsed")
+            struct = _own(entry, f"{key}_parsed")
             if isinstance(struct, time.struct_time):
                 try:
                     value = datetime(*struct[:6], tzinfo=UTC)
