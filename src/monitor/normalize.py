@@ -38,7 +38,7 @@ import threading
 import time
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -257,15 +257,19 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*\)|<\s*>|\[\s*\]")
 _BYLINE = re.compile(r"^\s*(?:(?:von|by|autor(?:in)?:|author:|text:)\s+)+", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:[,;|]|\s&\s|&amp;|\s(?:and|und|et|y|e|en)\s)\s*", re.I)
 _NAME_EDGES = " \t.,;:-–—\"'"
+_PIECE_MAX = 1000
 
 
 def _pieces(value: str) -> list[str]:
     """Split a byline at the separators that are not inside brackets ("a@x (Doe, Jane)")."""
-    inside = [m.span() for m in _BRACKETED.finditer(value)] if "(" in value or "<" in value else []
+    spans = [m.span() for m in _BRACKETED.finditer(value)] if "(" in value or "<" in value else []
     pieces: list[str] = []
     start = 0
+    inside = 0  # spans are in order and do not overlap: walk them beside the separators
     for match in _SEPARATORS.finditer(value):
-        if any(a <= match.start() < b for a, b in inside):
+        while inside < len(spans) and spans[inside][1] <= match.start():
+            inside += 1
+        if inside < len(spans) and spans[inside][0] <= match.start():
             continue
         pieces.append(value[start : match.start()])
         start = match.end()
@@ -278,18 +282,54 @@ def _one_author(piece: str) -> list[str]:
     ("Jane Doe (jane@x.org)", "jane@x.org (Jane Doe)", "Jane <jane@x.org>", "mailto:"); an
     address alone is kept ("<jane@x.org>" -> "jane@x.org"), several alone are each kept."""
     if "@" not in piece:
-        return [piece.strip().strip("\"'")]
+        return [piece]
     piece = _MAILTO.sub(" ", piece)
     emails = _EMAIL.findall(piece)
     if not emails:
-        return [piece.strip().strip("\"'")]
+        return [piece]
     rest = _EMAIL.sub(" ", piece)
     while _EMPTY_BRACKETS.search(rest):
         rest = _EMPTY_BRACKETS.sub(" ", rest)
-    rest = rest.strip(" \t\"'()<>[],;:")
     if any(ch.isalpha() for ch in rest):
         return [rest]
     return emails
+
+
+_OPENERS = {"(": ")", "[": "]", "<": ">"}
+
+
+def _trim(name: str) -> str:
+    """A name without byline words, surrounding punctuation and quotes, a bracket pair around
+    all of it ("(Jane Doe)") or a bracket left open at an end ("(Jane", "Jane)")."""
+    while True:
+        before = name
+        name = _BYLINE.sub("", " ".join(name.split())).strip(_NAME_EDGES)
+        if name[:1] in _OPENERS and name.endswith(_OPENERS[name[0]]):
+            inner = name[1:-1]
+            if inner.count(name[0]) == inner.count(_OPENERS[name[0]]):
+                name = inner
+        if name[:1] in _OPENERS and _OPENERS[name[0]] not in name:
+            name = name[1:]
+        if name[-1:] in _OPENERS.values():
+            opener = next(o for o, c in _OPENERS.items() if c == name[-1])
+            if opener not in name:
+                name = name[:-1]
+        if name == before:
+            return name
+
+
+def _plain(value: str) -> str:
+    """The text of a byline, decoded until decoding changes nothing (``&amp;lt;b&amp;gt;``
+    is markup twice escaped), so a name read from it reads the same when split again.
+    "<jane@x.org>" is kept as "(jane@x.org)": the tag stripper would take it for a tag."""
+    for _ in range(4):
+        before = value
+        if "<" in value and "@" in value:
+            value = _ANGLE_EMAIL.sub(r" (\1) ", value)
+        value = textmod.html_to_text(value)
+        if value == before:
+            break
+    return value
 
 
 def split_authors(values: Iterable[str]) -> tuple[str, ...]:
@@ -305,42 +345,60 @@ def split_authors(values: Iterable[str]) -> tuple[str, ...]:
     for value in values:
         if not value or not isinstance(value, str):
             continue
-        if "<" in value and "@" in value:
-            value = _ANGLE_EMAIL.sub(r" (\1) ", value)
-        cleaned = _BYLINE.sub("", textmod.html_to_text(value).replace("\n", ", "))
-        for piece in _pieces(cleaned):
-            for found in _one_author(piece):
-                name = _BYLINE.sub("", found).strip(_NAME_EDGES)
-                if not name or len(name) > 200:
-                    continue
-                key = name.casefold()
-                if key not in seen:
-                    seen.add(key)
-                    names.append(name)
+        cleaned = _BYLINE.sub("", _plain(value).replace("\n", ", "))
+        for name in _names(cleaned, depth=3):
+            key = name.casefold()
+            if key not in seen:
+                seen.add(key)
+                names.append(name)
     return tuple(names)
+
+
+def _names(text: str, depth: int) -> Iterator[str]:
+    for piece in _pieces(text):
+        if len(piece) > _PIECE_MAX:
+            continue  # no name is this long: junk, and cleaning it would cost its square
+        for found in _one_author(piece):
+            name = _trim(found)
+            if not name or len(name) > 200:
+                continue
+            # A name taken out of brackets ("mail (Anna und Bernd)") is split like any other,
+            # so that splitting the result again changes nothing.
+            if depth and len(_pieces(name)) > 1:
+                yield from _names(name, depth - 1)
+            else:
+                yield name
 
 
 # --- dates ------------------------------------------------------------------------------
 
 
 def _month_table() -> dict[str, int]:
+    """Month names in en, de, fr, es, it, nl and pt, and every abbreviation of three letters
+    or more that names one month only ("sept", "juil"; not "jui", juin or juillet), plus the
+    abbreviations that are no prefix ("mrz", "mrt")."""
     months = [
-        # en, de, fr, es, it, nl, pt: full names and the abbreviations feeds use.
-        "january jan januar jänner jän janvier janv enero ene gennaio gen januari janeiro",
-        "february feb februar feber février fevrier févr fevr fév fev febrero febbraio "
-        "februari fevereiro",
-        "march mar märz maerz mär mrz mae mars marzo maart mrt março marco",
-        "april apr avril avr abril abr aprile",
-        "may mai mayo maggio mag mei maio",
-        "june jun juni juin junio giugno giu junho",
-        "july jul juli juillet juil julio luglio lug julho",
-        "august aug août aout aoû agosto ago augustus",
-        "september sep sept septembre septiembre setiembre set settembre setembro",
-        "october oct oktober okt octobre octubre ottobre ott outubro out",
-        "november nov novembre noviembre novembro",
-        "december dec dezember dez décembre decembre déc diciembre dic dicembre dezembro",
+        "january januar jänner janvier enero gennaio januari janeiro",
+        "february februar feber février fevrier febrero febbraio februari fevereiro",
+        "march märz maerz mrz mars marzo maart mrt março marco",
+        "april avril abril aprile",
+        "may mai mayo maggio mei maio",
+        "june juni juin junio giugno junho",
+        "july juli juillet julio luglio julho",
+        "august août aout agosto augustus",
+        "september septembre septiembre setiembre settembre setembro",
+        "october oktober octobre octubre ottobre outubro",
+        "november novembre noviembre novembro",
+        "december dezember décembre decembre diciembre dicembre dezembro",
     ]
-    return {word: number for number, line in enumerate(months, 1) for word in line.split()}
+    owners: dict[str, set[int]] = {}
+    for number, line in enumerate(months, 1):
+        for name in line.split():
+            for end in range(3, len(name) + 1):
+                owners.setdefault(name[:end], set()).add(number)
+    table = {word: next(iter(found)) for word, found in owners.items() if len(found) == 1}
+    table["mae"] = 3  # "Mär" written without the umlaut
+    return table
 
 
 _MONTHS = _month_table()
@@ -570,7 +628,10 @@ def _parse(raw: str, budget: _Budget | None = None) -> _Date | None:
     dateparser, while ``budget`` lasts (None: no limit)."""
     if not raw or not isinstance(raw, str) or len(raw) > 100:
         return None
-    fast = _fast_date(raw)
+    try:
+        fast = _fast_date(raw)
+    except (ValueError, OverflowError):  # year 1 or 9999 moved out of range by its zone
+        return None
     if fast is _INVALID:
         return None
     if fast is not None and fast.unknown_zone is None:
