@@ -256,28 +256,34 @@ def _parse_feed(
 
 # Where a page shows a relative date: <time>, or an element whose class, id or itemprop says
 # date/time/published/posted/ago. Bounded repeats: linear in the page, whatever it holds.
-_DATED_ELEMENT = re.compile(
-    r"<(time|span|div|p|small|a|li|abbr)\b([^>]{0,600})>(.{1,200}?)</\1\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
+_DATED_OPENING = re.compile(r"<(time|span|div|p|small|a|li|abbr)\b([^>]{0,600})>", re.IGNORECASE)
 _DATED_ATTRIBUTE = re.compile(
     r"\b(?:class|id|itemprop)\s*=\s*[\"']?[^\"'>]*(?:date|time|publish|posted|ago|datum|fecha)",
     re.IGNORECASE,
 )
+_INNER = {
+    tag: re.compile(rf"(.{{1,200}}?)</{tag}\s*>", re.IGNORECASE | re.DOTALL)
+    for tag in ("time", "span", "div", "p", "small", "a", "li", "abbr")
+}
 _INNER_TAG = re.compile(r"<[^>]{0,600}>")
 _PAGE_SCAN_BYTES = 512 * 1024
-_RELATIVE_TRIES = 5
+_RELATIVE_TRIES = 20  # elements whose text is read as a relative date, at most
 
 
 def _relative_page_date(html: bytes, fetched_at: datetime) -> tuple[datetime, bool] | None:
-    """A relative date ("vor 5 Tagen", "2 hours ago") in a dated element of the page."""
+    """A relative date ("vor 5 Tagen", "2 hours ago") in a dated element of the page: a
+    <time>, or an element whose class, id or itemprop names a date. Each opening tag is
+    looked at once and its text read at most 200 characters on: linear in the page."""
     head = html[:_PAGE_SCAN_BYTES].decode("utf-8", "replace")
     tries = 0
-    for match in _DATED_ELEMENT.finditer(head):
-        tag, attributes, inner = match.groups()
-        if tag.lower() != "time" and not _DATED_ATTRIBUTE.search(attributes):
+    for opening in _DATED_OPENING.finditer(head):
+        tag, attributes = opening.group(1).lower(), opening.group(2)
+        if tag != "time" and not _DATED_ATTRIBUTE.search(attributes):
             continue
-        words = textmod.html_to_text(_INNER_TAG.sub(" ", inner)).replace("\n", " ")
+        inner = _INNER[tag].match(head, opening.end())
+        if inner is None:
+            continue
+        words = textmod.html_to_text(_INNER_TAG.sub(" ", inner.group(1))).replace("\n", " ")
         found = parse_relative_date(words, fetched_at)
         if found is not None:
             return found

@@ -6,6 +6,7 @@ one feed's articles, tags, terms and fetch state land together or not at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -388,7 +389,9 @@ def save_many(
                 "ON af.feed_id = b.feed_id AND af.entry_key = b.entry_key"
             ).fetchall()
         }
-        with _registered(con, "_wanted", pa.table({"id": [aid for aid, _ in links.values()]})):
+        wanted = [aid for aid, _ in links.values()]
+        wanted += [page for _, a in entries if (page := _page_of(a))]
+        with _registered(con, "_wanted", pa.table({"id": pa.array(wanted, pa.string())})):
             # IN (subquery) on the primary key: look-ups, not a scan of a million articles.
             stored: dict[str, tuple[datetime, str]] = {
                 str(i): (p, str(src))
@@ -401,9 +404,11 @@ def save_many(
     same_feed = _same_feed_links(
         con,
         [
-            (feed_id, a.id)
+            (feed_id, candidate)
             for feed_id, a in entries
-            if (feed_id, a.entry_key) not in links and a.id in stored
+            if (feed_id, a.entry_key) not in links
+            for candidate in (a.id, _page_of(a))
+            if candidate in stored
         ],
     )
     rekeys: list[_Rekey] = []
@@ -606,14 +611,14 @@ def _distinct_entries(
     by_page: dict[str, list[Article]] = {}
     for article in kept:
         by_page.setdefault(article.id, []).append(article)
+    links = Counter(a.url for a in kept if len(by_page[a.id]) > 1)
     out: list[Article] = []
     ids: set[str] = set()
     for article in kept:
         group = by_page[article.id]
         new_id = article.id
         if len(group) > 1:
-            links = [a.url for a in group]
-            if article.url and links.count(article.url) == 1:
+            if article.url and links[article.url] == 1:
                 new_id = page_id(article.url)
             else:
                 new_id = entry_id(feed_url(), article.entry_key)
@@ -662,17 +667,28 @@ class _Rekey:
     entry_hash: str
 
 
+def _page_of(article: Article) -> str | None:
+    """The id of the page an entry's link names with a fragment ("t/1#post-2" -> "t/1"),
+    when it differs from the entry's id, else None."""
+    if not article.url or "#" not in article.url:
+        return None
+    page = page_id(article.url.split("#", 1)[0])
+    return page if page != article.id else None
+
+
 def _resolve_same_feed(
     batches: Sequence[tuple[int, list[Article], int]],
     links: Mapping[tuple[int, str], tuple[str, str]],
     same_feed: Mapping[tuple[int, str], list[tuple[str, str, str]]],
     feed_urls: _FeedUrls,
 ) -> tuple[list[tuple[int, list[Article], int]], list[_Rekey], list[str]]:
-    """New entries whose article is already an entry of their own feed (same page, other
-    key). The same entry under a new guid, when the old key is gone from the document and
-    the title is unchanged: it takes over the stored entry (a `_Rekey`). Otherwise it is a
-    different entry that happens to share the page: it gets an id of its own. Returns the
-    batches, the re-keyed entries and the ids newly given out."""
+    """New entries whose article (or, for a link with a fragment, whose page) is already an
+    entry of their own feed under another key. The same entry under a new key, when the old
+    key is gone from the document and the title is unchanged: it takes over the stored entry
+    (a `_Rekey`; this also recovers forum posts that older versions merged by page).
+    Otherwise an entry whose own article is taken is a different entry that happens to share
+    the page: it gets an id of its own. Returns the batches, the re-keyed entries and the
+    ids newly given out."""
     rekeys: list[_Rekey] = []
     own: list[str] = []
     out: list[tuple[int, list[Article], int]] = []
@@ -681,26 +697,33 @@ def _resolve_same_feed(
         claimed: set[str] = set()
         resolved: list[Article] = []
         for article in batch:
-            stored = same_feed.get((feed_id, article.id))
-            if stored is None or (feed_id, article.entry_key) in links:
+            direct = same_feed.get((feed_id, article.id), [])
+            page = _page_of(article)
+            candidates = [(article.id, c) for c in direct]
+            if page is not None:
+                candidates += [(page, c) for c in same_feed.get((feed_id, page), [])]
+            if not candidates or (feed_id, article.entry_key) in links:
                 resolved.append(article)
                 continue
             match = next(
                 (
-                    (key, entry_hash)
-                    for key, entry_hash, title in stored
+                    (article_id, key, entry_hash)
+                    for article_id, (key, entry_hash, title) in candidates
                     if key not in keys and key not in claimed and title == article.title
                 ),
                 None,
             )
             if match is not None:
-                claimed.add(match[0])
-                rekeys.append(_Rekey(feed_id, match[0], article.entry_key, article.id, match[1]))
+                article_id, key, entry_hash = match
+                claimed.add(key)
+                rekeys.append(_Rekey(feed_id, key, article.entry_key, article_id, entry_hash))
                 resolved.append(article)
-            else:
+            elif direct:
                 new_id = entry_id(feed_urls.get(feed_id), article.entry_key)
                 own.append(new_id)
                 resolved.append(replace(article, id=new_id))
+            else:
+                resolved.append(article)
         out.append((feed_id, resolved, duplicates))
     return out, rekeys, own
 
