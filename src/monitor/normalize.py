@@ -417,6 +417,7 @@ _ZONES = {
     "ict": 420, "wib": 420, "sgt": 480, "hkt": 480, "awst": 480, "pht": 480, "jst": 540,
     "kst": 540, "acst": 570, "acdt": 630, "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
 }  # fmt: skip
+_ZONE_TZ = {name: timezone(timedelta(minutes=minutes)) for name, minutes in _ZONES.items()}
 # Generic North American zones name a region, not an offset: summer time follows the date.
 _REGIONAL_ZONES = {
     "et": "America/New_York",
@@ -467,6 +468,7 @@ class _Date:
     unknown_zone: str | None = None  # the zone name we could not place, if any
 
 
+@lru_cache(maxsize=512)  # a feed writes the same few offsets on every entry
 def _offset(text: str) -> timezone | None:
     digits = text[1:].replace(":", "")
     if len(digits) <= 2:
@@ -508,9 +510,8 @@ def _build(groups: Mapping[str, str | None], month: int | None) -> _Date | None:
         if tz is not None:
             return _Date(naive.replace(tzinfo=tz).astimezone(UTC), False)
         return _Date(naive.replace(tzinfo=UTC), True, offset)
-    if name in _ZONES:
-        tz = timezone(timedelta(minutes=_ZONES[name]))
-        return _Date(naive.replace(tzinfo=tz).astimezone(UTC), False)
+    if name in _ZONE_TZ:
+        return _Date(naive.replace(tzinfo=_ZONE_TZ[name]).astimezone(UTC), False)
     if name in _REGIONAL_ZONES:
         return _Date(naive.replace(tzinfo=ZoneInfo(_REGIONAL_ZONES[name])).astimezone(UTC), False)
     if name:
@@ -1056,8 +1057,8 @@ def normalize_entry(
                 link = _str(item.get("href"))
                 break
     # The page, for cross-feed identity; the link as shown keeps a fragment naming a post.
-    page = canonical_url(link, base=feed_url)
-    url = canonical_url(link, base=feed_url, keep_fragment=True) if page else None
+    url = canonical_url(link, base=feed_url, keep_fragment=True)
+    page = url.split("#", 1)[0] if url else None  # "#" in a path or query is "%23"
 
     title = textmod.html_to_text(_str(entry.get("title"))).replace("\n", " ")
     summary = textmod.html_to_text(_str(entry.get("summary")))
