@@ -327,8 +327,8 @@ def _plain(value: str) -> str:
         if "<" in value and "@" in value:
             value = _ANGLE_EMAIL.sub(r" (\1) ", value)
         value = textmod.html_to_text(value)
-        if value == before:
-            break
+        if value == before or ("<" not in value and "&" not in value):
+            break  # plain text: another pass would change nothing
     return value
 
 
