@@ -67,6 +67,22 @@ def _norm(entry: dict[str, Any], **kw: Any) -> Any:
         ("mailto:a@b.de", None, None),
         ("ftp://example.org/x", None, None),
         ("https://user:pw@example.org/x", None, "https://example.org/x"),
+        # A scheme-less link whose first segment is a host name is https on that host.
+        ("example.github.io/post", "https://feed.example/rss", "https://example.github.io/post"),
+        ("example.github.io/post", None, "https://example.github.io/post"),
+        ("news.example.co.uk/a?utm_source=x", None, "https://news.example.co.uk/a"),
+        ("example.com:8080/x", "https://f.example/", "https://example.com:8080/x"),
+        ("onet.pl/x", "https://f.example/", "https://onet.pl/x"),
+        ("t.co/abc", None, "https://t.co/abc"),
+        # ... and anything else without a scheme is relative to the base.
+        ("readme.md", "https://f.example/d/", "https://f.example/d/readme.md"),
+        ("post.html", "https://f.example/d/", "https://f.example/d/post.html"),
+        ("index.php/2026/x", "https://f.example/", "https://f.example/index.php/2026/x"),
+        ("./a.example.com/x", "https://f.example/d/", "https://f.example/d/a.example.com/x"),
+        ("../a.example.com/x", "https://f.example/d/", "https://f.example/a.example.com/x"),
+        ("2024.05/x", "https://f.example/", "https://f.example/2024.05/x"),
+        ("a.b?x", "https://f.example/", "https://f.example/a.b?x"),
+        ("//cdn.example.org/x", "http://f.example/", "http://cdn.example.org/x"),
         ("https://example.org:99999/x", None, None),
         ("", None, None),
         (None, None, None),
@@ -74,6 +90,30 @@ def _norm(entry: dict[str, Any], **kw: Any) -> Any:
 )  # fmt: skip
 def test_canonical_url(url: str | None, base: str | None, expected: str | None) -> None:
     assert canonical_url(url, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("fragment", "kept"),
+    [
+        ("#post-2", "#post-2"),
+        ("#comment-17", "#comment-17"),
+        ("#!/user/status/1", "#!/user/status/1"),
+        ("#a=1&utm_source=x", "#a=1"),
+        ("#sec:~:text=x", "#sec"),
+        ("#top", ""),
+        ("#", ""),
+        ("#:~:text=abc", ""),
+        ("#comments", ""),
+        ("#more-123", ""),
+        ("#xtor=RSS-3", ""),
+        ("#ref=rss", ""),
+    ],
+)
+def test_fragments_that_may_name_a_post_are_kept(fragment: str, kept: str) -> None:
+    assert (
+        canonical_url("https://x.org/p" + fragment, keep_fragment=True) == "https://x.org/p" + kept
+    )
+    assert canonical_url("https://x.org/p" + fragment) == "https://x.org/p"
 
 
 # --- authors ------------------------------------------------------------------------------
@@ -89,6 +129,22 @@ def test_canonical_url(url: str | None, base: str | None, expected: str | None) 
         (["redaktion@example.org (Petra Pau)"], ("Petra Pau",)),
         (["Petra Pau <redaktion@example.org>"], ("Petra Pau",)),
         (["webmaster@fcutrecht.net"], ("webmaster@fcutrecht.net",)),
+        # An address beside a name is dropped in every form; an address alone is kept.
+        (["Jane Doe (noreply@blogger.com)"], ("Jane Doe",)),
+        (["noreply@blogger.com (Jane Doe)"], ("Jane Doe",)),
+        (["Jane Doe <jane@x.org>"], ("Jane Doe",)),
+        (["Jane Doe &lt;jane@x.org&gt;"], ("Jane Doe",)),
+        (['"Jane Doe" <jane@x.org>'], ("Jane Doe",)),
+        (["<jane@x.org>"], ("jane@x.org",)),
+        (["mailto:jane@x.org"], ("jane@x.org",)),
+        (["Jane (mailto:jane@x.org)"], ("Jane",)),
+        (["Jane Doe (j@x.org), John Roe (r@x.org)"], ("Jane Doe", "John Roe")),
+        (["a@x.org b@y.org"], ("a@x.org", "b@y.org")),
+        (["Jane Doe (noreply@blogger.com) (Unknown)"], ("Jane Doe (Unknown)",)),
+        (["redaktion@x.de (Anna Schmidt und Bernd Meier)"], ("Anna Schmidt", "Bernd Meier")),
+        (["Anna (Reuters, dpa)"], ("Anna (Reuters, dpa)",)),
+        (["&lt;b&gt;Jane&lt;/b&gt;"], ("Jane",)),
+        (["Von Von Hans"], ("Hans",)),
         (["Von Hans Müller"], ("Hans Müller",)),
         (["By Jane Doe"], ("Jane Doe",)),
         (["Jane Doe", "jane doe", "", "  "], ("Jane Doe",)),
@@ -280,6 +336,42 @@ def test_comments_and_language_fallbacks() -> None:
     assert _norm(_entry(slash_comments="3")).comments == 3
     assert _norm(_entry(slash_comments="")).comments is None
     assert _norm(_entry(thr_total="12")).comments == 12
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3000000000", None),
+        ("2147483647", 2147483647),
+        ("-5", None),
+        ("2.5", None),
+        ("12.0", 12),
+        (" 8 ", 8),
+        ("NaN", None),
+        ("inf", None),
+        ("1e3", None),
+        ("²", None),
+        ("٣", None),
+        ("9" * 5000, None),
+        (3_000_000_000, None),
+        (-1, None),
+        (True, None),
+        (7.0, 7),
+        (float("nan"), None),
+    ],
+)
+def test_a_comment_count_that_is_no_count_costs_only_that_field(
+    value: object, expected: int | None
+) -> None:
+    article = _norm(_entry(slash_comments=value))
+    assert article.comments == expected
+    assert article.title == "Friedensgespräche in Genf"  # the rest of the entry is there
+    if expected is None:
+        assert article.warnings and article.warnings[0].startswith("comments: ")
+    else:
+        assert article.warnings == ()
+    # The other source of a count is tried when the first is junk.
+    assert _norm(_entry(slash_comments="NaN", thr_total="4")).comments == 4
     en = _entry(
         title="Peace talks",
         summary="The delegations met again on Tuesday to discuss a ceasefire agreement.",

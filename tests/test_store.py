@@ -353,24 +353,32 @@ def test_a_group_of_feeds_stores_what_one_feed_at_a_time_stores(tmp_path: Path) 
 
 def test_a_feed_the_store_refuses_fails_alone_in_its_group(store: Store) -> None:
     def parsed(url: str, title: object) -> ingest.Parsed:
+        site = url.replace("\ud800", "")
         report = parse_feed(
-            rss([Item("Gut", link=url + "/1")]), source=url, feed_url=url, fetched_at=NOW
+            rss([Item("Gut", link=site + "/1"), Item("Zwei", link=site + "/2")]),
+            source=url,
+            feed_url=url,
+            fetched_at=NOW,
         )
-        articles = tuple(replace(a, title=title) for a in report.articles)  # type: ignore[arg-type]
+        first, *rest = report.articles
+        articles = (replace(first, title=title), *rest)  # type: ignore[arg-type]
         return ingest.Parsed(url, url, "http", "hash-" + url, replace(report, articles=articles))
 
     group = [
         parsed("https://a.example/feed", "Gut"),
-        parsed("https://b.example/feed", None),  # NOT NULL: the store refuses this one
-        parsed("https://c.example/feed", "Auch gut"),
+        parsed("https://b.example/feed", None),  # NOT NULL: the store leaves out this entry
+        parsed("https://c.example/feed\ud800", "Gut"),  # not Unicode: the store refuses it
+        parsed("https://d.example/feed", "Auch gut"),
     ]
     reports = ingest.store_group(store, group, now=NOW)
-    assert [r.status for r in reports] == ["stored", "failed", "stored"]
-    assert reports[1].error is not None and "\n" not in reports[1].error
-    assert "title" in reports[1].error
-    assert count(store, "SELECT count(*) FROM articles") == 2
+    assert [r.status for r in reports] == ["stored", "stored", "failed", "stored"]
+    assert reports[2].error is not None and "\n" not in reports[2].error
+    # A bad entry costs that entry, named in the feed's warning; its other entry is stored.
+    assert (reports[1].counts.new, reports[1].counts.dropped) == (1, 1)
+    assert reports[1].warning is not None and "title is missing" in reports[1].warning
+    assert count(store, "SELECT count(*) FROM articles") == 5
     # Nothing of the refused feed was kept, not even its bytes' hash.
-    assert count(store, "SELECT count(*) FROM feeds WHERE url = 'https://b.example/feed'") == 0
+    assert count(store, "SELECT count(*) FROM feeds WHERE url LIKE 'https://c.example/%'") == 0
 
 
 # -- the per-day term rollup --------------------------------------------------------------

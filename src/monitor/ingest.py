@@ -34,7 +34,7 @@ from monitor.store.write import SaveCounts
 
 # Bump when parsing or normalising changes what gets stored: a feed whose bytes are unchanged
 # is then processed again instead of being skipped as "unchanged".
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
 MAX_FILE_BYTES = 50_000_000
@@ -67,13 +67,17 @@ class SourceReport:
         )
         if c.linked:
             text += f", {c.linked} already stored from another feed"
+        if c.merged:
+            text += f", {c.merge_text()}"
         if self.warning:
             text += f" (warning: {self.warning})"
         return text
 
 
 def summarize(reports: Iterable[SourceReport]) -> dict[str, int]:
-    """Run totals: sources, failed sources, and articles new, updated, unchanged."""
+    """Run totals: sources, failed sources, and articles new, updated, unchanged; entries
+    merged into another of their feed (repeated in a document, or a stored entry under a new
+    guid) and entries the store could not hold."""
     total = SaveCounts()
     sources = failed = 0
     for report in reports:
@@ -87,6 +91,10 @@ def summarize(reports: Iterable[SourceReport]) -> dict[str, int]:
         "updated": total.updated,
         "unchanged": total.unchanged,
         "linked": total.linked,
+        "merged": total.merged,
+        "merged_repeated": total.duplicates,
+        "merged_new_guid": total.rekeyed,
+        "not_stored": total.dropped,
     }
 
 
@@ -166,9 +174,13 @@ def store_many(
             [(fid, item.parsed.articles) for fid, item in zip(ids, items, strict=True)],
             now=now,
         )
+        parsed = [write.noted(item.parsed, c) for item, c in zip(items, counts, strict=True)]
         write.record_parses(
             con,
-            [(fid, item.parsed, item.digest or None) for fid, item in zip(ids, items, strict=True)],
+            [
+                (fid, p, item.digest or None)
+                for fid, p, item in zip(ids, parsed, items, strict=True)
+            ],
         )
     return [
         SourceReport(
@@ -176,9 +188,9 @@ def store_many(
             item.feed_url,
             "stored" if c.new or c.updated or c.linked else "unchanged",
             c,
-            warning=item.parsed.warning,
+            warning=p.warning,
         )
-        for item, c in zip(items, counts, strict=True)
+        for item, p, c in zip(items, parsed, counts, strict=True)
     ]
 
 
@@ -597,6 +609,7 @@ def _store_fetch(
         counts = SaveCounts()
         if parsed is not None:
             counts = write.save_articles(con, feed_id, parsed.articles, now=now)
+            parsed = write.noted(parsed, counts)
             write.record_parse(con, feed_id, parsed, digest)
         write.record_fetch(
             con,

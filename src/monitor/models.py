@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Where an article's published time came from.
-DATE_SOURCES = ("feed", "feed-updated", "page", "first-seen")
+# Where an article's published time came from: the entry's published, created or updated
+# date; the article page's date, absolute or relative to the fetch ("vor 5 Tagen"); none of
+# these, so the first time the entry was seen.
+DATE_SOURCES = ("feed", "feed-created", "feed-updated", "page", "page-relative", "first-seen")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Article:
     comments: int | None
     content_hash: str  # changes when anything stored about the entry changes
     fulltext_error: str | None = None  # why the article page could not be used, if tried
+    warnings: tuple[str, ...] = ()  # fields that could not be used, and why (not stored)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,13 @@ import feedparser
 
 from monitor import text as textmod
 from monitor.models import Article, ParsedFeed, Tag
-from monitor.normalize import canonical_url, normalize_entry, parse_date, split_authors
+from monitor.normalize import (
+    canonical_url,
+    normalize_entry,
+    parse_date,
+    parse_relative_date,
+    split_authors,
+)
 
 __all__ = ["MAX_FEED_BYTES", "PageInfo", "parse_feed", "parse_page"]
 
@@ -50,6 +56,7 @@ class PageInfo:
     authors: tuple[str, ...] = ()
     published: datetime | None = None  # UTC
     date_assumed_utc: bool = False  # the page date carried no time zone (or no time)
+    date_relative: bool = False  # the page said "vor 5 Tagen": counted back from the fetch
     tags: tuple[Tag, ...] = ()  # page categories/tags ("category") + hashtags ("hashtag")
     language: str | None = None
     error: str | None = None  # one-line reason the page could not be used
@@ -230,6 +237,9 @@ def _parse_feed(
             failed.append(f"{type(exc).__name__}: {_one_line(exc, 120)}")
     if failed:
         notes.append(f"skipped {len(failed)} entries that could not be normalised ({failed[0]})")
+    dropped = [note for article in articles for note in article.warnings]
+    if dropped:
+        notes.append(f"{len(dropped)} fields of entries not used ({dropped[0]})")
     return ParsedFeed(
         source=source,
         version=version,
@@ -244,16 +254,62 @@ def _parse_feed(
 # --- pages ------------------------------------------------------------------------------
 
 
-def _page_date(value: object) -> tuple[datetime | None, bool]:
-    if not isinstance(value, str) or not value:
-        return None, False
-    parsed = parse_date(value)
-    if parsed is None:
-        return None, False
-    when, assumed = parsed
-    # A date without a time ("2024-05-01") is midnight of an unknown zone.
-    date_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
-    return when.astimezone(UTC), assumed or date_only
+# Where a page shows a relative date: <time>, or an element whose class, id or itemprop says
+# date/time/published/posted/ago. Bounded repeats: linear in the page, whatever it holds.
+_DATED_OPENING = re.compile(r"<(time|span|div|p|small|a|li|abbr)\b([^>]{0,600})>", re.IGNORECASE)
+_DATED_ATTRIBUTE = re.compile(
+    r"\b(?:class|id|itemprop)\s*=\s*[\"']?[^\"'>]*(?:date|time|publish|posted|ago|datum|fecha)",
+    re.IGNORECASE,
+)
+_INNER = {
+    tag: re.compile(rf"(.{{1,200}}?)</{tag}\s*>", re.IGNORECASE | re.DOTALL)
+    for tag in ("time", "span", "div", "p", "small", "a", "li", "abbr")
+}
+_INNER_TAG = re.compile(r"<[^>]{0,600}>")
+_PAGE_SCAN_BYTES = 512 * 1024
+_RELATIVE_TRIES = 20  # elements whose text is read as a relative date, at most
+
+
+def _relative_page_date(html: bytes, fetched_at: datetime) -> tuple[datetime, bool] | None:
+    """A relative date ("vor 5 Tagen", "2 hours ago") in a dated element of the page: a
+    <time>, or an element whose class, id or itemprop names a date. Each opening tag is
+    looked at once and its text read at most 200 characters on: linear in the page."""
+    head = html[:_PAGE_SCAN_BYTES].decode("utf-8", "replace")
+    tries = 0
+    for opening in _DATED_OPENING.finditer(head):
+        tag, attributes = opening.group(1).lower(), opening.group(2)
+        if tag != "time" and not _DATED_ATTRIBUTE.search(attributes):
+            continue
+        inner = _INNER[tag].match(head, opening.end())
+        if inner is None:
+            continue
+        words = textmod.html_to_text(_INNER_TAG.sub(" ", inner.group(1))).replace("\n", " ")
+        found = parse_relative_date(words, fetched_at)
+        if found is not None:
+            return found
+        tries += 1
+        if tries >= _RELATIVE_TRIES:
+            break
+    return None
+
+
+def _page_date(
+    value: object, html: bytes = b"", fetched_at: datetime | None = None
+) -> tuple[datetime | None, bool, bool]:
+    """The page's date from trafilatura's ``value``, else a relative date shown on the page
+    counted back from ``fetched_at``: (UTC time or None, zone assumed, relative)."""
+    if isinstance(value, str) and value:
+        parsed = parse_date(value)
+        if parsed is not None:
+            when, assumed = parsed
+            # A date without a time ("2024-05-01") is midnight of an unknown zone.
+            date_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
+            return when.astimezone(UTC), assumed or date_only, False
+    if html and fetched_at is not None:
+        relative = _relative_page_date(html, fetched_at)
+        if relative is not None:
+            return relative[0], relative[1], True
+    return None, False, False
 
 
 def _page_terms(value: object) -> list[str]:
@@ -264,19 +320,20 @@ def _page_terms(value: object) -> list[str]:
     return []
 
 
-def parse_page(html: bytes, *, url: str) -> PageInfo:
+def parse_page(html: bytes, *, url: str, fetched_at: datetime | None = None) -> PageInfo:
     """Extract main text, title, authors, date and tags from an article page. Never raises.
 
     Uses trafilatura; tags are the page's categories and tags plus the hashtags in its text
-    (a Wix post ends with a line like "#Trump #Putin #UkraineKonflikt").
+    (a Wix post ends with a line like "#Trump #Putin #UkraineKonflikt"). A date the page
+    gives relative to now ("vor 5 Tagen") counts back from ``fetched_at`` (default: now).
     """
     try:
-        return _parse_page(html, url)
+        return _parse_page(html, url, fetched_at or datetime.now(UTC))
     except Exception as exc:  # trafilatura/lxml on hostile markup
         return PageInfo(url=url, error=f"cannot extract {url}: {type(exc).__name__}: {exc}")
 
 
-def _parse_page(html: bytes, url: str) -> PageInfo:
+def _parse_page(html: bytes, url: str, fetched_at: datetime) -> PageInfo:
     import trafilatura  # heavy import, only needed for pages
 
     if not html or not html.strip():
@@ -310,7 +367,7 @@ def _parse_page(html: bytes, url: str) -> PageInfo:
     raw_date = data.get("date")
     if isinstance(raw_date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00", raw_date):
         raw_date = raw_date[:10]  # htmldate found only a day
-    published, assumed = _page_date(raw_date)
+    published, assumed, relative = _page_date(raw_date, html, fetched_at)
     tags: dict[str, Tag] = {}
     for term in _page_terms(data.get("categories")) + _page_terms(data.get("tags")):
         display = term.strip(" #")
@@ -331,6 +388,7 @@ def _parse_page(html: bytes, url: str) -> PageInfo:
         authors=authors,
         published=published,
         date_assumed_utc=assumed,
+        date_relative=relative,
         tags=tuple(tags.values()),
         language=language,
     )

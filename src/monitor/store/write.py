@@ -6,28 +6,55 @@ one feed's articles, tags, terms and fetch state land together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from monitor.models import Article, ParsedFeed
+from monitor.normalize import entry_id, page_id
 from monitor.store.rows import first, utc_naive
 
 
 @dataclass(frozen=True)
 class SaveCounts:
-    """What saving one feed document did. `linked`: a story already stored from another feed."""
+    """What saving one feed document did. `linked`: a story already stored from another feed.
+
+    `merged` entries were folded into another entry of the same feed, for the reasons in
+    `merge_reasons`; `dropped` ones could not be stored at all (the reasons in `warnings`).
+    """
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     linked: int = 0
-    duplicates: int = 0  # entries repeated inside the same document, stored once
+    duplicates: int = 0  # repeated inside the same document (same guid and link), stored once
+    rekeyed: int = 0  # a stored entry of this feed under a new guid (same link and title)
+    dropped: int = 0  # entries the store cannot hold (a value out of its range): left out
+    warnings: tuple[str, ...] = ()  # one line per dropped entry
+
+    @property
+    def merged(self) -> int:
+        return self.duplicates + self.rekeyed
+
+    @property
+    def merge_reasons(self) -> dict[str, int]:
+        """Why entries were merged, with how many each (only reasons that happened)."""
+        reasons = {MERGED_REPEATED: self.duplicates, MERGED_REKEYED: self.rekeyed}
+        return {reason: n for reason, n in reasons.items() if n}
+
+    def merge_text(self) -> str:
+        """ "3 merged (2 repeated in the document, ...)", or "" when nothing was merged."""
+        if not self.merged:
+            return ""
+        why = ", ".join(f"{n} {reason}" for reason, n in self.merge_reasons.items())
+        return f"{self.merged} merged ({why})"
 
     def __add__(self, other: SaveCounts) -> SaveCounts:
         return SaveCounts(
@@ -36,7 +63,14 @@ class SaveCounts:
             self.unchanged + other.unchanged,
             self.linked + other.linked,
             self.duplicates + other.duplicates,
+            self.rekeyed + other.rekeyed,
+            self.dropped + other.dropped,
+            self.warnings + other.warnings,
         )
+
+
+MERGED_REPEATED = "repeated in the document"
+MERGED_REKEYED = "same link and title as a stored entry under another guid"
 
 
 @contextmanager
@@ -130,6 +164,14 @@ def rename_feed_url(con: duckdb.DuckDBPyConnection, feed_id: int, new_url: str) 
         return False
     con.execute("UPDATE feeds SET url = ? WHERE id = ?", [new_url, feed_id])
     return True
+
+
+def noted(parsed: ParsedFeed, counts: SaveCounts) -> ParsedFeed:
+    """``parsed`` with the entries the store left out added to its warning (one line)."""
+    if not counts.warnings:
+        return parsed
+    note = f"{counts.dropped} entries not stored ({counts.warnings[0]})"
+    return replace(parsed, warning=f"{parsed.warning}; {note}" if parsed.warning else note)
 
 
 def record_parse(
@@ -298,31 +340,47 @@ def save_many(
     statement: about 2 ms each, whether it writes 25 rows or 2,500).
 
     New entries are inserted, changed ones updated in place (their tags, terms and authors
-    follow), unchanged ones left alone. Identity: an entry is known by (feed, entry_key); a
-    new entry whose article id (from its canonical URL) is already stored, or was stored by an
-    earlier document of the batch, is linked to that article, not copied. "Changed" compares
-    the entry's content hash with what *this* feed gave last time, so two feeds carrying
-    different excerpts of one story do not overwrite each other on every run.
+    follow), unchanged ones left alone. "Changed" compares the entry's content hash with what
+    *this* feed gave last time, so two feeds carrying different excerpts of one story do not
+    overwrite each other on every run.
+
+    Identity (see `_distinct_entries`): an entry is known by (feed, entry_key). A new entry
+    whose article id (from its canonical URL) is already stored from another feed, or by an
+    earlier document of the batch, is linked to that article, not copied. Distinct entries of
+    one feed are never merged: entries of a document that share a page get ids of their own,
+    and so does a new entry whose page is already an article of this feed under another key,
+    unless that key is gone from the document and the title is the same (the feed changed the
+    entry's guid: the stored entry takes the new key, counted as merged).
+
+    An entry the store cannot hold (a count beyond its integers, text that is not Unicode) is
+    left out and named in `SaveCounts.warnings`; the document's other entries are stored.
 
     A feed id may appear only once per call.
     """
-    batches: list[tuple[int, list[Article], int]] = []
-    for feed_id, articles in documents:
-        batch: list[Article] = []
-        keys: set[str] = set()
-        ids: set[str] = set()
-        for article in articles:
-            if article.entry_key in keys or article.id in ids:
-                continue
-            keys.add(article.entry_key)
-            ids.add(article.id)
-            batch.append(article)
-        batches.append((feed_id, batch, len(articles) - len(batch)))
-    if len({feed_id for feed_id, _, _ in batches}) != len(batches):
+    if len({feed_id for feed_id, _ in documents}) != len(documents):
         raise ValueError("save_many: a feed appears twice in one batch")
+    checked: list[tuple[int, list[Article], int, tuple[str, ...]]] = []
+    for feed_id, articles in documents:
+        storable: list[Article] = []
+        notes: list[str] = []
+        for article in articles:
+            problem = _unstorable(article)
+            if problem is None:
+                storable.append(article)
+            else:
+                notes.append(f"entry {_short(article.entry_key)} not stored: {problem}")
+        checked.append((feed_id, storable, len(articles) - len(storable), tuple(notes)))
+    feed_urls = _FeedUrls(con)
+    batches: list[tuple[int, list[Article], int]] = []
+    for feed_id, storable, _, _ in checked:
+        batch, duplicates = _distinct_entries(storable, partial(feed_urls.get, feed_id))
+        batches.append((feed_id, batch, duplicates))
     entries = [(feed_id, a) for feed_id, batch, _ in batches for a in batch]
     if not entries:
-        return [SaveCounts(duplicates=d) for _, _, d in batches]
+        return [
+            SaveCounts(duplicates=d, dropped=dropped, warnings=notes)
+            for (_, _, d), (_, _, dropped, notes) in zip(batches, checked, strict=True)
+        ]
 
     batch_table = pa.table(
         {
@@ -340,7 +398,9 @@ def save_many(
                 "ON af.feed_id = b.feed_id AND af.entry_key = b.entry_key"
             ).fetchall()
         }
-        with _registered(con, "_wanted", pa.table({"id": [aid for aid, _ in links.values()]})):
+        wanted = [aid for aid, _ in links.values()]
+        wanted += [page for _, a in entries if (page := _page_of(a))]
+        with _registered(con, "_wanted", pa.table({"id": pa.array(wanted, pa.string())})):
             # IN (subquery) on the primary key: look-ups, not a scan of a million articles.
             stored: dict[str, tuple[datetime, str]] = {
                 str(i): (p, str(src))
@@ -349,6 +409,24 @@ def save_many(
                     "WHERE a.id IN (SELECT id FROM _batch UNION ALL SELECT id FROM _wanted)"
                 ).fetchall()
             }
+    # New entries whose article is already stored: is it an entry of the same feed?
+    same_feed = _same_feed_links(
+        con,
+        [
+            (feed_id, candidate)
+            for feed_id, a in entries
+            if (feed_id, a.entry_key) not in links
+            for candidate in (a.id, _page_of(a))
+            if candidate in stored
+        ],
+    )
+    rekeys: list[_Rekey] = []
+    if same_feed:
+        batches, rekeys, own = _resolve_same_feed(batches, links, same_feed, feed_urls)
+        for r in rekeys:
+            links[(r.feed_id, r.new_key)] = (r.article_id, r.entry_hash)
+        stored.update(_stored_articles(con, own))
+    rekeyed_keys = {(r.feed_id, r.new_key) for r in rekeys}
 
     when = utc_naive(now)
     before = {article_id: published for article_id, (published, _) in stored.items()}
@@ -357,21 +435,23 @@ def save_many(
     link_rows: list[tuple[int, str, Article, datetime]] = []
     upd_rows: list[tuple[int, str, Article, datetime]] = []
     counts: list[SaveCounts] = []
-    for feed_id, batch, duplicates in batches:
-        new = updated = unchanged = linked = 0
+    for (feed_id, batch, duplicates), (_, _, dropped, why) in zip(batches, checked, strict=True):
+        new = updated = unchanged = linked = rekeyed = 0
         for article in batch:
             link = links.get((feed_id, article.entry_key))
             if link is not None:
+                moved = (feed_id, article.entry_key) in rekeyed_keys
+                rekeyed += moved
                 article_id, entry_hash = link
                 if entry_hash == article.content_hash:
-                    unchanged += 1
+                    unchanged += not moved
                     continue
                 published, source = _published_for(article, stored.get(article_id))
                 is_new = article_id in changed and changed[article_id][4]
                 changed[article_id] = (article_id, article, published, source, is_new)
                 stored[article_id] = (published, source)
                 upd_rows.append((feed_id, article_id, article, published))
-                updated += 1
+                updated += not moved
             elif article.id in stored:
                 link_rows.append((feed_id, article.id, article, stored[article.id][0]))
                 linked += 1
@@ -381,8 +461,22 @@ def save_many(
                 stored[article.id] = (published, source)
                 link_rows.append((feed_id, article.id, article, published))
                 new += 1
-        counts.append(SaveCounts(new, updated, unchanged, linked, duplicates))
+        counts.append(
+            SaveCounts(new, updated, unchanged, linked, duplicates, rekeyed, dropped, why)
+        )
 
+    if rekeys:
+        _rekey = pa.table(  # noqa: F841 - read by DuckDB's replacement scan below
+            {
+                "feed_id": pa.array([r.feed_id for r in rekeys], pa.int32()),
+                "old_key": [r.old_key for r in rekeys],
+                "new_key": [r.new_key for r in rekeys],
+            }
+        )
+        con.execute(
+            "UPDATE article_feeds SET entry_key = r.new_key FROM _rekey r "
+            "WHERE article_feeds.feed_id = r.feed_id AND article_feeds.entry_key = r.old_key"
+        )
     rows = list(changed.values())
     if rows:
         table = pa.table(
@@ -470,6 +564,270 @@ def save_many(
                 "AND a.id IN (SELECT article_id FROM _upd)"
             )
     return counts
+
+
+# -- identity of entries ---------------------------------------------------------------
+
+
+class _FeedUrls:
+    """Feed URLs by id, read only when an entry needs an id of its own (rarely)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._urls: dict[int, str] = {}
+
+    def get(self, feed_id: int) -> str:
+        if feed_id not in self._urls:
+            row = first(self._con.execute("SELECT url FROM feeds WHERE id = ?", [feed_id]))
+            self._urls[feed_id] = str(row[0]) if row else f"feed:{feed_id}"
+        return self._urls[feed_id]
+
+
+def _distinct_entries(
+    articles: Sequence[Article], feed_url: Callable[[], str]
+) -> tuple[list[Article], int]:
+    """The distinct entries of one document, each with a key and an id unique in it, and how
+    many were repeats.
+
+    - Same guid and same link (or, without links, same title): one entry repeated; the first
+      is kept.
+    - Same guid, different links: the guid identifies nothing (some feeds give every item
+      the feed's address as guid); each becomes "guid\\nlink".
+    - Different entries, same page (a ticker whose items all link to the home page, episodes
+      linking to the show, forum posts "#post-1", "#post-2"): the page does not identify
+      them. Each takes the id of its own link with fragment when no other entry has that
+      link, else an id of its own from (feed, entry key): never merged with each other, nor
+      with another feed's story of that page.
+    """
+    signatures: dict[str, list[str]] = {}
+    for article in articles:
+        signature = article.url or f"title:{article.title}"
+        seen = signatures.setdefault(article.entry_key, [])
+        if signature not in seen:
+            seen.append(signature)
+    kept: list[Article] = []
+    taken: set[tuple[str, str]] = set()
+    for article in articles:
+        signature = article.url or f"title:{article.title}"
+        if (article.entry_key, signature) in taken:
+            continue
+        taken.add((article.entry_key, signature))
+        if len(signatures[article.entry_key]) > 1:
+            article = replace(article, entry_key=f"{article.entry_key}\n{signature}")
+        kept.append(article)
+    duplicates = len(articles) - len(kept)
+
+    by_page: dict[str, list[Article]] = {}
+    for article in kept:
+        by_page.setdefault(article.id, []).append(article)
+    links = Counter(a.url for a in kept if len(by_page[a.id]) > 1)
+    out: list[Article] = []
+    ids: set[str] = set()
+    for article in kept:
+        group = by_page[article.id]
+        new_id = article.id
+        if len(group) > 1:
+            if article.url and links[article.url] == 1:
+                new_id = page_id(article.url)
+            else:
+                new_id = entry_id(feed_url(), article.entry_key)
+        if new_id in ids:
+            new_id = entry_id(feed_url(), article.entry_key)
+        ids.add(new_id)
+        out.append(article if new_id == article.id else replace(article, id=new_id))
+    return out, duplicates
+
+
+def _same_feed_links(
+    con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], list[tuple[str, str, str]]]:
+    """For (feed, article id) pairs: the entries of that feed stored as that article, as
+    (entry key, entry hash, article title). One statement, only when there are pairs."""
+    if not pairs:
+        return {}
+    table = pa.table(
+        {
+            "feed_id": pa.array([fid for fid, _ in pairs], pa.int32()),
+            "id": [aid for _, aid in pairs],
+        }
+    )
+    found: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
+    with _registered(con, "_pairs", table):
+        for fid, aid, key, entry_hash, title in con.execute(
+            "SELECT af.feed_id, af.article_id, af.entry_key, af.entry_hash, a.title "
+            "FROM article_feeds af JOIN (SELECT DISTINCT feed_id, id FROM _pairs) p "
+            "ON af.feed_id = p.feed_id AND af.article_id = p.id "
+            "JOIN articles a ON a.id = af.article_id ORDER BY af.first_seen, af.entry_key"
+        ).fetchall():
+            found.setdefault((int(fid), str(aid)), []).append(
+                (str(key), str(entry_hash), str(title))
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class _Rekey:
+    """A stored entry of a feed that the current document carries under a new key."""
+
+    feed_id: int
+    old_key: str
+    new_key: str
+    article_id: str
+    entry_hash: str
+
+
+def _page_of(article: Article) -> str | None:
+    """The id of the page an entry's link names with a fragment ("t/1#post-2" -> "t/1"),
+    when it differs from the entry's id, else None."""
+    if not article.url or "#" not in article.url:
+        return None
+    page = page_id(article.url.split("#", 1)[0])
+    return page if page != article.id else None
+
+
+def _resolve_same_feed(
+    batches: Sequence[tuple[int, list[Article], int]],
+    links: Mapping[tuple[int, str], tuple[str, str]],
+    same_feed: Mapping[tuple[int, str], list[tuple[str, str, str]]],
+    feed_urls: _FeedUrls,
+) -> tuple[list[tuple[int, list[Article], int]], list[_Rekey], list[str]]:
+    """New entries whose article (or, for a link with a fragment, whose page) is already an
+    entry of their own feed under another key. The same entry under a new key, when the old
+    key is gone from the document and the title is unchanged: it takes over the stored entry
+    (a `_Rekey`; this also recovers forum posts that older versions merged by page).
+    Otherwise an entry whose own article is taken is a different entry that happens to share
+    the page: it gets an id of its own. Returns the batches, the re-keyed entries and the
+    ids newly given out."""
+    rekeys: list[_Rekey] = []
+    own: list[str] = []
+    out: list[tuple[int, list[Article], int]] = []
+    for feed_id, batch, duplicates in batches:
+        keys = {a.entry_key for a in batch}
+        claimed: set[str] = set()
+        resolved: list[Article] = []
+        for article in batch:
+            direct = same_feed.get((feed_id, article.id), [])
+            page = _page_of(article)
+            candidates = [(article.id, c) for c in direct]
+            if page is not None:
+                candidates += [(page, c) for c in same_feed.get((feed_id, page), [])]
+            if not candidates or (feed_id, article.entry_key) in links:
+                resolved.append(article)
+                continue
+            match = next(
+                (
+                    (article_id, key, entry_hash)
+                    for article_id, (key, entry_hash, title) in candidates
+                    if key not in keys and key not in claimed and title == article.title
+                ),
+                None,
+            )
+            if match is not None:
+                article_id, key, entry_hash = match
+                claimed.add(key)
+                rekeys.append(_Rekey(feed_id, key, article.entry_key, article_id, entry_hash))
+                resolved.append(article)
+            elif direct:
+                new_id = entry_id(feed_urls.get(feed_id), article.entry_key)
+                own.append(new_id)
+                resolved.append(replace(article, id=new_id))
+            else:
+                resolved.append(article)
+        out.append((feed_id, resolved, duplicates))
+    return out, rekeys, own
+
+
+def _stored_articles(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[str]
+) -> dict[str, tuple[datetime, str]]:
+    if not ids:
+        return {}
+    with _registered(con, "_own", pa.table({"id": list(ids)})):
+        return {
+            str(i): (p, str(src))
+            for i, p, src in con.execute(
+                "SELECT id, published, date_source FROM articles WHERE id IN (SELECT id FROM _own)"
+            ).fetchall()
+        }
+
+
+# -- what the store can hold -----------------------------------------------------------
+
+_INT32 = 2**31 - 1
+
+
+def _count_problem(name: str, value: object, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if type(value) is not int:
+        return f"{name} {_short(value)} is not a whole number"
+    if not 0 <= value <= _INT32:
+        return f"{name} {value} does not fit the store (0 to {_INT32})"
+    return None
+
+
+def _unstorable(article: Article) -> str | None:
+    """Why the store cannot hold this article's row (a value beyond a column's type, text
+    that is not valid Unicode, a missing value), or None. Checked before anything is written:
+    once DuckDB refuses a row, the whole transaction is lost, with the feed's other entries."""
+    texts: list[object] = [
+        article.id,
+        article.entry_key,
+        article.title,
+        article.summary,
+        article.text,
+        article.date_source,
+        article.content_hash,
+    ]
+    if not all(isinstance(value, str) for value in texts):
+        names = ("id", "entry_key", "title", "summary", "text", "date_source", "content_hash")
+        bad = next(n for n, v in zip(names, texts, strict=True) if not isinstance(v, str))
+        return f"{bad} is missing"
+    for name, value in (
+        ("url", article.url),
+        ("language", article.language),
+        ("fulltext_error", article.fulltext_error),
+    ):
+        if value is not None and not isinstance(value, str):
+            return f"{name} {_short(value)} is not text"
+        if value is not None:
+            texts.append(value)
+    if not isinstance(article.published, datetime):
+        return "published is not a time"
+    if not isinstance(article.date_assumed_utc, bool):
+        return "date_assumed_utc is not true or false"
+    for problem in (
+        _count_problem("word_count", article.word_count),
+        _count_problem("reading_minutes", article.reading_minutes),
+        _count_problem("comments", article.comments, optional=True),
+    ):
+        if problem:
+            return problem
+    try:
+        texts.extend(article.authors)
+        for tag in article.tags:
+            texts.extend((tag.key, tag.display, tag.source))
+        terms, counts = zip(*article.terms, strict=True) if article.terms else ((), ())
+    except (TypeError, ValueError, AttributeError):
+        return "authors, tags or terms are malformed"
+    # map/min/max run in C: an article has a hundred terms, and this runs for every entry.
+    if not set(map(type, texts)) | set(map(type, terms)) <= {str}:
+        return "an author, tag or term is not text"
+    if counts and not (
+        set(map(type, counts)) == {int} and min(counts) > 0 and max(counts) <= _INT32
+    ):
+        return "a term count does not fit the store"
+    try:
+        "\0".join(texts).encode("utf-8")  # type: ignore[arg-type]
+        "\0".join(terms).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"text holds a character that is not valid Unicode ({exc.reason} at {exc.start})"
+    return None
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def _published_for(article: Article, stored: tuple[datetime, str] | None) -> tuple[datetime, str]:
