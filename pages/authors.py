@@ -71,7 +71,7 @@ if who:
     by, note = _ui.bucket_for(view, view.bucket)
     series: pd.DataFrame = _ui.call("frequency", one, by=by, timezone=view.timezone)
     st.subheader("Publishing")
-    st.text(f"Author: {who}")
+    st.text(f"Author: {charts.plain_text(who)}")
     _ui.chart(
         charts.frequency_chart(series, **view.titles(f"Articles per {by} by this author")),
         series,

@@ -107,7 +107,7 @@ else:
             for column, key, label in ((columns[0], "a", label_a), (columns[1], "b", label_b)):
                 part = scores[scores["side"] == key]
                 with column:
-                    st.text(label)
+                    st.text(charts.plain_text(label))
                     cloud(
                         {
                             str(t): abs(float(s))
