@@ -43,10 +43,13 @@ if table.empty or not table["count"].sum():
     _ui.show_empty(view)
 else:
     what = f"Articles per {by}" + ("" if chosen_split is None else f" by {split}")
-    # What the stacked bars add up to: with a split, article-series pairs (stated).
-    counted = analyze.split_note(chosen_split, table.attrs)
-    counted = counted or f"{int(table.attrs.get('articles', 0)):,} articles"
+    # What the stacked bars add up to (with a split: article-series pairs), in the subtitle
+    # so a screenshot keeps it; how a split counts in a caption, which wraps on a phone.
+    counted = analyze.split_total(chosen_split, table.attrs)
     _ui.chart(charts.frequency_chart(table, **view.titles(what, counted)), table, "frequency")
+    explained = analyze.split_note(chosen_split, table.attrs)
+    if explained:
+        st.caption(_ui.md_escape(explained, limit=300))
     if note:
         st.caption(note)
 

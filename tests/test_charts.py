@@ -153,6 +153,10 @@ def test_sparkline_sums_series_per_bucket_and_hides_axes() -> None:
     assert figure.layout.showlegend is False
     assert not figure.layout.title.text
     assert figure.layout.height <= 100
+    # Dates and values on hover (a tap on a phone), and no zoom to get stuck in.
+    assert figure.data[0].hovertemplate == "%{x|%a %Y-%m-%d}: %{y:,} articles<extra></extra>"
+    assert figure.layout.dragmode is False
+    assert figure.layout.xaxis.fixedrange and figure.layout.yaxis.fixedrange
 
 
 # -- heatmap_chart --------------------------------------------------------------------------

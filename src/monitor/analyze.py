@@ -44,6 +44,7 @@ __all__ = [
     "records",
     "remove_stopwords",
     "split_note",
+    "split_total",
     "stats",
     "stopword_lists",
     "tag_choice",
@@ -125,25 +126,27 @@ def frequency(
     return Table(columns, rows, attrs)
 
 
+def split_total(split: str | None, attrs: dict[str, Any]) -> str:
+    """What the bars of `frequency` (its attrs) add up to, in a few words: "293 articles",
+    or with a split "1,130 article-author pairs from 1,074 articles"."""
+    articles = int(attrs.get("articles", 0))
+    total = int(attrs.get("total", articles))
+    if split is None or total == articles:
+        return f"{articles:,} articles"
+    return f"{total:,} article-{split} pairs from {articles:,} articles"
+
+
 def split_note(split: str | None, attrs: dict[str, Any]) -> str | None:
-    """What the bars of a split (attrs of `frequency`) add up to, in words; None without a
-    split. E.g. "1,130 article-author pairs from 1,074 articles (an article with two authors
-    counts once for each); (no author): 112 articles without an author"."""
+    """How a split counts, in a sentence (None without a split): "An article with two
+    authors counts once for each; (no author): 112 articles without an author"."""
     if split is None:
         return None
-    articles = int(attrs.get("articles", 0))
-    total = int(attrs.get("total", 0))
     without = int(attrs.get("without", 0))
-    counted = (
-        f"{articles:,} articles"
-        if total == articles
-        else f"{total:,} article-{split} pairs from {articles:,} articles"
-    )
     one = "an" if split[0] in "aeiou" else "a"
-    note = f"{counted} (an article with two {split}s counts once for each)"
+    note = f"An article with two {split}s counts once for each"
     if without:
         note += f"; {query.NO_SERIES[split]}: {without:,} articles without {one} {split}"
-    return note
+    return note + "."
 
 
 def _local_bucket(moment: datetime, zone: ZoneInfo, by: str, *, closing: bool = False) -> datetime:

@@ -427,9 +427,13 @@ def trend_chart(
     return escape_figure(figure)
 
 
-def sparkline(table: pd.DataFrame, *, height: int = 70) -> go.Figure:
+def sparkline(table: pd.DataFrame, *, height: int = 70, unit: str = "articles") -> go.Figure:
     """A tiny filled line of the total `count` per `bucket` (all series summed): no axes,
-    no legend, no title. Draw it with `config=SPARKLINE_CONFIG`.
+    no legend, no title; hovering (a tap on a phone) shows the bucket's date and its count
+    ("Fri 2026-11-13: 14 articles"). Draw it with `config=SPARKLINE_CONFIG`.
+
+    Zooming and panning are off: on a touch screen a swipe across the line must scroll the
+    page, not zoom a chart that has no axes to zoom back with.
     """
     clean = _series_table(table, "sparkline")
     figure = go.Figure()
@@ -438,9 +442,10 @@ def sparkline(table: pd.DataFrame, *, height: int = 70) -> go.Figure:
         height=height,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         showlegend=False,
-        xaxis={"visible": False},
-        yaxis={"visible": False, "rangemode": "tozero"},
+        xaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "rangemode": "tozero", "fixedrange": True},
         hovermode="x",
+        dragmode=False,
     )
     if clean.empty:
         return escape_figure(figure)
@@ -454,7 +459,7 @@ def sparkline(table: pd.DataFrame, *, height: int = 70) -> go.Figure:
             line={"color": PALETTE[0], "width": 1.5},
             fill="tozeroy",
             fillcolor="rgba(0, 114, 178, 0.15)",
-            hovertemplate="%{x|" + hover_format + "}: %{y}<extra></extra>",
+            hovertemplate="%{x|" + hover_format + "}: %{y:,} " + unit + "<extra></extra>",
         )
     )
     return escape_figure(figure)
