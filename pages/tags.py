@@ -22,15 +22,20 @@ by, note = _ui.bucket_for(view, view.bucket)
 over_time: pd.DataFrame = _ui.call(
     "frequency", f, by=by, split="tag", timezone=view.timezone, top=8
 )
-counted = analyze.split_note("tag", over_time.attrs)
+# What the lines add up to in the subtitle (a screenshot keeps it); how a tag split counts
+# in a caption, which wraps on a phone.
+counted = analyze.split_total("tag", over_time.attrs)
 _ui.chart(
     charts.trend_chart(over_time, **view.titles(f"Articles per {by} for the top tags", counted)),
     over_time,
     "tags-over-time",
 )
 st.caption(
-    "The lines for “other” (every tag outside the top 8) and “(no tag)” are hidden until "
-    "you click them in the legend."
+    _ui.md_escape(
+        f"{analyze.split_note('tag', over_time.attrs)} The lines for “other” (every tag "
+        "outside the top 8) and “(no tag)” are hidden until you click them in the legend.",
+        limit=400,
+    )
 )
 if note:
     st.caption(note)

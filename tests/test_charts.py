@@ -104,6 +104,19 @@ def test_frequency_chart_stacks_series_in_table_order_with_other_last_in_grey() 
     assert figure.layout.xaxis.type == "date"
     assert figure.layout.xaxis.hoverformat == "%a %Y-%m-%d"  # daily buckets
     assert figure.layout.showlegend is True
+    assert figure.layout.legend.traceorder == "normal"  # the legend reads as the table
+
+
+def test_frequency_chart_puts_the_articles_without_an_author_last_in_their_own_grey() -> None:
+    table = pd.concat(
+        [three_series(), series_table([("2026-11-01", "(no author)", 4)])], ignore_index=True
+    )
+    figure = charts.frequency_chart(table, title="t")
+    assert [trace.name for trace in figure.data] == ["Tagesblatt", "Blog", "other", "(no author)"]
+    colours = [trace.marker.color for trace in figure.data]
+    assert colours[3] == charts.NO_SERIES_COLOUR and len(set(colours)) == 4
+    trend = charts.trend_chart(table, title="t")
+    assert [t.visible for t in trend.data] == [True, True, "legendonly", "legendonly"]
 
 
 def test_frequency_chart_single_series_is_one_colour_without_legend() -> None:

@@ -582,7 +582,15 @@ def test_the_trends_tables_show_significance_first_and_what_it_is_computed_from(
 
 def test_the_tag_pages_show_one_form_per_tag(app: Callable[..., AppTest], numbers_db: Path) -> None:
     at = app(numbers_db, "pages/tags.py", range="30 days")
-    text = json.dumps([f["data"] for f in _figures(at)], ensure_ascii=False)
+    figures = _figures(at)
+    # The lines count article-tag pairs, and the subtitle says how many of how many articles.
+    over_time = figures[0]
+    lines = sum(sum(t["y"]) for t in over_time["data"])
+    shown = re.search(r"([\d,]+) article-tag pairs from ([\d,]+) articles", _title(over_time))
+    assert shown is not None, _title(over_time)
+    assert lines == int(shown.group(1).replace(",", ""))
+    assert any("counts once for each" in str(c.value) for c in at.caption)
+    text = json.dumps([f["data"] for f in figures], ensure_ascii=False)
     assert "Trump" in text and "UkraineKonflikt" in text
     assert '"trump"' not in text and '"ukrainekonflikt"' not in text
     choices = at.sidebar.multiselect(key="tag").options

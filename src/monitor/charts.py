@@ -376,6 +376,9 @@ def frequency_chart(
         bargap=0.15,
         hovermode="x unified",
         showlegend=len(names) > 1,
+        # Biggest first, "other" and "(no author)" last, as in the table (plotly reverses a
+        # stacked chart's legend by default).
+        legend={"traceorder": "normal"},
         xaxis={"type": "date", "hoverformat": hover_format},
         yaxis=_count_axis(float(clean.groupby("bucket")["count"].sum().max())),
     )
