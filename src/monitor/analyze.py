@@ -422,16 +422,10 @@ def tag_trends(
             which = "this window" if not n_current else "the window before this one"
             empty.attrs["reason"] = f"No articles in {which}: there is nothing to compare."
             return empty
-        current = query.tag_counts(con, f)
-        previous = query.tag_counts(con, before)
-    merged = current.merge(previous, on="key", how="outer", suffixes=("", "_prev"))
-    # Both windows take the display form from the same place (`query.tag_forms`).
-    merged["tag"] = merged["tag"].fillna(merged["tag_prev"])
-    c = merged["articles"].fillna(0).astype("int64")
-    p = merged["articles_prev"].fillna(0).astype("int64")
+        merged = query.tag_windows(con, f, before)
+    c = merged["current"].astype("int64")
+    p = merged["previous"].astype("int64")
     ratio = n_current / n_previous
-    merged["current"] = c
-    merged["previous"] = p
     merged["expected"] = (p * ratio).round(1)
     merged["change"] = c - p
     merged["share"] = (c / n_current).round(4)

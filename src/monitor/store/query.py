@@ -70,15 +70,7 @@ def tag_match(alias: str, values: Sequence[str], params: Params) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
-def tag_forms(keys: str) -> str:
-    """SQL of (key, display) rows: the one display form of each tag key that `keys` (a query
-    of keys) yields. Every query that shows a tag takes its form from here.
-
-    Chosen over the whole store, not the view, so a tag looks the same on every page and in
-    every window: among the forms the feeds used, one with capitals ("UkraineKonflikt",
-    "EU") wins over an all-lowercase one; then the most used; then the first in code-point
-    order, so the choice never depends on row order.
-    """
+def _forms(keys: str) -> str:
     return f"""
         SELECT key, display FROM (
             SELECT t.key, t.display, row_number() OVER (
@@ -88,6 +80,28 @@ def tag_forms(keys: str) -> str:
             FROM article_tags t WHERE t.key IN ({keys}) GROUP BY t.key, t.display
         ) WHERE rank = 1
     """
+
+
+def tag_forms(con: duckdb.DuckDBPyConnection, keys: str) -> str:
+    """SQL of (key, display) rows: the one display form of each tag key that `keys` (a query
+    of keys) yields. Every query that shows a tag takes its form from here.
+
+    Chosen over the whole store, not the view, so a tag looks the same on every page and in
+    every window: among the forms the feeds used, one with capitals ("UkraineKonflikt",
+    "EU") wins over an all-lowercase one; then the most used; then the first in code-point
+    order, so the choice never depends on row order.
+
+    Choosing reads every row of `article_tags`. On a read-only connection (every query of
+    the dashboard and the command line) the forms of all keys are chosen once per connection
+    into a temporary table, so that a page's five tag queries share one scan; nothing can
+    change the file while such a connection is open. A read-write connection chooses anew.
+    """
+    row = first(con.execute("SELECT current_setting('access_mode')"))
+    if row is None or row[0] != "read_only":
+        return _forms(keys)
+    all_keys = "SELECT DISTINCT key FROM article_tags"
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS monitor_tag_forms AS {_forms(all_keys)}")
+    return f"SELECT key, display FROM temp.monitor_tag_forms WHERE key IN ({keys})"
 
 
 def article_where(f: Filters, params: Params, alias: str = "a") -> str:
@@ -266,7 +280,7 @@ def frequency(
     if split == "tag":
         kept = f"SELECT series FROM ranked WHERE rank <= {int(top)}"
         name = "coalesce(fo.display, s.series)"
-        forms = f"LEFT JOIN ({tag_forms(kept)}) fo ON fo.key = s.series"
+        forms = f"LEFT JOIN ({tag_forms(con, kept)}) fo ON fo.key = s.series"
     else:
         name, forms = "s.series", ""
     sql = f"""
@@ -314,7 +328,7 @@ def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> Tabl
             GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
         )
         SELECT t.key, fo.display AS tag, t.articles
-        FROM top t JOIN ({tag_forms("SELECT key FROM top")}) fo ON fo.key = t.key
+        FROM top t JOIN ({tag_forms(con, "SELECT key FROM top")}) fo ON fo.key = t.key
         ORDER BY t.articles DESC, t.key
     """
     return _table(con, sql, params)
@@ -491,7 +505,7 @@ def authors(
             ),
             shown AS (SELECT * FROM ranked WHERE rank <= ?)
             SELECT s.author, fo.display FROM shown s
-            JOIN ({tag_forms("SELECT key FROM shown")}) fo ON fo.key = s.key
+            JOIN ({tag_forms(con, "SELECT key FROM shown")}) fo ON fo.key = s.key
             ORDER BY s.author, s.rank
         """
         tag_params.append(top_tags)
@@ -602,17 +616,28 @@ def export_sql(f: Filters) -> tuple[str, Params]:
 # -- dashboard aggregates ----------------------------------------------------------------
 
 
-def tag_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Articles per tag key in the view (every tag, for comparing two windows): key, tag
-    (its display form), articles."""
+def tag_windows(con: duckdb.DuckDBPyConnection, f: Filters, before: Filters) -> pd.DataFrame:
+    """Every tag of either view with its articles in each: key, tag (display form), current,
+    previous (0 where the tag is absent), in one query (for comparing two windows)."""
     params: Params = []
-    where = child_where(f, params, "x")
+    now_where = child_where(f, params, "x")
+    then_where = child_where(before, params, "x")
     sql = f"""
-        WITH counted AS (
-            SELECT x.key, count(*) AS articles FROM article_tags x WHERE {where} GROUP BY x.key
+        WITH now AS (
+            SELECT x.key, count(*) AS n FROM article_tags x WHERE {now_where} GROUP BY x.key
+        ),
+        earlier AS (
+            SELECT x.key, count(*) AS n FROM article_tags x WHERE {then_where} GROUP BY x.key
+        ),
+        both_windows AS (
+            SELECT coalesce(n.key, e.key) AS key, coalesce(n.n, 0) AS current,
+                   coalesce(e.n, 0) AS previous
+            FROM now n FULL OUTER JOIN earlier e ON e.key = n.key
         )
-        SELECT c.key, fo.display AS tag, c.articles
-        FROM counted c JOIN ({tag_forms("SELECT key FROM counted")}) fo ON fo.key = c.key
+        SELECT b.key, fo.display AS tag, b.current, b.previous
+        FROM both_windows b
+        JOIN ({tag_forms(con, "SELECT key FROM both_windows")}) fo ON fo.key = b.key
+        ORDER BY b.key
     """
     return _df(con, sql, params)
 
@@ -648,7 +673,7 @@ def cooccurring_tags(
             GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
         )
         SELECT t.key, fo.display AS tag, t.articles
-        FROM top t JOIN ({tag_forms("SELECT key FROM top")}) fo ON fo.key = t.key
+        FROM top t JOIN ({tag_forms(con, "SELECT key FROM top")}) fo ON fo.key = t.key
         ORDER BY t.articles DESC, t.key
     """
     return _df(con, sql, params)
@@ -771,7 +796,7 @@ def articles_page(
         ),
         tg AS (
             SELECT pt.article_id, array_agg(fo.display ORDER BY pt.key) AS tags
-            FROM page_tags pt JOIN ({tag_forms("SELECT key FROM page_tags")}) fo
+            FROM page_tags pt JOIN ({tag_forms(con, "SELECT key FROM page_tags")}) fo
                  ON fo.key = pt.key
             GROUP BY pt.article_id
         )
@@ -810,7 +835,7 @@ def options(con: duckdb.DuckDBPyConnection, *, limit: int) -> dict[str, list[str
             ORDER BY n DESC, key LIMIT ?
         )
         SELECT fo.display, t.n FROM top t
-        JOIN ({tag_forms("SELECT key FROM top")}) fo ON fo.key = t.key
+        JOIN ({tag_forms(con, "SELECT key FROM top")}) fo ON fo.key = t.key
         ORDER BY t.n DESC, t.key
         """,
         [limit],
@@ -847,5 +872,5 @@ def tag_displays(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[st
     params: Params = []
     listed = ", ".join("(?)" for _ in keys)
     params.extend(keys)
-    sql = f"SELECT key, display FROM ({tag_forms(f'SELECT * FROM (VALUES {listed})')})"
+    sql = f"SELECT key, display FROM ({tag_forms(con, f'SELECT * FROM (VALUES {listed})')})"
     return {str(k): str(d) for k, d in con.execute(sql, params).fetchall()}
