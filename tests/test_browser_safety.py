@@ -248,3 +248,29 @@ def test_at_phone_width_a_tap_on_the_sparkline_shows_date_and_count(
     assert len(labels) >= 2, seen
     # Swiping across it scrolls the page; it does not zoom the line.
     assert phone.evaluate(f"() => document.querySelector('{PLOT}')._fullLayout.dragmode") is False
+
+
+def test_a_click_on_a_top_tag_bar_filters_by_that_tag(
+    desktop: Page, demo_server: LiveServer
+) -> None:
+    # Bars carry their row number (no feed text travels through the browser and back).
+    _open(desktop, demo_server, "tags", "")
+    bars = desktop.locator(PLOT).nth(1)  # the top-tags bars, after the trend lines
+    labels: list[str] = desktop.evaluate(
+        f"() => [...document.querySelectorAll('{PLOT}')[1].data[0].y]"
+    )
+    third = bars.locator(".bars path").nth(2)
+    third.scroll_into_view_if_needed()
+    third.click(force=True)  # plotly's drag layer is on top; it finds the bar under the click
+    desktop.wait_for_url(re.compile(r"[?&]tag="))
+    desktop.wait_for_timeout(500)
+    desktop.wait_for_selector(APP_IDLE)
+    assert query_tags(desktop.url) == [labels[2]], (desktop.url, labels)
+    chosen = desktop.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect")
+    assert labels[2] in chosen.filter(has_text="Tags").inner_text()
+
+
+def query_tags(url: str) -> list[str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(url).query).get("tag", [])
