@@ -23,6 +23,7 @@ import streamlit as st
 from monitor import analyze, charts, subscriptions
 from monitor.models import Filters, Table
 from monitor.store import Store, StoreError, default_db_path
+from monitor.text import tag_key
 
 EMPTY_MESSAGE = "No articles in this view. Add a feed on the Sources page or run `monitor demo`."
 
@@ -213,7 +214,12 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
         ("lang", "languages"),
     ):
         known = set(options.get(choices_key, []))
-        unknown = [v for v in _values(params, name) if v not in known]
+        unknown = [
+            v
+            for v in _values(params, name)
+            if v not in known
+            and not (name == "tag" and analyze.tag_choice(v, known))  # any form of a tag
+        ]
         if unknown:
             shown = ", ".join(md_escape(v, limit=40) for v in unknown[:3])
             more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
@@ -239,6 +245,22 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
             if value.lower() not in ("true", "false"):
                 notes.append(f"URL parameter `{name}`: not true or false; ignored")
     return notes
+
+
+def resolve_tags(name: str, choices: Sequence[str]) -> bool:
+    """A tag widget's URL values in another form than its choices ("ukrainekonflikt",
+    "#Zollstreit") become the choice itself before the widget reads them, so that a link
+    finds a tag by any of its forms. Call before creating the widget `name`; True when a
+    value was replaced."""
+    values = _values(st.query_params, name)
+    if not values or name in st.session_state:
+        return False
+    resolved = [analyze.tag_choice(v, choices) or v for v in values]
+    if resolved == values:
+        return False
+    # A bound widget's URL value can only be changed through session state.
+    st.session_state[name] = resolved if name == "tag" else resolved[0]
+    return True
 
 
 def check_choice(name: str, choices: Sequence[str]) -> None:
@@ -360,6 +382,7 @@ def build_view() -> View:
     )
     # A tag picked by clicking a chart is always a choice, even if outside the top few hundred.
     tag_choices = list(options.get("tags", []))
+    resolve_tags("tag", tag_choices)
     tag_choices += [t for t in st.session_state.get("tag") or [] if t not in tag_choices]
     tags = sb.multiselect(
         "Tags",
@@ -378,7 +401,7 @@ def build_view() -> View:
         until=until,
         feeds=tuple(feeds),
         authors=tuple(authors),
-        tags=tuple(tags),
+        tags=tuple(dict.fromkeys(tag_key(t) for t in tags)),  # one view, one cache key
         languages=tuple(languages),
         search=search.strip() or None,
     )
@@ -463,6 +486,13 @@ def is_empty(table: pd.DataFrame | None, *, column: str | None = "count") -> boo
     return False
 
 
+def show_empty(view_: View, need: str = "articles") -> None:
+    """The empty state with its true cause (`analyze.empty_state`): an empty store, a date
+    range without articles, a search without hits, a view whose articles have no tags..."""
+    state = call("empty_state", view_.filters, need=need, timezone=view_.timezone)
+    st.info(md_escape(state.message, limit=400), icon=":material/inbox:")
+
+
 def _csv(table: pd.DataFrame) -> bytes:
     # The project's one CSV writer: feed text that a spreadsheet would run as a formula is
     # neutralised there, for every chart's data as for the article exports.
@@ -509,6 +539,7 @@ def chart(
     config: dict[str, Any] | None = None,
 ) -> None:
     """A plotly figure (charts.py styles it: Streamlit's theme off) and its data as CSV."""
+    figure = charts.escape_figure(figure)  # a no-op for charts.py's; a page's own is escaped
     options: dict[str, Any] = {"theme": None, "config": config or charts.CONFIG}
     if on_select is not None:
         st.plotly_chart(

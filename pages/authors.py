@@ -16,7 +16,8 @@ st.title("Authors")
 
 SHOWN = 500
 table: pd.DataFrame = _ui.call("authors", f, limit=SHOWN)
-if _ui.is_empty(table, column="articles"):
+if table.empty:
+    _ui.show_empty(view, "authors")
     st.stop()
 total = int(table.attrs.get("total", len(table)))
 if total > len(table):
@@ -24,8 +25,15 @@ if total > len(table):
         f"The {len(table):,} most prolific of {total:,} authors in this view; "
         "choose others with the sidebar's author filter."
     )
-shown = table.assign(
-    top_tags=table["top_tags"].map(_ui.joined),
+unattributed = int(table.attrs.get("unattributed", 0))
+if unattributed:
+    st.caption(
+        f"{unattributed:,} articles in this view name no author; they are not in this table "
+        "(the Publishing frequency page shows them as “(no author)”)."
+    )
+clean = charts.plain_table(table)  # no bidi controls from feeds in the grid
+shown = clean.assign(
+    top_tags=clean["top_tags"].map(_ui.joined),
     first_published=_ui.local_times(table["first_published"], view.timezone),
     last_published=_ui.local_times(table["last_published"], view.timezone),
 )
@@ -63,7 +71,7 @@ if who:
     by, note = _ui.bucket_for(view, view.bucket)
     series: pd.DataFrame = _ui.call("frequency", one, by=by, timezone=view.timezone)
     st.subheader("Publishing")
-    st.text(f"Author: {who}")
+    st.text(f"Author: {charts.plain_text(who)}")
     _ui.chart(
         charts.frequency_chart(series, **view.titles(f"Articles per {by} by this author")),
         series,

@@ -20,18 +20,27 @@ compare = st.toggle("Compare two clouds", key="compare", bind="query-params")
 
 
 def cloud(weights: dict[str, float], caption: str) -> None:
-    """A word-cloud image, or the empty state when there are no words."""
+    """A word-cloud image, or a note when there are no words to draw."""
     try:
         image = _ui.cloud_image(weights, width=900, height=450)
     except ValueError:
-        st.info(_ui.EMPTY_MESSAGE, icon=":material/inbox:")
+        st.info("No words to draw for this side.", icon=":material/inbox:")
         return
     st.image(image, caption=caption, width="stretch")
 
 
+def why_empty(side: Filters, label: str) -> None:
+    """The true cause when one side of a comparison has no words."""
+    state = _ui.call("empty_state", side, need="terms", timezone=view.timezone)
+    if state.cause != "none":
+        st.info(_ui.md_escape(f"{label}: {state.message}", limit=500), icon=":material/inbox:")
+
+
 if not compare:
     terms: pd.DataFrame = _ui.call("terms", f, limit=100)
-    if not _ui.is_empty(terms):
+    if terms.empty or not terms["count"].sum():
+        _ui.show_empty(view, "terms")
+    else:
         left, right = st.columns([3, 2])
         with left:
             st.subheader("Word cloud")
@@ -85,8 +94,10 @@ else:
             label_a, label_b = a, b
     if f_a is not None and f_b is not None:
         scores: pd.DataFrame = _ui.call("compare_terms", f_a, f_b, limit=60)
-        if _ui.is_empty(scores, column=None):
-            pass
+        if scores.empty:
+            why_empty(f_a, "Left" if side != "periods" else "This window")
+            why_empty(f_b, "Right" if side != "periods" else "The window before")
+            st.info("No words to compare.", icon=":material/inbox:")
         else:
             st.caption(
                 "Word size = how distinctive the word is of its side (weighted log-odds); "
@@ -96,7 +107,7 @@ else:
             for column, key, label in ((columns[0], "a", label_a), (columns[1], "b", label_b)):
                 part = scores[scores["side"] == key]
                 with column:
-                    st.text(label)
+                    st.text(charts.plain_text(label))
                     cloud(
                         {
                             str(t): abs(float(s))

@@ -30,7 +30,7 @@ for column, row in zip(columns, compare.to_dict("records"), strict=False):
     )
 
 if not int(compare.loc[compare["metric"] == "articles", "current"].iloc[0]):
-    st.info(_ui.EMPTY_MESSAGE, icon=":material/inbox:")
+    _ui.show_empty(view)
     st.stop()
 
 by, note = _ui.bucket_for(view, view.bucket)
@@ -44,11 +44,13 @@ if note:
 left, right = st.columns(2)
 with left:
     top: pd.DataFrame = _ui.call("tags", f, limit=15)
-    if not _ui.is_empty(top, column="articles"):
+    if top.empty:
+        _ui.show_empty(view, "tags")
+    else:
         figure = charts.bar_chart(top, x="articles", y="tag", **view.titles("Top tags by articles"))
         _ui.chart(figure, top, "overview-top-tags")
 with right:
     st.subheader("Newest articles")
     newest, total = _ui.call("articles", f, limit=12)
-    _ui.article_table(newest, view.timezone)
+    _ui.article_table(charts.plain_table(newest), view.timezone)
     st.caption(f"{total} articles in this view; all of them are on the Articles page.")

@@ -5,28 +5,40 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitor import charts
+from monitor import analyze, charts
 from pages import _ui
 
 view = _ui.view()
 f = view.filters
 st.title("Hashtag trends")
 
+top: pd.DataFrame = _ui.call("tags", f, limit=25)
+if top.empty:
+    # No articles, or articles without a single tag: the empty state says which.
+    _ui.show_empty(view, "tags")
+    st.stop()
+
 by, note = _ui.bucket_for(view, view.bucket)
 over_time: pd.DataFrame = _ui.call(
     "frequency", f, by=by, split="tag", timezone=view.timezone, top=8
 )
-if _ui.is_empty(over_time):
-    st.stop()
+# What the lines add up to in the subtitle (a screenshot keeps it); how a tag split counts
+# in a caption, which wraps on a phone.
+counted = analyze.split_total("tag", over_time.attrs)
 _ui.chart(
-    charts.trend_chart(over_time, **view.titles(f"Articles per {by} for the top tags")),
+    charts.trend_chart(over_time, **view.titles(f"Articles per {by} for the top tags", counted)),
     over_time,
     "tags-over-time",
 )
+st.caption(
+    _ui.md_escape(
+        f"{analyze.split_note('tag', over_time.attrs)} The lines for “other” (every tag "
+        "outside the top 8) and “(no tag)” are hidden until you click them in the legend.",
+        limit=400,
+    )
+)
 if note:
     st.caption(note)
-
-top: pd.DataFrame = _ui.call("tags", f, limit=25)
 
 
 def _pick_tag() -> None:
@@ -35,10 +47,11 @@ def _pick_tag() -> None:
     selection = getattr(event, "selection", None) or (
         event.get("selection") if isinstance(event, dict) else None
     )
-    keys = _ui.tag_keys_for(top, charts.selected_labels(selection))
-    if keys:
+    # Bars carry their row in the table; the filter takes the display form (its choices).
+    picked = [str(top["tag"].iloc[r]) for r in charts.selected_rows(selection) if r < len(top)]
+    if picked:
         current = list(st.session_state.get("tag") or [])
-        st.session_state["tag"] = current + [k for k in keys if k not in current]
+        st.session_state["tag"] = current + [t for t in picked if t not in current]
 
 
 left, right = st.columns(2)
@@ -56,51 +69,81 @@ with left:
     )
 with right:
     trends: pd.DataFrame = _ui.call("tag_trends", f, limit=15, now=view.now)
-    if f.since is None:
-        st.info(
-            "Rising and falling tags compare with the window before this one: choose a "
-            "date range other than all time."
-        )
+    reason = trends.attrs.get("reason")
+    if reason:
+        st.info(_ui.md_escape(reason, limit=300), icon=":material/compare_arrows:")
     else:
+        # Significance first (a phone shows the first columns), then what it is computed
+        # from: the share of the window's articles, and the count expected at the old share.
         columns = {
             "tag": "Tag",
-            "current": st.column_config.NumberColumn("This window", format="%d"),
-            "previous": st.column_config.NumberColumn("Window before", format="%d"),
-            "change": st.column_config.NumberColumn("Change", format="%+d"),
             "z": st.column_config.NumberColumn(
                 "Significance (z)",
                 format="%.1f",
-                help="How surprising the change is for a Poisson count, allowing for the "
-                "windows' different article totals; |z| above 2 is notable",
+                help="How surprising the change in share is for Poisson counts, allowing for "
+                "the windows' different article totals; |z| above 2 is notable. The rows are "
+                "sorted by it",
+            ),
+            "share": st.column_config.NumberColumn(
+                "Share now", format="percent", help="Of this window's articles, with the tag"
+            ),
+            "share_before": st.column_config.NumberColumn(
+                "Share before", format="percent", help="Of the earlier window's articles"
+            ),
+            "current": st.column_config.NumberColumn("This window", format="%d"),
+            "expected": st.column_config.NumberColumn(
+                "Expected",
+                format="%.1f",
+                help="Articles the tag would have in this window had its share stayed the "
+                "same: rising means more than expected, falling fewer",
+            ),
+            "previous": st.column_config.NumberColumn("Window before", format="%d"),
+            "change": st.column_config.NumberColumn(
+                "Change",
+                format="%+d",
+                help="This window minus the window before, in articles; it can be positive "
+                "for a falling tag when this window has more articles",
             ),
             "key": None,
             "direction": None,
         }
-        st.subheader("Rising")
-        st.dataframe(
-            trends[trends["direction"] == "rising"], hide_index=True, column_config=columns
+        n_now = int(trends.attrs.get("articles", 0))
+        n_before = int(trends.attrs.get("articles_before", 0))
+        st.caption(
+            f"{n_now:,} articles in this window, {n_before:,} in the one before: a tag rises "
+            "when its share of the articles grows."
         )
-        st.subheader("Falling")
-        st.dataframe(
-            trends[trends["direction"] == "falling"], hide_index=True, column_config=columns
-        )
+        for heading, direction in (("Rising", "rising"), ("Falling", "falling")):
+            st.subheader(heading)
+            part = trends[trends["direction"] == direction]
+            if part.empty:
+                st.caption(f"No {direction} tags.")
+            else:
+                st.dataframe(charts.plain_table(part), hide_index=True, column_config=columns)
         _ui.download(trends, "tag-trends")
 
 st.subheader("Tags that appear together")
 all_tags: list[str] = list(_ui.call("options")["tags"])
-default = f.tags[0] if f.tags else (str(top["key"].iloc[0]) if not top.empty else None)
+shown = [str(t) for t in top["tag"]]
+default = next(
+    (analyze.tag_choice(t, all_tags) for t in f.tags if analyze.tag_choice(t, all_tags)),
+    shown[0] if shown else None,
+)
 if all_tags:
-    _ui.check_choice("with", all_tags)
+    resolved = _ui.resolve_tags("with", all_tags)  # a link may name the tag in any form
+    if not resolved:
+        _ui.check_choice("with", all_tags)
     chosen = st.selectbox(
         "Tags co-occurring with",
         all_tags,
-        index=all_tags.index(default) if default in all_tags else 0,
+        index=all_tags.index(default) if default in all_tags and not resolved else 0,
         key="with",
         bind="query-params",
     )
     together: pd.DataFrame = _ui.call("cooccurring_tags", f, chosen, limit=20)
     if together.empty:
-        st.info("No other tag appears on these articles.")
+        alone = f"No other tag appears on the articles tagged {chosen} in this view."
+        st.info(_ui.md_escape(alone, limit=200))
     else:
         _ui.chart(
             charts.bar_chart(

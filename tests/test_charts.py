@@ -34,13 +34,13 @@ def series_table(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
 
 
 def strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every (path, string) in a figure's JSON; customdata is skipped (never rendered)."""
+    """Every (path, string) in a figure's JSON, customdata included (a hover template may
+    show it)."""
     if isinstance(node, str):
         yield path, node
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key != "customdata":
-                yield from strings(value, f"{path}.{key}")
+            yield from strings(value, f"{path}.{key}")
     elif isinstance(node, list | tuple):
         for index, value in enumerate(node):
             yield from strings(value, f"{path}[{index}]")
@@ -104,6 +104,19 @@ def test_frequency_chart_stacks_series_in_table_order_with_other_last_in_grey() 
     assert figure.layout.xaxis.type == "date"
     assert figure.layout.xaxis.hoverformat == "%a %Y-%m-%d"  # daily buckets
     assert figure.layout.showlegend is True
+    assert figure.layout.legend.traceorder == "normal"  # the legend reads as the table
+
+
+def test_frequency_chart_puts_the_articles_without_an_author_last_in_their_own_grey() -> None:
+    table = pd.concat(
+        [three_series(), series_table([("2026-11-01", "(no author)", 4)])], ignore_index=True
+    )
+    figure = charts.frequency_chart(table, title="t")
+    assert [trace.name for trace in figure.data] == ["Tagesblatt", "Blog", "other", "(no author)"]
+    colours = [trace.marker.color for trace in figure.data]
+    assert colours[3] == charts.NO_SERIES_COLOUR and len(set(colours)) == 4
+    trend = charts.trend_chart(table, title="t")
+    assert [t.visible for t in trend.data] == [True, True, "legendonly", "legendonly"]
 
 
 def test_frequency_chart_single_series_is_one_colour_without_legend() -> None:
@@ -153,6 +166,10 @@ def test_sparkline_sums_series_per_bucket_and_hides_axes() -> None:
     assert figure.layout.showlegend is False
     assert not figure.layout.title.text
     assert figure.layout.height <= 100
+    # Dates and values on hover (a tap on a phone), and no zoom to get stuck in.
+    assert figure.data[0].hovertemplate == "%{x|%a %Y-%m-%d}: %{y:,} articles<extra></extra>"
+    assert figure.layout.dragmode is False
+    assert figure.layout.xaxis.fixedrange and figure.layout.yaxis.fixedrange
 
 
 # -- heatmap_chart --------------------------------------------------------------------------
@@ -194,13 +211,13 @@ def top_tags() -> pd.DataFrame:
     )
 
 
-def test_bar_chart_keeps_row_order_top_down_and_carries_labels_in_customdata() -> None:
+def test_bar_chart_keeps_row_order_top_down_and_carries_row_positions_in_customdata() -> None:
     figure = charts.bar_chart(top_tags(), x="articles", y="tag", title="Top tags")
     (bar,) = figure.data
     assert bar.orientation == "h"
     assert list(bar.y) == ["Friedensgespräche", "Wahl", "Zölle"]
     assert list(bar.x) == [3, 17, 9]
-    assert list(bar.customdata) == ["Friedensgespräche", "Wahl", "Zölle"]
+    assert list(bar.customdata) == [0, 1, 2]
     assert figure.layout.yaxis.autorange == "reversed"
     assert list(figure.layout.yaxis.categoryarray) == list(bar.y)
     assert "select" in figure.layout.clickmode
@@ -230,7 +247,7 @@ def test_bar_chart_empty_table_says_so() -> None:
     assert "Nothing to show" in figure.layout.annotations[0].text
 
 
-def test_selected_labels_reads_customdata_back() -> None:
+def test_selected_rows_reads_customdata_back() -> None:
     figure = charts.bar_chart(top_tags(), x="articles", y="tag", title="t")
     custom = list(figure.data[0].customdata)
     # The shape Streamlit returns in event.selection for a point click.
@@ -239,21 +256,27 @@ def test_selected_labels_reads_customdata_back() -> None:
             {"curve_number": 0, "point_index": 2, "x": 9, "y": "Zölle", "customdata": custom[2]},
             {"curve_number": 0, "point_index": 2, "customdata": [custom[2]]},
             {"curve_number": 0, "point_index": 0, "customdata": custom[0]},
+            {"customdata": "Wahl"},  # text is never a row
+            {"customdata": True},
+            {"customdata": -1},
             "junk",
         ],
         "point_indices": [2, 0],
     }
-    assert charts.selected_labels(selection) == ["Zölle", "Friedensgespräche"]
-    assert charts.selected_labels({}) == []
-    assert charts.selected_labels(None) == []
+    assert charts.selected_rows(selection) == [2, 0]
+    assert [top_tags()["tag"].iloc[r] for r in charts.selected_rows(selection)] == [
+        "Zölle",
+        "Friedensgespräche",
+    ]
+    assert charts.selected_rows({}) == []
+    assert charts.selected_rows(None) == []
 
 
-def test_bar_chart_customdata_keeps_the_raw_label_for_a_hostile_tag() -> None:
+def test_bar_chart_carries_no_feed_text_in_customdata_for_a_hostile_tag() -> None:
     table = pd.DataFrame({"tag": [HOSTILE], "articles": [1]})
     figure = charts.bar_chart(table, x="articles", y="tag", title="t")
-    assert list(figure.data[0].customdata) == [HOSTILE]
-    assert "customdata" not in (figure.data[0].hovertemplate or "")  # never rendered
-    assert charts.selected_labels({"points": [{"customdata": HOSTILE}]}) == [HOSTILE]
+    assert list(figure.data[0].customdata) == [0]
+    assert list(figure.data[0].y) == [HOSTILE_ESCAPED]
 
 
 # -- escaping, for every builder ----------------------------------------------------------------

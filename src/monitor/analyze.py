@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ __all__ = [
     "compare_terms",
     "compare_windows",
     "cooccurring_tags",
+    "empty_state",
     "export_articles",
     "export_rows",
     "feeds",
@@ -45,9 +46,12 @@ __all__ = [
     "options",
     "records",
     "remove_stopwords",
+    "split_note",
+    "split_total",
     "spreadsheet_safe",
     "stats",
     "stopword_lists",
+    "tag_choice",
     "tag_trends",
     "tags",
     "terms",
@@ -91,19 +95,24 @@ def frequency(
     """Articles per bucket: columns bucket, series, count; empty buckets are filled with 0.
 
     Buckets are local times in `timezone` (naive); the range runs from the filter's start (or
-    the first article) to its end (or the last article).
+    the first article) to its end (or the last article). A split (feed, author, tag) keeps
+    the `top` series, sums the rest as "other" and counts the articles without a feed,
+    author or tag as `NO_SERIES[split]` ("(no author)"); an article with two authors (tags,
+    feeds) counts once for each. `attrs["articles"]` is the number of articles in the view,
+    `attrs["total"]` the sum of the counts (the same without a split).
     """
     check_timezone(timezone)
     with store.read() as con:
         table = query.frequency(con, f, by=by, timezone=timezone, split=split, top=top)
-        if split == "tag" and not table.empty:
-            # Series by display form ("UkraineKonflikt"), as every other tag view shows them.
-            keys = [s for s in dict.fromkeys(table["series"]) if s != "other"]
-            names = query.tag_displays(con, keys)
-            table.rows = [(b, names.get(s, s), n) for b, s, n in table.rows]
+        articles = query.article_count(con, f) if split is not None else None
     columns = ("bucket", "series", "count")
+    total = sum(int(n) for _, _, n in table.rows)
+    attrs: dict[str, Any] = {"articles": total if articles is None else articles, "total": total}
+    if split is not None:
+        none = query.NO_SERIES[split]
+        attrs["without"] = sum(int(n) for _, s, n in table.rows if s == none)
     if table.empty:
-        return Table(columns, [])
+        return Table(columns, [], attrs)
     counts = {(b, s): int(n) for b, s, n in table.rows}
     start = min(b for b, _, _ in table.rows)
     end = max(b for b, _, _ in table.rows)
@@ -118,7 +127,30 @@ def frequency(
         for bucket in _bucket_starts(start, end, by)
         for name in series
     ]
-    return Table(columns, rows)
+    return Table(columns, rows, attrs)
+
+
+def split_total(split: str | None, attrs: dict[str, Any]) -> str:
+    """What the bars of `frequency` (its attrs) add up to, in a few words: "293 articles",
+    or with a split "1,130 article-author pairs from 1,074 articles"."""
+    articles = int(attrs.get("articles", 0))
+    total = int(attrs.get("total", articles))
+    if split is None or total == articles:
+        return f"{articles:,} articles"
+    return f"{total:,} article-{split} pairs from {articles:,} articles"
+
+
+def split_note(split: str | None, attrs: dict[str, Any]) -> str | None:
+    """How a split counts, in a sentence (None without a split): "An article with two
+    authors counts once for each; (no author): 112 articles without an author"."""
+    if split is None:
+        return None
+    without = int(attrs.get("without", 0))
+    one = "an" if split[0] in "aeiou" else "a"
+    note = f"An article with two {split}s counts once for each"
+    if without:
+        note += f"; {query.NO_SERIES[split]}: {without:,} articles without {one} {split}"
+    return note + "."
 
 
 def _local_bucket(moment: datetime, zone: ZoneInfo, by: str, *, closing: bool = False) -> datetime:
@@ -185,6 +217,131 @@ def feeds(store: Store) -> pd.DataFrame:
         return query.feeds(con)
 
 
+# -- empty views ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmptyState:
+    """Why a view has nothing to show: `cause` (a code) and `message` (plain text for the
+    page; it may quote a filter value, so pages escape it like any untrusted text).
+
+    causes: "empty-store" (no feeds), "not-fetched" (feeds but no articles), "window" (the
+    date range holds none of the articles the other filters match), "search", "tags",
+    "authors", "feeds", "languages" (that filter alone matches nothing in the store),
+    "filters" (each filter matches something, but not all of them together), "no-tags",
+    "no-authors", "no-terms" (the view has articles but none with that), "none" (nothing
+    is missing: the view is not empty).
+    """
+
+    cause: str
+    message: str
+
+
+def _span(first: Any, last: Any, zone: ZoneInfo) -> str:
+    def day(value: Any) -> str:
+        moment = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+        return str(moment.replace(tzinfo=UTC).astimezone(zone).strftime("%d %b %Y"))
+
+    return f"{day(first)} to {day(last)}"
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"“{v}”" for v in values)
+
+
+def empty_state(
+    store: Store, f: Filters, *, need: str = "articles", timezone: str = "UTC"
+) -> EmptyState:
+    """The true cause of an empty view, for the page to say instead of a generic note.
+
+    `need` is what the page draws: "articles", or "tags", "authors", "terms" (the view has
+    articles, but are there any with tags, bylines, words?). Only an empty store is told to
+    add a feed; a search without hits, a window without articles, a tag-less feed each get
+    their own sentence.
+    """
+    if need not in ("articles", "tags", "authors", "terms"):
+        raise ValueError(f"unknown need {need!r}; use articles, tags, authors or terms")
+    zone = ZoneInfo(check_timezone(timezone))
+    with store.read() as con:
+        everything = query.stats(con, Filters())
+        if not everything["articles"]:
+            if not everything["feeds_total"]:
+                return EmptyState(
+                    "empty-store",
+                    "No articles in this view: the store is empty. Add a feed on the Sources "
+                    "page, or run “monitor demo” on the command line for sample data.",
+                )
+            return EmptyState(
+                "not-fetched",
+                f"No articles in this view: the store has {everything['feeds_total']:,} "
+                "feeds but no articles yet. Use “Fetch now” on the Sources page, or run "
+                "“monitor fetch”.",
+            )
+        view = query.stats(con, f)
+        if view["articles"]:
+            return _missing_in_view(con, f, need, view)
+        span = _span(everything["first_published"], everything["last_published"], zone)
+        timeless = replace(f, since=None, until=None)
+        anywhere = query.stats(con, timeless) if not timeless.only_time else everything
+        if anywhere["articles"]:
+            # The filters match articles, only not in this window.
+            found = _span(anywhere["first_published"], anywhere["last_published"], zone)
+            narrowed = "" if timeless.only_time else " matching these filters"
+            return EmptyState(
+                "window",
+                f"No articles{narrowed} in this date range. The store has "
+                f"{anywhere['articles']:,}{narrowed}, from {found}: choose a longer range.",
+            )
+        # Which filter alone finds nothing at any time?
+        alone = {
+            "search": Filters(search=f.search) if f.search else None,
+            "tags": Filters(tags=f.tags) if f.tags else None,
+            "authors": Filters(authors=f.authors) if f.authors else None,
+            "feeds": Filters(feeds=f.feeds) if f.feeds else None,
+            "languages": Filters(languages=f.languages) if f.languages else None,
+        }
+        for cause, only in alone.items():
+            if only is not None and not query.article_count(con, only):
+                what = {
+                    "search": f"the search “{f.search}”",
+                    "tags": f"the tag {_quoted(f.tags)}",
+                    "authors": f"the author {_quoted(f.authors)}",
+                    "feeds": f"the feed {_quoted(f.feeds)}",
+                    "languages": f"the language {_quoted(f.languages)}",
+                }[cause]
+                return EmptyState(
+                    cause,
+                    f"No article in the store matches {what} (it holds "
+                    f"{everything['articles']:,} articles, from {span}).",
+                )
+        return EmptyState(
+            "filters",
+            "No article matches all of these filters together, though each one matches "
+            "some: remove one of them in the sidebar.",
+        )
+
+
+def _missing_in_view(con: Any, f: Filters, need: str, view: dict[str, Any]) -> EmptyState:
+    n = int(view["articles"])
+    articles = f"{n:,} article" + ("" if n == 1 else "s")
+    if need == "tags" and not view["tags"]:
+        feeds = int(view["feeds"])
+        where = "its feed sends" if feeds == 1 else f"their {feeds:,} feeds send"
+        return EmptyState(
+            "no-tags",
+            f"The {articles} in this view carry no tags: {where} no categories, and "
+            "their texts no #hashtags.",
+        )
+    if need == "authors" and not view["authors"]:
+        return EmptyState("no-authors", f"None of the {articles} in this view names an author.")
+    if need == "terms" and query.terms(con, f, limit=1).empty:
+        return EmptyState(
+            "no-terms",
+            f"The {articles} in this view have no words left once the stopwords are removed.",
+        )
+    return EmptyState("none", f"{articles} in this view.")
+
+
 # -- comparing windows ---------------------------------------------------------------------
 
 
@@ -220,39 +377,75 @@ def compare_windows(store: Store, f: Filters, *, now: datetime | None = None) ->
     return pd.DataFrame(rows)
 
 
+TREND_COLUMNS = [
+    "key",
+    "tag",
+    "z",
+    "share",
+    "share_before",
+    "current",
+    "expected",
+    "previous",
+    "change",
+    "direction",
+]
+
+
 def tag_trends(
     store: Store, f: Filters, *, limit: int = 20, now: datetime | None = None
 ) -> pd.DataFrame:
-    """Rising and falling tags: this window against the one before it.
+    """Rising and falling tags: this window against the one of equal length before it.
 
-    Columns: key, tag, current, previous, change, z, direction. `z` is the difference of two
-    Poisson counts over its standard error, (c - r*p) / sqrt(c + r*r*p), with r the ratio of the
-    two windows' article totals (so a busier window does not make every tag "rise"). A tag
-    going from 1 to 3 scores about 1, far below one going from 20 to 60 (about 5.5).
+    Columns: key, tag, z, share, share_before, current, expected, previous, change,
+    direction. `current` and `previous` are the tag's articles in each window, `share` and
+    `share_before` the fractions of each window's articles that carry it, and `expected`
+    the articles it would have now had its share stayed the same (previous times the ratio
+    r of the windows' article totals). The direction is that of share (equivalently, of
+    current against expected), not of the raw `change` (current - previous): in a window
+    with twice the articles, a tag going from 10 to 12 has fallen.
+
+    `z` is the score test for two Poisson counts with exposures in ratio r,
+    (c - r*p) / sqrt(r*(c + p)): the normal approximation of the exact conditional test
+    (c given c + p is binomial with success probability r / (1 + r)). A tag going from 1 to
+    3 scores 1.0, one going from 20 to 60 scores 4.5 (with r = 1). Rising: z > 0, highest
+    first; falling: z < 0, lowest first. `attrs["reason"]` says why the table is empty
+    when there is nothing to compare (all time, or a window without articles).
     """
     before = previous_window(f, now=now)
-    columns = ["key", "tag", "current", "previous", "change", "z", "direction"]
+    empty = pd.DataFrame(columns=TREND_COLUMNS)
     if before is None:
-        return pd.DataFrame(columns=columns)
+        empty.attrs["reason"] = (
+            "Rising and falling tags compare with the window before this one: choose a date "
+            "range other than all time."
+        )
+        return empty
     with store.read() as con:
-        current = query.tag_counts(con, f)
-        previous = query.tag_counts(con, before)
         n_current = query.article_count(con, f)
         n_previous = query.article_count(con, before)
-    merged = current.merge(previous, on="key", how="outer", suffixes=("", "_prev"))
-    merged["tag"] = merged["tag"].fillna(merged["tag_prev"])
-    merged["current"] = merged["articles"].fillna(0).astype("int64")
-    merged["previous"] = merged["articles_prev"].fillna(0).astype("int64")
-    ratio = (n_current / n_previous) if n_previous else 1.0
-    expected = merged["previous"] * ratio
-    merged["change"] = merged["current"] - merged["previous"]
-    merged["z"] = (merged["current"] - expected) / (merged["current"] + expected * ratio) ** 0.5
-    merged["z"] = merged["z"].round(2)
-    rising = merged[merged["z"] > 0].sort_values(["z", "current"], ascending=[False, False])
-    falling = merged[merged["z"] < 0].sort_values(["z", "previous"], ascending=[True, False])
+        if not n_current or not n_previous:
+            which = "this window" if not n_current else "the window before this one"
+            empty.attrs["reason"] = f"No articles in {which}: there is nothing to compare."
+            return empty
+        merged = query.tag_windows(con, f, before)
+    c = merged["current"].astype("int64")
+    p = merged["previous"].astype("int64")
+    ratio = n_current / n_previous
+    merged["expected"] = (p * ratio).round(1)
+    merged["change"] = c - p
+    merged["share"] = (c / n_current).round(4)
+    merged["share_before"] = (p / n_previous).round(4)
+    merged["z"] = ((c - p * ratio) / (ratio * (c + p)) ** 0.5).round(2)
+    rising = merged[merged["z"] > 0].sort_values(
+        ["z", "current", "key"], ascending=[False, False, True]
+    )
+    falling = merged[merged["z"] < 0].sort_values(
+        ["z", "previous", "key"], ascending=[True, False, True]
+    )
     rising = rising.head(limit).assign(direction="rising")
     falling = falling.head(limit).assign(direction="falling")
-    return pd.concat([rising, falling], ignore_index=True)[columns]
+    table = pd.concat([rising, falling], ignore_index=True)[TREND_COLUMNS]
+    table.attrs.update({"articles": n_current, "articles_before": n_previous})
+    return table
 
 
 def cooccurring_tags(store: Store, f: Filters, tag: str, *, limit: int = 20) -> pd.DataFrame:
@@ -263,7 +456,8 @@ def cooccurring_tags(store: Store, f: Filters, tag: str, *, limit: int = 20) -> 
     key = tag_key(tag)
     with store.read() as con:
         table = query.cooccurring_tags(con, f, key, limit=limit)
-        base = query.article_count(con, replace(f, tags=(*f.tags, key)) if key not in f.tags else f)
+        # The view's articles that carry the tag (adding it to f.tags would mean "or").
+        base = query.article_count(con, f, with_tag=key)
     table["share"] = (table["articles"] / base).round(3) if base else 0.0
     return table
 
@@ -278,11 +472,31 @@ def heatmap(store: Store, f: Filters, *, timezone: str = "UTC") -> pd.DataFrame:
     return counts.reindex(grid, fill_value=0).reset_index()
 
 
-def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.DataFrame:
-    """Per feed: articles in the view, articles per day, median gap, last article, status.
+CADENCE_COLUMNS = [
+    "feed_status",
+    "feed",
+    "articles",
+    "per_day",
+    "median_gap_hours",
+    "last_in_view",
+    "feed_last_article",
+    "feed_last_fetch",
+    "feed_errors",
+    "feed_last_error",
+    "url",
+]
 
-    status: disabled, failing (its last fetch failed), no articles, silent (nothing for more
-    than three median gaps and at least two days: an outage is not a quiet news day), ok.
+
+def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.DataFrame:
+    """Per feed: how it publishes in the view, and how the feed itself is doing.
+
+    View columns (they follow every filter): articles, per_day, median_gap_hours,
+    last_in_view (the last article in the view). Feed columns (the feed as a whole, whatever
+    the filters): feed_status, feed_last_article, feed_last_fetch, feed_errors (consecutive
+    failed fetches), feed_last_error. feed_status: disabled, failing (its last fetch
+    failed), no articles (none stored at all), silent (nothing for more than three times its
+    usual gap between articles, over its whole history, and at least two days: an outage is
+    not a quiet news day), ok. Status first: it is what a reader on a narrow screen needs.
     """
     moment = now or datetime.now(UTC)
     with store.read() as con:
@@ -295,7 +509,7 @@ def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.Data
     per_day = []
     for row in table.to_dict("records"):
         last = row["last_published"]
-        gap = row["median_gap_hours"]
+        gap = row["feed_gap_hours"]  # the feed's own, not the view's: a filter changes no status
         if row["disabled"]:
             statuses.append("disabled")
         elif row["error_count"]:
@@ -312,21 +526,18 @@ def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.Data
         else:
             days = max((end_naive - pd.Timestamp(first).to_pydatetime()).total_seconds(), 3600)
             per_day.append(round(row["articles"] / (days / 86400), 2))
-    table["status"] = statuses
+    table["feed_status"] = statuses
     table["per_day"] = per_day
     table["median_gap_hours"] = table["median_gap_hours"].astype(float).round(1)
-    return table[
-        [
-            "url",
-            "feed",
-            "articles",
-            "per_day",
-            "median_gap_hours",
-            "last_published",
-            "status",
-            "last_error",
-        ]
-    ]
+    table = table.rename(
+        columns={
+            "last_published": "feed_last_article",
+            "last_fetch_at": "feed_last_fetch",
+            "error_count": "feed_errors",
+            "last_error": "feed_last_error",
+        }
+    )
+    return table[CADENCE_COLUMNS]
 
 
 def compare_terms(
@@ -530,6 +741,22 @@ def records(table: Table | pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # -- filter choices and stopwords ----------------------------------------------------------
+
+
+def tag_choice(value: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` (tags in their display form, as `options` gives them) that
+    `value` names in any of its forms: itself, any case, with or without "#", or its key
+    ("ukrainekonflikt", "#UKRAINEKONFLIKT" -> "UkraineKonflikt"). None if none does."""
+    listed = list(choices)
+    if value in listed:
+        return value
+    key = tag_key(value)
+    if not key:
+        return None
+    for choice in listed:
+        if tag_key(choice) == key:
+            return choice
+    return None
 
 
 def options(store: Store, *, limit: int = 500) -> dict[str, list[str]]:

@@ -1,9 +1,14 @@
 """Plotly figures and word-cloud images from the small tables that `monitor.analyze` returns.
 
-Pure functions: a DataFrame in, a figure out; no Streamlit, no store. Every string that comes
-from data (series names, tags, terms) and every caller-given title is passed through
-`plotly_text`, because plotly.js renders a subset of HTML (`<a href>`, `<b>`, `<br>`, ...) in
-titles, tick labels, legends and hover labels: a hostile feed must show as literal text.
+Pure functions: a DataFrame in, a figure out; no Streamlit, no store. plotly.js renders a
+subset of HTML (`<a href>`, `<b>`, `<br>`, ...) in every text it draws: titles, tick labels,
+legends, hover labels, annotations, bar texts, and whatever a hover template pulls in
+(`%{customdata}`). A hostile feed must show as literal text, so no builder escapes a label
+itself: each one ends in `escape_figure`, a pass over the finished figure that escapes every
+string in it (data and layout alike) and removes bidirectional control characters, and the
+dashboard runs every figure through it again before drawing (a second pass is a no-op). Hover
+templates are written here with placeholders only; the pass escapes whatever else is in them
+except the few tags plotly needs (`<extra>`, `<br>`).
 
 The dashboard should draw these with `st.plotly_chart(fig, theme=None, config=CONFIG)` so that
 Streamlit's theme does not replace this module's template.
@@ -29,10 +34,13 @@ __all__ = [
     "SPARKLINE_CONFIG",
     "WEEKDAYS",
     "bar_chart",
+    "escape_figure",
     "frequency_chart",
     "heatmap_chart",
+    "plain_table",
+    "plain_text",
     "plotly_text",
-    "selected_labels",
+    "selected_rows",
     "sparkline",
     "trend_chart",
     "word_cloud",
@@ -54,6 +62,10 @@ PALETTE: tuple[str, ...] = (
 )
 OTHER_COLOUR = "#B0B0B0"
 OTHER_SERIES = "other"  # the name analyze.frequency gives to everything outside the top series
+# The series of a split that hold the articles without a feed, author or tag
+# (`monitor.store.query.NO_SERIES`; not imported, so that charts need no database module).
+NO_SERIES = frozenset({"(no feed)", "(no author)", "(no tag)"})
+NO_SERIES_COLOUR = "#6E6E78"
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # plotly.js config for st.plotly_chart(config=...): no logo, a trimmed mode bar.
@@ -99,6 +111,26 @@ _TEMPLATE = go.layout.Template(
 )
 
 _WHITESPACE = re.compile(r"\s+")
+# Bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069),
+# the marks (U+200E, U+200F, U+061C). A feed could use them to show a title reversed or to
+# move text across a label's edge; the Unicode bidi algorithm lays out Arabic or Hebrew text
+# correctly without them.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The only markup a template written in this module may keep.
+_TEMPLATE_TAG = re.compile(r"(</?extra>|<br>)")
+_TEMPLATE_KEYS = frozenset({"hovertemplate", "texttemplate"})
+_ESCAPED = "_monitor_escaped"
+
+
+def plain_text(value: object) -> str:
+    """A value as display text without bidirectional control characters (None: "")."""
+    if value is None:
+        return ""
+    return _BIDI.sub("", str(value))
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plotly_text(value: object) -> str:
@@ -107,42 +139,120 @@ def plotly_text(value: object) -> str:
     plotly.js parses its pseudo-HTML (links, bold, line breaks) out of text before it decodes
     `&lt;`, `&gt;` and `&amp;`, so escaped text shows the characters literally and never turns
     into markup. Whitespace runs (including newlines, which plotly would turn into breaks) are
-    collapsed to single spaces. None becomes "".
+    collapsed to single spaces and bidirectional controls removed. None becomes "".
     """
-    if value is None:
-        return ""
-    text = _WHITESPACE.sub(" ", str(value)).strip()
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _WHITESPACE.sub(" ", plain_text(value)).strip()
+    return _entities(text)
 
 
-def selected_labels(selection: Mapping[str, Any] | None) -> list[str]:
-    """Labels of the bars clicked in a `bar_chart` (Streamlit's `event.selection`).
+def _template_text(text: str) -> str:
+    """A hover or text template: everything escaped but the tags plotly itself needs."""
+    parts = _TEMPLATE_TAG.split(plain_text(text))
+    return "".join(part if _TEMPLATE_TAG.fullmatch(part) else _entities(part) for part in parts)
 
-    `bar_chart` puts each bar's raw label in `customdata`; this reads it back from the
-    selection's `points`, in click order, without duplicates. Anything unexpected is skipped.
+
+def _escape_node(node: Any, key: str | None = None) -> Any:
+    """`node` with every string escaped (templates by `_template_text`); the same object
+    when nothing changed, so that numeric arrays are left alone."""
+    if isinstance(node, str):
+        return _template_text(node) if key in _TEMPLATE_KEYS else plotly_text(node)
+    if isinstance(node, dict):
+        changed = {k: _escape_node(v, k) for k, v in node.items()}
+        return changed if any(changed[k] is not node[k] for k in node) else node
+    if isinstance(node, list | tuple):
+        items = [_escape_node(v, key) for v in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if hasattr(node, "dtype") and hasattr(node, "tolist"):
+        if getattr(node.dtype, "kind", "") in "OUS":  # text in a numpy array
+            values = node.tolist()
+            escaped = _escape_node(values, key)
+            return escaped if escaped is not values else node
+        return node
+    return node
+
+
+def escape_figure(figure: go.Figure) -> go.Figure:
+    """Escape every string in a finished figure, in place, and return it.
+
+    Traces (names, labels, texts, customdata, hover templates, ...) and the layout (titles,
+    subtitles, axis titles, tick texts, category orders, annotations, legend titles) alike,
+    so that no label a builder or a page forgot can turn into markup. Category orders and
+    the values they order are escaped the same way, so they still match. A figure escaped
+    once is not escaped again (that would show "&amp;lt;"): pass a figure that is changed
+    after this call through `plotly_text` by hand, or build it anew.
+    """
+    if getattr(figure, _ESCAPED, False):
+        return figure
+    for trace in figure.data:
+        spec = trace.to_plotly_json()
+        changes = {k: v for k, v in _escape_node(spec).items() if v is not spec.get(k)}
+        if changes:
+            trace.update(changes)
+    layout = figure.layout.to_plotly_json()
+    changes = {k: v for k, v in _escape_node(layout).items() if v is not layout.get(k)}
+    if changes:
+        figure.update_layout(changes, overwrite=True)
+    object.__setattr__(figure, _ESCAPED, True)
+    return figure
+
+
+def plain_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table for display (st.dataframe): bidirectional controls removed from every
+    text cell and from the texts inside list cells (authors, tags). Grid cells are never
+    HTML, so nothing else needs escaping there."""
+    shown = table.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            shown[column] = values.map(_plain_cell)
+    return shown
+
+
+def _plain_cell(value: object) -> object:
+    if isinstance(value, str):
+        return plain_text(value)
+    if isinstance(value, list | tuple):
+        return [plain_text(v) if isinstance(v, str) else v for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, int | float):
+        items = value.tolist()
+        if isinstance(items, list):
+            return [plain_text(v) if isinstance(v, str) else v for v in items]
+    return value
+
+
+def selected_rows(selection: Mapping[str, Any] | None) -> list[int]:
+    """Row positions (in the table drawn) of the bars clicked in a `bar_chart`, read from
+    Streamlit's `event.selection`, in click order and without duplicates.
+
+    `bar_chart` puts each bar's row position in `customdata` (a number: no feed text needs
+    to travel through the browser and back); anything unexpected is skipped.
     """
     if not selection:
         return []
     points = selection.get("points") or []
-    labels: list[str] = []
+    rows: list[int] = []
     for point in points:
         if not isinstance(point, Mapping):
             continue
         data = point.get("customdata")
         if isinstance(data, list | tuple):
             data = data[0] if data else None
-        if isinstance(data, str) and data not in labels:
-            labels.append(data)
-    return labels
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            continue
+        if isinstance(data, float) and not data.is_integer():
+            continue
+        if int(data) >= 0 and int(data) not in rows:
+            rows.append(int(data))
+    return rows
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
 def _title(title: str, subtitle: str | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"text": plotly_text(title)}
+    spec: dict[str, Any] = {"text": title}
     if subtitle:
-        spec["subtitle"] = {"text": plotly_text(subtitle), "font": {"size": 12, "color": "#6B6B76"}}
+        spec["subtitle"] = {"text": subtitle, "font": {"size": 12, "color": "#6B6B76"}}
     return spec
 
 
@@ -192,16 +302,27 @@ def _series_table(table: pd.DataFrame, what: str) -> pd.DataFrame:
 
 
 def _series_order(clean: pd.DataFrame) -> list[str]:
-    """Series in the order the table lists them (analyze puts the biggest first), other last."""
+    """Series in the order the table lists them (analyze puts the biggest first); "other",
+    then the articles without a feed, author or tag, last."""
     names = list(dict.fromkeys(clean["series"].tolist()))
-    if OTHER_SERIES in names:
-        names.remove(OTHER_SERIES)
-        names.append(OTHER_SERIES)
+    for last in (OTHER_SERIES, *sorted(NO_SERIES)):
+        if last in names:
+            names.remove(last)
+            names.append(last)
     return names
 
 
+def _quiet(name: str) -> bool:
+    """A series that is not one feed, author or tag: "other" and "(no author)"."""
+    return name == OTHER_SERIES or name in NO_SERIES
+
+
 def _colour(name: str, index: int) -> str:
-    return OTHER_COLOUR if name == OTHER_SERIES else PALETTE[index % len(PALETTE)]
+    if name == OTHER_SERIES:
+        return OTHER_COLOUR
+    if name in NO_SERIES:
+        return NO_SERIES_COLOUR
+    return PALETTE[index % len(PALETTE)]
 
 
 def _count_axis(peak: float) -> dict[str, Any]:
@@ -236,19 +357,18 @@ def frequency_chart(
     figure = _base(title, subtitle, height=height)
     clean = _series_table(table, "frequency_chart")
     if clean.empty:
-        return _empty(figure)
+        return escape_figure(_empty(figure))
     names = _series_order(clean)
     hover_format = _bucket_hover_format(clean["bucket"])
     for index, name in enumerate(names):
         part = clean[clean["series"] == name]
-        label = plotly_text(name)
         figure.add_trace(
             go.Bar(
-                x=part["bucket"].tolist(),
+                x=part["bucket"].to_numpy(),  # datetime64: cheap to copy and to serialise
                 y=part["count"].tolist(),
-                name=label,
+                name=name,
                 marker={"color": _colour(name, index), "line": {"width": 0}},
-                hovertemplate="%{y}<extra>" + label + "</extra>",
+                hovertemplate="%{y}<extra>%{fullData.name}</extra>",
             )
         )
     figure.update_layout(
@@ -256,10 +376,13 @@ def frequency_chart(
         bargap=0.15,
         hovermode="x unified",
         showlegend=len(names) > 1,
+        # Biggest first, "other" and "(no author)" last, as in the table (plotly reverses a
+        # stacked chart's legend by default).
+        legend={"traceorder": "normal"},
         xaxis={"type": "date", "hoverformat": hover_format},
         yaxis=_count_axis(float(clean.groupby("bucket")["count"].sum().max())),
     )
-    return figure
+    return escape_figure(figure)
 
 
 def trend_chart(
@@ -272,29 +395,30 @@ def trend_chart(
     figure = _base(title, subtitle, height=height)
     clean = _series_table(table, "trend_chart")
     if clean.empty:
-        return _empty(figure)
+        return escape_figure(_empty(figure))
     names = _series_order(clean)
     hover_format = _bucket_hover_format(clean["bucket"])
     few_points = clean["bucket"].nunique() <= 40  # markers help only when points are sparse
+    named = any(not _quiet(name) for name in names)
     for index, name in enumerate(names):
         part = clean[clean["series"] == name].sort_values("bucket")
-        label = plotly_text(name)
+        quiet = _quiet(name)
         figure.add_trace(
             go.Scatter(
-                x=part["bucket"].tolist(),
+                x=part["bucket"].to_numpy(),  # datetime64: cheap to copy and to serialise
                 y=part["count"].tolist(),
-                name=label,
+                name=name,
                 mode="lines+markers" if few_points else "lines",
                 line={
                     "color": _colour(name, index),
-                    "width": 1.5 if name == OTHER_SERIES else 2,
-                    "dash": "dot" if name == OTHER_SERIES else "solid",
+                    "width": 1.5 if quiet else 2,
+                    "dash": "dot" if quiet else "solid",
                 },
                 marker={"size": 5},
-                # "other" sums everything else and would dwarf the named lines: off until the
-                # reader clicks it in the legend.
-                visible="legendonly" if name == OTHER_SERIES and len(names) > 1 else True,
-                hovertemplate="%{y}<extra>" + label + "</extra>",
+                # "other" sums everything else and would dwarf the named lines, and the
+                # articles without a tag are not a tag: off until clicked in the legend.
+                visible="legendonly" if quiet and named else True,
+                hovertemplate="%{y}<extra>%{fullData.name}</extra>",
             )
         )
     figure.update_layout(
@@ -303,12 +427,16 @@ def trend_chart(
         xaxis={"type": "date", "hoverformat": hover_format},
         yaxis=_count_axis(float(clean["count"].max())),
     )
-    return figure
+    return escape_figure(figure)
 
 
-def sparkline(table: pd.DataFrame, *, height: int = 70) -> go.Figure:
+def sparkline(table: pd.DataFrame, *, height: int = 70, unit: str = "articles") -> go.Figure:
     """A tiny filled line of the total `count` per `bucket` (all series summed): no axes,
-    no legend, no title. Draw it with `config=SPARKLINE_CONFIG`.
+    no legend, no title; hovering (a tap on a phone) shows the bucket's date and its count
+    ("Fri 2026-11-13: 14 articles"). Draw it with `config=SPARKLINE_CONFIG`.
+
+    Zooming and panning are off: on a touch screen a swipe across the line must scroll the
+    page, not zoom a chart that has no axes to zoom back with.
     """
     clean = _series_table(table, "sparkline")
     figure = go.Figure()
@@ -317,26 +445,27 @@ def sparkline(table: pd.DataFrame, *, height: int = 70) -> go.Figure:
         height=height,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         showlegend=False,
-        xaxis={"visible": False},
-        yaxis={"visible": False, "rangemode": "tozero"},
+        xaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "rangemode": "tozero", "fixedrange": True},
         hovermode="x",
+        dragmode=False,
     )
     if clean.empty:
-        return figure
+        return escape_figure(figure)
     totals = clean.groupby("bucket", sort=True)["count"].sum()
     hover_format = _bucket_hover_format(pd.Series(totals.index))
     figure.add_trace(
         go.Scatter(
-            x=list(totals.index),
+            x=totals.index.to_numpy(),
             y=totals.tolist(),
             mode="lines",
             line={"color": PALETTE[0], "width": 1.5},
             fill="tozeroy",
             fillcolor="rgba(0, 114, 178, 0.15)",
-            hovertemplate="%{x|" + hover_format + "}: %{y}<extra></extra>",
+            hovertemplate="%{x|" + hover_format + "}: %{y:,} " + unit + "<extra></extra>",
         )
     )
-    return figure
+    return escape_figure(figure)
 
 
 # -- heatmap ------------------------------------------------------------------------------
@@ -398,10 +527,26 @@ def heatmap_chart(
             showarrow=False,
             font={"size": 14, "color": "#6B6B76"},
         )
-    return figure
+    return escape_figure(figure)
 
 
 # -- ranked bars ----------------------------------------------------------------------------
+
+
+def _distinct_labels(values: Sequence[object]) -> list[str]:
+    """Labels as text, numbered where two would show the same ("Wahl", "Wahl (2)")."""
+    seen: dict[str, int] = {}
+    labels = []
+    for value in values:
+        label = "" if value is None else str(value)
+        shown = plotly_text(label)
+        if shown in seen:
+            seen[shown] += 1
+            label = f"{label} ({seen[shown]})"
+        else:
+            seen[shown] = 1
+        labels.append(label)
+    return labels
 
 
 def bar_chart(
@@ -419,7 +564,9 @@ def bar_chart(
 
     Of the two columns `x` and `y`, the numeric one gives the bar length and the other the
     label, so both `x="tag", y="articles"` and `x="articles", y="tag"` work. Each bar carries
-    its raw label in `customdata` (never rendered); `selected_labels` reads a click back.
+    its row position in `customdata`; `selected_rows` reads a click back. Labels that would
+    look the same once escaped (they differ only in spacing or bidi controls) get a number,
+    so that no two bars share a category and one hides the other.
     """
     _require(table, (x, y), "bar_chart")
     x_numeric = pd.api.types.is_numeric_dtype(table[x])
@@ -429,19 +576,18 @@ def bar_chart(
             f"bar_chart: exactly one of {x!r} and {y!r} must be numeric (the bar length)"
         )
     value_column, label_column = (x, y) if x_numeric else (y, x)
-    raw_labels = ["" if v is None else str(v) for v in table[label_column].tolist()]
+    labels = _distinct_labels(table[label_column].tolist())
     values = pd.to_numeric(table[value_column], errors="coerce").fillna(0).tolist()
-    labels = [plotly_text(v) for v in raw_labels]
     if height is None:
         height = max(260, 80 + 24 * len(labels)) if horizontal else 380
     figure = _base(title, subtitle, height=height)
     if not labels:
-        return _empty(figure)
+        return escape_figure(_empty(figure))
     bar = go.Bar(
         x=values if horizontal else labels,
         y=labels if horizontal else values,
         orientation="h" if horizontal else "v",
-        customdata=raw_labels,
+        customdata=list(range(len(labels))),
         marker={"color": PALETTE[0], "line": {"width": 0}},
         text=values,
         textposition="outside",
@@ -471,7 +617,7 @@ def bar_chart(
     else:
         figure.update_layout(xaxis=category_axis, yaxis=value_axis, bargap=0.25)
     figure.update_layout(clickmode="event+select", dragmode=False, showlegend=False)
-    return figure
+    return escape_figure(figure)
 
 
 # -- word cloud -----------------------------------------------------------------------------

@@ -48,6 +48,62 @@ def _time_conditions(column: str, f: Filters, params: Params) -> list[str]:
     return conditions
 
 
+def tag_match(alias: str, values: Sequence[str], params: Params) -> str:
+    """A condition on `article_tags {alias}` for tags given in any form: a key, any display
+    form, any case, with or without "#" ("Außen", "#Zollstreit", "ZOLLSTREIT").
+
+    The key (`tag_key`, which drops the "#" and folds case) finds every form; the display
+    forms as given, without a leading "#", also match by themselves, so a tag stays findable
+    by the form the store shows even if its key was made by an older version of `tag_key`.
+    """
+    from monitor.text import tag_key
+
+    keys = sorted({tag_key(v) for v in values} - {""})
+    forms = sorted({v.strip().lstrip("#\uff03").strip() for v in values} - {""})
+    if not keys and not forms:
+        return "FALSE"
+    parts = []
+    if keys:
+        parts.append(_in_list(f"{alias}.key", keys, params))
+    if forms:
+        parts.append(_in_list(f"{alias}.display", forms, params))
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _forms(keys: str) -> str:
+    return f"""
+        SELECT key, display FROM (
+            SELECT t.key, t.display, row_number() OVER (
+                PARTITION BY t.key
+                ORDER BY (t.display <> lower(t.display)) DESC, count(*) DESC, t.display
+            ) AS rank
+            FROM article_tags t WHERE t.key IN ({keys}) GROUP BY t.key, t.display
+        ) WHERE rank = 1
+    """
+
+
+def tag_forms(con: duckdb.DuckDBPyConnection, keys: str) -> str:
+    """SQL of (key, display) rows: the one display form of each tag key that `keys` (a query
+    of keys) yields. Every query that shows a tag takes its form from here.
+
+    Chosen over the whole store, not the view, so a tag looks the same on every page and in
+    every window: among the forms the feeds used, one with capitals ("UkraineKonflikt",
+    "EU") wins over an all-lowercase one; then the most used; then the first in code-point
+    order, so the choice never depends on row order.
+
+    Choosing reads every row of `article_tags`. On a read-only connection (every query of
+    the dashboard and the command line) the forms of all keys are chosen once per connection
+    into a temporary table, so that a page's five tag queries share one scan; nothing can
+    change the file while such a connection is open. A read-write connection chooses anew.
+    """
+    row = first(con.execute("SELECT current_setting('access_mode')"))
+    if row is None or row[0] != "read_only":
+        return _forms(keys)
+    all_keys = "SELECT DISTINCT key FROM article_tags"
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS monitor_tag_forms AS {_forms(all_keys)}")
+    return f"SELECT key, display FROM temp.monitor_tag_forms WHERE key IN ({keys})"
+
+
 def article_where(f: Filters, params: Params, alias: str = "a") -> str:
     """A condition on `articles {alias}` for every filter (TRUE when there are none)."""
     conditions = _time_conditions(f"{alias}.published", f, params)
@@ -70,12 +126,9 @@ def article_where(f: Filters, params: Params, alias: str = "a") -> str:
             + ")"
         )
     if f.tags:
-        from monitor.text import tag_key
-
-        keys = sorted({tag_key(t) for t in f.tags})
         conditions.append(
             f"{alias}.id IN (SELECT tg.article_id FROM article_tags tg WHERE "
-            + _in_list("tg.key", keys, params)
+            + tag_match("tg", f.tags, params)
             + ")"
         )
     if f.search and f.search.strip():
@@ -161,6 +214,12 @@ def _local(column: str) -> str:
     return f"(({column}) AT TIME ZONE 'UTC') AT TIME ZONE ?"
 
 
+# The series of a split that holds the articles without a feed, author or tag. A tag key
+# never starts with "(" (`tag_key` drops edge punctuation), so "(no tag)" is never a real tag.
+NO_SERIES = {"feed": "(no feed)", "author": "(no author)", "tag": "(no tag)"}
+OTHER_SERIES = "other"
+
+
 def frequency(
     con: duckdb.DuckDBPyConnection,
     f: Filters,
@@ -173,8 +232,11 @@ def frequency(
     """Articles per time bucket (in `timezone`), optionally split by feed, author or tag.
 
     Columns: bucket (naive local time of the bucket start), series, count. With a split, the
-    `top` series by total keep their name and the rest are summed as "other". An article in
-    two feeds (or with two authors, or two tags) counts once in each of its series.
+    `top` series by total keep their name (a tag its display form), the rest are summed as
+    "other", and the articles without a feed, author or tag are their own series,
+    `NO_SERIES[split]`, never folded into "other": every article in the view is counted.
+    An article in two feeds (or with two authors, or two tags) counts once in each of its
+    series, so the counts of a split sum to the article-series pairs, not the articles.
     """
     if by not in BUCKETS:
         raise ValueError(f"unknown bucket {by!r}; use one of {', '.join(BUCKETS)}")
@@ -197,31 +259,57 @@ def frequency(
             "SELECT x.published, coalesce(fd.name, nullif(fd.title, ''), fd.url) AS series "
             "FROM article_feeds x JOIN feeds fd ON fd.id = x.feed_id"
         )
+        child = "article_feeds"
     elif split == "author":
         source = "SELECT x.published, x.author AS series FROM article_authors x"
+        child = "article_authors"
     elif split == "tag":
         source = "SELECT x.published, x.key AS series FROM article_tags x"
+        child = "article_tags"
     else:
         raise ValueError(f"unknown split {split!r}; use feed, author or tag")
     where = child_where(f, params, "x")
-    params.extend([top, timezone])
-    # Rank the series first, fold the rest into "other", count per quarter hour, and only
-    # then convert to local time: a few thousand conversions instead of one per row.
+    params.extend([top, top])
+    none_where = article_where(f, params, alias="a")
+    params.extend([timezone, NO_SERIES[split], OTHER_SERIES])
+    # Rank the named series, fold the rest into "other" (`folded`, so a folded row never
+    # picks up a tag's display form), count per quarter hour, and only then convert to local
+    # time: a few thousand conversions instead of one per row. The articles without a row in
+    # the child table (`unnamed`) are counted apart and joined in as counted slots: inside
+    # `rows` their anti-join would cost more than the rest of the query.
+    if split == "tag":
+        kept = f"SELECT series FROM ranked WHERE rank <= {int(top)}"
+        name = "coalesce(fo.display, s.series)"
+        forms = f"LEFT JOIN ({tag_forms(con, kept)}) fo ON fo.key = s.series"
+    else:
+        name, forms = "s.series", ""
     sql = f"""
         WITH rows AS ({source} WHERE {where}),
         ranked AS (
             SELECT series, row_number() OVER (ORDER BY count(*) DESC, series) AS rank
             FROM rows GROUP BY series
         ),
-        slots AS (
-            SELECT {_slot("r.published")} AS slot,
-                   CASE WHEN k.rank <= ? THEN r.series ELSE 'other' END AS series,
+        named AS (
+            SELECT {_slot("r.published")} AS slot, FALSE AS none, k.rank > ? AS folded,
+                   CASE WHEN k.rank > ? THEN NULL ELSE r.series END AS series,
                    count(*) AS n
             FROM rows r JOIN ranked k ON k.series = r.series
-            GROUP BY 1, 2
-        )
-        SELECT {bucket} AS bucket, s.series, CAST(sum(s.n) AS BIGINT) AS count
-        FROM slots s GROUP BY 1, 2 ORDER BY 1, 3 DESC
+            GROUP BY 1, 2, 3, 4
+        ),
+        unnamed AS (
+            SELECT {_slot("a.published")} AS slot, TRUE AS none, FALSE AS folded,
+                   NULL AS series, count(*) AS n
+            FROM articles a
+            WHERE {none_where}
+              AND NOT EXISTS (SELECT 1 FROM {child} c WHERE c.article_id = a.id)
+            GROUP BY 1
+        ),
+        slots AS (SELECT * FROM named UNION ALL SELECT * FROM unnamed)
+        SELECT {bucket} AS bucket,
+               CASE WHEN s.none THEN ? WHEN s.folded THEN ? ELSE {name} END AS series,
+               CAST(sum(s.n) AS BIGINT) AS count
+        FROM slots s {forms}
+        GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
     """
     return _table(con, sql, params)
 
@@ -230,22 +318,18 @@ def frequency(
 
 
 def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> Table:
-    """Tags by number of articles: key, tag (most used display form), articles."""
+    """Tags by number of articles: key, tag (its display form, `tag_forms`), articles."""
     params: Params = []
     where = child_where(f, params, "x")
     params.append(limit)
     sql = f"""
-        WITH rows AS (SELECT x.article_id, x.key, x.display FROM article_tags x WHERE {where}),
-        forms AS (
-            SELECT key, display, row_number() OVER (
-                PARTITION BY key ORDER BY count(*) DESC, display) AS rank
-            FROM rows GROUP BY key, display
+        WITH top AS (
+            SELECT x.key, count(*) AS articles FROM article_tags x WHERE {where}
+            GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
         )
-        SELECT r.key, fo.display AS tag, count(*) AS articles
-        FROM rows r JOIN forms fo ON fo.key = r.key AND fo.rank = 1
-        GROUP BY r.key, fo.display
-        ORDER BY articles DESC, r.key
-        LIMIT ?
+        SELECT t.key, fo.display AS tag, t.articles
+        FROM top t JOIN ({tag_forms(con, "SELECT key FROM top")}) fo ON fo.key = t.key
+        ORDER BY t.articles DESC, t.key
     """
     return _table(con, sql, params)
 
@@ -333,7 +417,8 @@ def authors(
     con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int | None = None, top_tags: int = 3
 ) -> Table:
     """Per author, busiest first: articles, feeds, first and last article, mean reading time,
-    top tags. With `limit`, only that many authors; `attrs["total"]` holds how many there are.
+    top tags (display forms). With `limit`, only that many authors; `attrs["total"]` holds
+    how many there are, `attrs["unattributed"]` how many articles in the view have none.
 
     An author is stored once per article, and `article_authors` carries `published`, so the
     ranking is one group-by over that table; feeds, reading times and tags are then joined
@@ -384,6 +469,17 @@ def authors(
             )
         )
         table.attrs["total"] = int(row[0]) if row else len(table)
+    none_params: Params = []
+    none_where = article_where(f, none_params)
+    row = first(
+        con.execute(
+            f"SELECT count(*) FROM articles a WHERE {none_where} AND NOT EXISTS "
+            "(SELECT 1 FROM article_authors c WHERE c.article_id = a.id)",
+            none_params,
+        )
+    )
+    # The view's articles without an author: in no row here, but counted by a split.
+    table.attrs["unattributed"] = int(row[0]) if row else 0
     by_author: dict[str, list[str]] = {}
     if not table.empty:
         tag_params: Params = []
@@ -406,8 +502,11 @@ def authors(
                 SELECT author, key, n,
                        row_number() OVER (PARTITION BY author ORDER BY n DESC, key) AS rank
                 FROM counted
-            )
-            SELECT author, key FROM ranked WHERE rank <= ? ORDER BY author, rank
+            ),
+            shown AS (SELECT * FROM ranked WHERE rank <= ?)
+            SELECT s.author, fo.display FROM shown s
+            JOIN ({tag_forms(con, "SELECT key FROM shown")}) fo ON fo.key = s.key
+            ORDER BY s.author, s.rank
         """
         tag_params.append(top_tags)
         top = con.execute(tag_sql, tag_params).fetchall()
@@ -517,20 +616,41 @@ def export_sql(f: Filters) -> tuple[str, Params]:
 # -- dashboard aggregates ----------------------------------------------------------------
 
 
-def tag_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Articles per tag key in the view (every tag, for comparing two windows)."""
+def tag_windows(con: duckdb.DuckDBPyConnection, f: Filters, before: Filters) -> pd.DataFrame:
+    """Every tag of either view with its articles in each: key, tag (display form), current,
+    previous (0 where the tag is absent), in one query (for comparing two windows)."""
     params: Params = []
-    where = child_where(f, params, "x")
+    now_where = child_where(f, params, "x")
+    then_where = child_where(before, params, "x")
     sql = f"""
-        SELECT x.key, min(x.display) AS tag, count(*) AS articles
-        FROM article_tags x WHERE {where} GROUP BY x.key
+        WITH now AS (
+            SELECT x.key, count(*) AS n FROM article_tags x WHERE {now_where} GROUP BY x.key
+        ),
+        earlier AS (
+            SELECT x.key, count(*) AS n FROM article_tags x WHERE {then_where} GROUP BY x.key
+        ),
+        both_windows AS (
+            SELECT coalesce(n.key, e.key) AS key, coalesce(n.n, 0) AS current,
+                   coalesce(e.n, 0) AS previous
+            FROM now n FULL OUTER JOIN earlier e ON e.key = n.key
+        )
+        SELECT b.key, fo.display AS tag, b.current, b.previous
+        FROM both_windows b
+        JOIN ({tag_forms(con, "SELECT key FROM both_windows")}) fo ON fo.key = b.key
+        ORDER BY b.key
     """
     return _df(con, sql, params)
 
 
-def article_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
+def article_count(
+    con: duckdb.DuckDBPyConnection, f: Filters, *, with_tag: str | None = None
+) -> int:
+    """Articles in the view; with `with_tag` (a key), only those that carry that tag too."""
     params: Params = []
     where = article_where(f, params)
+    if with_tag is not None:
+        where += " AND a.id IN (SELECT t.article_id FROM article_tags t WHERE t.key = ?)"
+        params.append(with_tag)
     row = first(con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params))
     return int(row[0]) if row else 0
 
@@ -538,17 +658,23 @@ def article_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
 def cooccurring_tags(
     con: duckdb.DuckDBPyConnection, f: Filters, key: str, *, limit: int
 ) -> pd.DataFrame:
-    """Tags on the articles that carry `key`: key, tag, articles (with both)."""
+    """Tags on the articles that carry `key`: key, tag (its display form), articles (with
+    both)."""
     params: Params = []
     where = child_where(f, params, "x")
     params.extend([key, key, limit])
     sql = f"""
-        SELECT x.key, min(x.display) AS tag, count(DISTINCT x.article_id) AS articles
-        FROM article_tags x
-        WHERE {where}
-          AND x.article_id IN (SELECT t.article_id FROM article_tags t WHERE t.key = ?)
-          AND x.key <> ?
-        GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
+        WITH top AS (
+            SELECT x.key, count(DISTINCT x.article_id) AS articles
+            FROM article_tags x
+            WHERE {where}
+              AND x.article_id IN (SELECT t.article_id FROM article_tags t WHERE t.key = ?)
+              AND x.key <> ?
+            GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
+        )
+        SELECT t.key, fo.display AS tag, t.articles
+        FROM top t JOIN ({tag_forms(con, "SELECT key FROM top")}) fo ON fo.key = t.key
+        ORDER BY t.articles DESC, t.key
     """
     return _df(con, sql, params)
 
@@ -571,15 +697,32 @@ def heatmap(con: duckdb.DuckDBPyConnection, f: Filters, *, timezone: str) -> pd.
 
 
 def cadence(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per feed: articles in the view, the median gap between them, the last one."""
+    """Per feed: articles in the view, the median gap between them, the first and last of
+    them; and the feed's own state, whatever the view: its last article, its mean gap
+    between articles over its whole history, last fetch, consecutive errors. Every feed is
+    listed (a failing feed with nothing in the view is the point of the table), only the
+    chosen ones when the view names feeds."""
     params: Params = []
     where = child_where(f, params, "x")
+    chosen = "TRUE"
+    if f.feeds:
+        urls = _in_list("fd.url", f.feeds, params)
+        names = _in_list("fd.name", f.feeds, params)
+        titles = _in_list("fd.title", f.feeds, params)
+        chosen = f"({urls} OR {names} OR {titles})"
     sql = f"""
         WITH rows AS (
             SELECT x.feed_id, x.published,
                    x.published - lag(x.published) OVER (
                        PARTITION BY x.feed_id ORDER BY x.published) AS gap
             FROM article_feeds x WHERE {where}
+        ),
+        whole AS (
+            SELECT feed_id, max(published) AS last,
+                   CASE WHEN count(*) > 1 THEN
+                       epoch(max(published) - min(published)) / 3600.0 / (count(*) - 1)
+                   END AS gap
+            FROM article_feeds GROUP BY feed_id
         )
         SELECT fd.id AS feed_id, fd.url, coalesce(fd.name, nullif(fd.title, ''), fd.url) AS feed,
                count(r.published) AS articles,
@@ -587,18 +730,15 @@ def cadence(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                min(r.published) AS first_in_view,
                max(r.published) AS last_in_view,
                fd.disabled, fd.disabled_reason, fd.error_count, fd.last_error, fd.kind,
-               fd.subscribed, fd.last_ok_at
+               fd.subscribed, fd.last_ok_at, fd.last_fetch_at,
+               any_value(w.last) AS last_published, any_value(w.gap) AS feed_gap_hours
         FROM feeds fd LEFT JOIN rows r ON r.feed_id = fd.id
+        LEFT JOIN whole w ON w.feed_id = fd.id
+        WHERE {chosen}
         GROUP BY ALL
         ORDER BY articles DESC, feed
     """
-    table = _df(con, sql, params)
-    last = con.execute(
-        "SELECT feed_id, max(published) FROM article_feeds GROUP BY feed_id"
-    ).fetchall()
-    latest = {int(k): v for k, v in last}
-    table["last_published"] = [latest.get(int(i)) for i in table["feed_id"]]
-    return table
+    return _df(con, sql, params)
 
 
 def term_counts(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> pd.DataFrame:
@@ -651,9 +791,14 @@ def articles_page(
             SELECT article_id, array_agg(author ORDER BY position) AS authors
             FROM article_authors WHERE article_id IN (SELECT id FROM page) GROUP BY article_id
         ),
+        page_tags AS (
+            SELECT article_id, key FROM article_tags WHERE article_id IN (SELECT id FROM page)
+        ),
         tg AS (
-            SELECT article_id, array_agg(display ORDER BY key) AS tags
-            FROM article_tags WHERE article_id IN (SELECT id FROM page) GROUP BY article_id
+            SELECT pt.article_id, array_agg(fo.display ORDER BY pt.key) AS tags
+            FROM page_tags pt JOIN ({tag_forms(con, "SELECT key FROM page_tags")}) fo
+                 ON fo.key = pt.key
+            GROUP BY pt.article_id
         )
         SELECT p.id, p.published, p.title, p.url, fe.feeds,
                coalesce(au.authors, []) AS authors, coalesce(tg.tags, []) AS tags,
@@ -681,8 +826,18 @@ def options(con: duckdb.DuckDBPyConnection, *, limit: int) -> dict[str, list[str
         "ORDER BY n DESC, author LIMIT ?",
         [limit],
     ).fetchall()
+    # Tags by their display form: the choice the sidebar shows is the form every chart shows
+    # (`tag_match` finds a tag by any form, so the choice works as a filter value).
     tag_rows = con.execute(
-        "SELECT key, count(*) n FROM article_tags GROUP BY key ORDER BY n DESC, key LIMIT ?",
+        f"""
+        WITH top AS (
+            SELECT key, count(*) AS n FROM article_tags GROUP BY key
+            ORDER BY n DESC, key LIMIT ?
+        )
+        SELECT fo.display, t.n FROM top t
+        JOIN ({tag_forms(con, "SELECT key FROM top")}) fo ON fo.key = t.key
+        ORDER BY t.n DESC, t.key
+        """,
         [limit],
     ).fetchall()
     language_rows = con.execute(
@@ -711,16 +866,11 @@ def export_parquet(con: duckdb.DuckDBPyConnection, f: Filters, target: str) -> N
 
 
 def tag_displays(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, str]:
-    """The most used display form of each tag key."""
+    """The display form (`tag_forms`) of each of these tag keys that the store holds."""
     if not keys:
         return {}
     params: Params = []
-    where = _in_list("key", list(keys), params)
-    sql = f"""
-        SELECT key, display FROM (
-            SELECT key, display, row_number() OVER (
-                PARTITION BY key ORDER BY count(*) DESC, display) AS rank
-            FROM article_tags WHERE {where} GROUP BY key, display
-        ) WHERE rank = 1
-    """
+    listed = ", ".join("(?)" for _ in keys)
+    params.extend(keys)
+    sql = f"SELECT key, display FROM ({tag_forms(con, f'SELECT * FROM (VALUES {listed})')})"
     return {str(k): str(d) for k, d in con.execute(sql, params).fetchall()}
