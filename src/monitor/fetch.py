@@ -596,9 +596,10 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def _header_safe(value: str) -> bool:
+def _header_safe(value: object) -> bool:
     # A stored validator came from an untrusted server: never let it break the request line.
-    return value.isascii() and not any(ch in value for ch in "\r\n\0")
+    # Only text is sent; anything else a caller hands over (NaN from a DataFrame) is none.
+    return isinstance(value, str) and value.isascii() and not any(ch in value for ch in "\r\n\0")
 
 
 def _one_line(exc: BaseException | str) -> str:
