@@ -275,16 +275,49 @@ def _parse_document(document: Document, now: datetime) -> ParsedFeed:
     )
 
 
-def parse_workers(documents: int) -> int:
-    """Worker processes for parsing: one per core when there is enough to do, else none.
+# Parallel parsing pays from about this much feed text. Starting the worker processes costs
+# 1-2 s on a busy 2-core machine (each imports feedparser and the rest): what one process
+# takes to parse 3-5 MB. Decided by bytes, not documents: 60 feeds of 200 long articles
+# are 70 MB of work in few documents, a folder of 150 tiny feeds is almost none.
+PARALLEL_BYTES = 8_000_000
+# When the size is not known, a document counts as a typical feed document's size.
+TYPICAL_DOCUMENT_BYTES = 80_000
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def parse_workers(documents: int, size: int | None = None) -> int:
+    """Worker processes for parsing `documents` feed documents of `size` bytes in all.
 
     Parsing is pure Python and CPU-bound; storing is mostly DuckDB. With workers, parsing runs
-    on every core while this process stores, in order. Below about a hundred documents the cost
-    of starting processes (1-2 s on a busy 2-core machine: each imports feedparser and
-    the rest) is more than it saves.
+    on every core while this process stores, in order. They are worth their start-up cost
+    only for enough work (PARALLEL_BYTES), and a document is parsed by one process, so
+    there are never more workers than documents (nor more than cores, nor more than 4).
     """
-    cores = os.cpu_count() or 1
-    return min(cores, 4) if documents >= 100 and cores > 1 else 0
+    cores = _cores()
+    if cores < 2 or documents < 2:
+        return 0
+    work = size if size is not None else documents * TYPICAL_DOCUMENT_BYTES
+    return min(cores, 4, documents) if work >= PARALLEL_BYTES else 0
+
+
+def source_bytes(sources: Sequence[str], fetched: dict[str, FetchResult] | None = None) -> int:
+    """How many bytes of feed text `sources` hold: fetched bodies and file sizes (a file
+    that cannot be read counts nothing; it fails alone later)."""
+    fetched = fetched or {}
+    total = 0
+    for source in sources:
+        if source in fetched:
+            total += len(fetched[source].content or b"")
+            continue
+        with suppress(OSError):
+            total += min(os.stat(source).st_size, MAX_FILE_BYTES)
+    return total
 
 
 # A run stores parsed documents in groups of at most this many feeds or entries, or what
@@ -452,7 +485,9 @@ def ingest_sources(
         documents(),
         now=now,
         known=known_hashes(store),
-        workers=parse_workers(len(sources)) if workers is None else workers,
+        workers=parse_workers(len(sources), source_bytes(sources, fetched))
+        if workers is None
+        else workers,
         on_report=on_report,
     )
 
