@@ -214,3 +214,17 @@ def test_the_web_cannot_touch_an_operator_feed_on_a_private_address(
     with store.read() as con:
         state = query.feed_state(con, url)
     assert state is not None and state["full_text"] is False
+
+
+def test_opml_export_with_a_named_and_an_unnamed_feed(store: Store) -> None:
+    # The same defect outside fetching: feed rows went through a DataFrame, the missing name
+    # beside a given one became NaN, and the OPML writer failed ("cannot serialize nan").
+    subscriptions.add_feeds(store, ["https://a.example/feed"], name="Erste Zeitung")
+    subscriptions.add_feeds(store, ["https://b.example/feed"])
+    document = subscriptions.export_opml(store).decode()
+    assert 'text="Erste Zeitung" xmlUrl="https://a.example/feed" title="Erste Zeitung"' in document
+    assert (
+        '<outline type="rss" text="https://b.example/feed" xmlUrl="https://b.example/feed" />'
+        in document
+    )
+    assert "nan" not in document.lower()  # no NaN written as a title

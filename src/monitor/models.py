@@ -89,6 +89,15 @@ class FeedState:
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """A subscribed feed as an OPML outline shows it; missing values are None."""
+
+    url: str
+    title: str | None  # the name given to it, else the feed's own title
+    site_url: str | None
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """The outcome of one HTTP fetch. Never raised: errors are a one-line `error`."""
 

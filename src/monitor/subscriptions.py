@@ -128,13 +128,8 @@ def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list
 def export_opml(store: Store) -> bytes:
     """The subscribed feeds as an OPML 2.0 document."""
     with store.read() as con:
-        table = query.feeds(con)
-    outlines = [
-        Outline(r["url"], r["name"] or r["title"] or None, r["site_url"] or None)
-        for r in table.to_dict("records")
-        if r["subscribed"]
-    ]
-    return write_opml(outlines)
+        feeds = query.subscriptions(con)
+    return write_opml([Outline(f.url, f.title, f.site_url) for f in feeds])
 
 
 def fetch_now(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from monitor.models import FeedState, Filters, Table
+from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.rows import first, utc_naive
 
 if TYPE_CHECKING:
@@ -465,6 +465,18 @@ def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool)
             pages_restricted=bool(row[8]),
         )
         for row in con.execute(sql, params).fetchall()
+    ]
+
+
+def subscriptions(con: duckdb.DuckDBPyConnection) -> list[Subscription]:
+    """Subscribed feeds in the order they were added, as typed records (no DataFrame: a name
+    missing beside one given became NaN, and the OPML writer failed on it)."""
+    rows = con.execute(
+        "SELECT url, name, title, site_url FROM feeds WHERE subscribed ORDER BY id"
+    ).fetchall()
+    return [
+        Subscription(str(url), _text(name) or _text(title), _text(site))
+        for url, name, title, site in rows
     ]
 
 
