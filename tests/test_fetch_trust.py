@@ -228,3 +228,21 @@ def test_opml_export_with_a_named_and_an_unnamed_feed(store: Store) -> None:
         in document
     )
     assert "nan" not in document.lower()  # no NaN written as a title
+
+
+def test_a_store_from_before_page_vetting_migrates_with_its_feeds(tmp_path: Any) -> None:
+    import duckdb
+
+    path = tmp_path / "v3.duckdb"
+    subscriptions.add_feeds(Store(path), ["https://a.example/feed"], full_text=True)
+    con = duckdb.connect(str(path))  # back to schema 3: no pages_restricted column
+    con.execute("ALTER TABLE feeds DROP COLUMN pages_restricted")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    with Store(path).read() as con:
+        (feed,) = query.due_feeds(con, ingest._now(), all_feeds=True)
+    assert (feed.url, feed.full_text, feed.pages_restricted) == (
+        "https://a.example/feed",
+        True,
+        False,
+    )

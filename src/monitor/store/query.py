@@ -448,7 +448,7 @@ def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool)
         params.append(utc_naive(now))
     sql = (
         "SELECT fd.id, fd.url, fd.etag, fd.last_modified, fd.body_hash, fd.error_count, "
-        "fd.full_text, fd.restricted, fd.restricted OR fd.pages_restricted "
+        "fd.full_text, fd.restricted, fd.restricted OR coalesce(fd.pages_restricted, FALSE) "
         "FROM feeds fd WHERE fd.subscribed AND NOT fd.disabled "
         f"AND fd.kind = 'http' AND {due} ORDER BY fd.id"
     )

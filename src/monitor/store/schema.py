@@ -151,7 +151,8 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 4: article pages vetted although the feed itself is not: full text was switched on
     # from the web page for a feed the operator added (a web change never widens its reach).
-    ["ALTER TABLE feeds ADD COLUMN pages_restricted BOOLEAN NOT NULL DEFAULT FALSE"],
+    # NULL reads as FALSE (DuckDB refuses NOT NULL together with IF NOT EXISTS).
+    ["ALTER TABLE feeds ADD COLUMN IF NOT EXISTS pages_restricted BOOLEAN DEFAULT FALSE"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

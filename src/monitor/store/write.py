@@ -89,8 +89,9 @@ def add_feed(
             # Restricted: vetted pages unless full text was on already (the operator's
             # choice stands). Otherwise the operator switched it on: pages as the feed.
             con.execute(
-                "UPDATE feeds SET pages_restricted = CASE WHEN ? THEN pages_restricted "
-                "OR NOT full_text ELSE FALSE END, full_text = TRUE WHERE id = ?",
+                "UPDATE feeds SET pages_restricted = CASE WHEN ? THEN "
+                "coalesce(pages_restricted, FALSE) OR NOT full_text ELSE FALSE END, "
+                "full_text = TRUE WHERE id = ?",
                 [restricted, feed_id],
             )
         elif full_text is not None:
