@@ -385,13 +385,16 @@ def fetch_command(
     with _stop_on_signals(stop, received):
         try:
             while True:
-                started = time.monotonic()
+                # One moment for the sleep below and for the feeds' schedule: each feed is due
+                # again one interval after it, when the next run starts.
+                started, run_at = time.monotonic(), datetime.now(UTC)
                 reports = ingest.fetch_feeds(
                     store,
                     settings=settings,
                     all_feeds=all_feeds,
                     interval=interval or ingest.DEFAULT_INTERVAL,
                     on_report=Progress(),
+                    now=run_at,
                     stop=stop,
                 )
                 summary = ingest.summarize(reports)

@@ -667,7 +667,9 @@ def fetch_feeds(
 
     Fetching runs concurrently in background threads; each result is parsed and stored here
     as it arrives. Errors raise the feed's error count and push its next attempt back
-    (exponential backoff, never before Retry-After); 410 Gone disables the feed. With `stop`,
+    (exponential backoff, never before Retry-After); 410 Gone disables the feed. `now` is
+    the run's start: feeds due then are fetched, and each is due again `interval` after it
+    (after a success). With `stop`,
     `stop.request()` ends the run at once (Stopped is raised here); without it, a
     KeyboardInterrupt does the same.
     """
