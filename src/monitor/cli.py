@@ -365,8 +365,8 @@ def fetch_command(
 ) -> None:
     """Fetch the subscribed feeds that are due, and store what is new.
 
-    Ctrl-C (SIGINT) or SIGTERM stops it at once, whatever it is doing: the feed being
-    written is rolled back, everything stored before stays. Exit code 130 after SIGINT,
+    Ctrl-C (SIGINT) or SIGTERM stops it at once, whatever it is doing: a feed it is
+    writing is rolled back, everything stored before stays. Exit code 130 after SIGINT,
     143 after SIGTERM.
 
     Example: monitor fetch --every 15m
@@ -438,8 +438,9 @@ def _stop_on_signals(stop: ingest.Stop, received: list[int]) -> Iterator[None]:
         return
 
     def handler(signum: int, _frame: object) -> None:
-        if stop.requested:
-            os._exit(128 + signum)  # asked twice: do not wait for anything
+        if stop.requested:  # asked twice: do not wait for anything
+            os.write(2, b"monitor: stopped at once (second signal)\n")
+            os._exit(128 + signum)
         received.append(signum)
         stop.request(_SIGNAL_NAMES.get(signal.Signals(signum), f"signal {signum}"))
         raise ingest.Stopped(stop.reason)
@@ -457,8 +458,8 @@ def _exit_stopped(stop: ingest.Stop, signum: int) -> NoReturn:
     code = 128 + signum
     Progress().clear()
     click.echo(
-        f"monitor: stopped by {stop.reason}: everything stored before is kept, "
-        "the feed being written was rolled back",
+        f"monitor: stopped by {stop.reason}; everything stored until then is kept "
+        "(a feed it was writing is rolled back and fetched again next time)",
         err=True,
     )
     # The fetch threads were cancelled; give them a moment to close their connections. A
