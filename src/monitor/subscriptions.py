@@ -62,7 +62,14 @@ def add_feeds(
     from_web: bool = False,
 ) -> list[str]:
     """Subscribe to feeds. Returns a line per URL; ValueError (one line) if any is refused,
-    in which case none is added."""
+    in which case none is added.
+
+    From the web (unless MONITOR_ALLOW_PRIVATE_NETWORKS=1), a change to a known feed never
+    widens what it may reach: full text switched on there fetches only article pages on
+    public addresses (vetted like a web-added feed URL, even for the operator's feeds), and
+    subscribing a feed nobody subscribed makes it a web-added one. The operator's
+    `monitor feeds add URL --full-text` fetches pages as the feed itself is fetched.
+    """
     if from_web and read_only():
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
     cleaned = [u.strip() for u in urls if u.strip()]
