@@ -11,11 +11,11 @@ For each shape:
 2. the whole pipeline into an empty store (parse, normalise, tokenise, store), in one
    process, with two parse processes, and as `monitor ingest` picks (by the amount of work:
    `ingest.parse_workers`);
+3. the CPU time of each step per item, one process (about 3,000 items of the shape);
 then, for the first shape only:
-3. the same corpus again into that store (nothing changed: must be much cheaper);
-4. the same corpus again with every feed's stored bytes-hash cleared, so every entry is
-   parsed and compared one by one (the cost of a feed that changed one item);
-5. the CPU time of each step, measured in one process.
+4. the same corpus again into that store (nothing changed: must be much cheaper);
+5. the same corpus again with every feed's stored bytes-hash cleared, so every entry is
+   parsed and compared one by one (the cost of a feed that changed one item).
 
 Each timing is repeated (`--repeat`, fresh store each time, variants interleaved) and the
 median is printed. Targets (issues 2 and 8): the pipeline as `monitor ingest` runs it
@@ -37,6 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -286,17 +287,31 @@ def main() -> None:
         f"  entry by entry (bytes-hash cleared)   {first_items / first['entrywise']:9,.0f}/s   "
         f"{first['one'] / first['entrywise']:.1f}x faster than the first"
     )
-    stages = cpu_stages(first_shape.corpus(), args.repeat)
-    ours = stages["parse"] - stages["pipeline feedparser"] + stages["store"]
-    print(f"CPU milliseconds per item, one process, {first_shape.label} (less sensitive to load):")
-    print(f"  feedparser alone (default options)    {stages['feedparser']:9.2f}")
-    print(f"  feedparser as the pipeline calls it   {stages['pipeline feedparser']:9.2f}")
-    normalise = stages["parse"] - stages["pipeline feedparser"]
-    print(f"  normalise + tokenise                  {normalise:9.2f}")
-    print(f"  store (DuckDB, grouped)               {stages['store']:9.2f}")
-    print(
-        f"  our own work (normalise..store)       {ours:9.2f}   "
-        f"{ours / stages['feedparser']:.2f}x feedparser alone"
+    print("\nCPU milliseconds per item, one process (less sensitive to other load than rates):")
+    print(" " * 40 + "".join(f"{shape.label:>{width}}" for shape, *_ in results))
+    all_stages = []
+    for shape, *_ in results:
+        corpus = shape.corpus()
+        # About 3,000 items of each shape: enough for a stable figure per item.
+        all_stages.append(cpu_stages(corpus[: max(1, 3000 // shape.items)], args.repeat))
+
+    def cpu_row(label: str, value: Callable[[dict[str, float]], float], ratio: bool) -> None:
+        cells = []
+        for stages in all_stages:
+            cell = f"{value(stages):.2f}"
+            if ratio:
+                cell += f" ({value(stages) / stages['feedparser']:.2f}x)"
+            cells.append(cell)
+        print(f"  {label:38}" + "".join(f"{cell:>{width}}" for cell in cells))
+
+    cpu_row("feedparser alone (default options)", lambda st: st["feedparser"], False)
+    cpu_row("feedparser as the pipeline calls it", lambda st: st["pipeline feedparser"], False)
+    cpu_row("normalise + tokenise", lambda st: st["parse"] - st["pipeline feedparser"], False)
+    cpu_row("store (DuckDB, grouped)", lambda st: st["store"], False)
+    cpu_row(
+        "our own work (normalise..store)",
+        lambda st: st["parse"] - st["pipeline feedparser"] + st["store"],
+        True,
     )
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores")
