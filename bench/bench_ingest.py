@@ -1,20 +1,28 @@
 """Ingest benchmark: feedparser alone vs the whole pipeline into the store, side by side.
 
-Generates a corpus of RSS documents (seeded, German and English, realistic article length,
-authors, categories and a closing hashtag line), then in one run and on the same bytes:
+Generates two corpus shapes of RSS documents (seeded, German and English, authors,
+categories and a closing hashtag line) and measures, in one run and on the same bytes:
 
+- many feeds: 120 documents x 25 items of 150-900 words (12 MB);
+- few large feeds: 60 documents x 200 items of long articles, 400-1,200 words (70 MB).
+
+For each shape:
 1. feedparser alone: `feedparser.parse` on every document;
 2. the whole pipeline into an empty store (parse, normalise, tokenise, store), in one
-   process and with the parse worker processes `monitor ingest` starts for 100+ documents;
-3. the same corpus again into that store (nothing changed: must be much cheaper);
-4. the same corpus again with every feed's stored bytes-hash cleared, so every entry is
+   process, with two parse processes, and as `monitor ingest` picks (by the amount of work:
+   `ingest.parse_workers`);
+3. the CPU time of each step per item, one process (about 3,000 items of the shape);
+then, for the first shape only:
+4. the same corpus again into that store (nothing changed: must be much cheaper);
+5. the same corpus again with every feed's stored bytes-hash cleared, so every entry is
    parsed and compared one by one (the cost of a feed that changed one item).
 
 Each timing is repeated (`--repeat`, fresh store each time, variants interleaved) and the
-median is printed; then the CPU time of each step, measured in one process.
-Targets (issue 2): pipeline >= 0.6x the feedparser-alone rate; second ingest >= 5x faster.
+median is printed. Targets (issues 2 and 8): the pipeline as `monitor ingest` runs it
+>= 0.6x the feedparser-alone rate on both shapes; second ingest >= 5x faster.
 
-Usage: .venv/bin/python bench/bench_ingest.py [--feeds 120] [--items 25] [--repeat 3]
+Usage: .venv/bin/python bench/bench_ingest.py [--repeat 3] [--shapes 120x25,60x200L]
+(a shape is FEEDSxITEMS, with L for long articles)
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ import argparse
 import io
 import os
 import random
+import re
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -57,7 +68,13 @@ TAGS = (
 AUTHORS = ["Anna Berg", "Jonas Weber", "Claire Dupont", "Mark Ellis", "Lea Vogt", "Sam Price"]
 
 
-def make_corpus(feeds: int, items: int, seed: int = 11) -> list[bytes]:
+ARTICLE_WORDS = (150, 900)
+LONG_ARTICLE_WORDS = (400, 1200)
+
+
+def make_corpus(
+    feeds: int, items: int, seed: int = 11, words_per_article: tuple[int, int] = ARTICLE_WORDS
+) -> list[bytes]:
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     documents = []
@@ -74,7 +91,7 @@ def make_corpus(feeds: int, items: int, seed: int = 11) -> list[bytes]:
             f"<description>Bench</description><language>{'de' if german else 'en'}</language>"
         )
         for i in range(items):
-            length = rng.randint(150, 900)
+            length = rng.randint(*words_per_article)
             body = " ".join(
                 rng.choice(function) if rng.random() < 0.45 else rng.choice(words)
                 for _ in range(length)
@@ -172,37 +189,35 @@ def cpu_stages(corpus: list[bytes], repeat: int) -> dict[str, float]:
     return {name: 1000 * statistics.median(v) / items for name, v in stages.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--feeds", type=int, default=120)
-    parser.add_argument("--items", type=int, default=25)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workers", type=int, help="parse processes (default: as ingest picks)")
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Shape:
+    feeds: int
+    items: int
+    long: bool
 
-    corpus = make_corpus(args.feeds, args.items)
-    items = args.feeds * args.items
-    megabytes = sum(map(len, corpus)) / 1e6
-    print(f"corpus: {args.feeds} feeds x {args.items} items = {items} items, {megabytes:.1f} MB")
+    @classmethod
+    def parse(cls, text: str) -> Shape:
+        match = re.fullmatch(r"(\d+)x(\d+)(L?)", text.strip())
+        if not match:
+            raise argparse.ArgumentTypeError(f"not a shape: {text!r} (e.g. 120x25 or 60x200L)")
+        return cls(int(match[1]), int(match[2]), bool(match[3]))
 
-    workers = ingest.parse_workers(len(corpus)) if args.workers is None else args.workers
-    print(
-        f"parse worker processes as `monitor ingest` picks them: {workers} "
-        f"(os.cpu_count() = {os.cpu_count()})"
-    )
-    times: dict[str, list[float]] = {
-        "fp": [],
-        "one": [],
-        "workers": [],
-        "second": [],
-        "entrywise": [],
-    }
-    for _ in range(args.repeat):
+    @property
+    def label(self) -> str:
+        return f"{self.feeds}x{self.items}{' long' if self.long else ''}"
+
+    def corpus(self) -> list[bytes]:
+        words = LONG_ARTICLE_WORDS if self.long else ARTICLE_WORDS
+        return make_corpus(self.feeds, self.items, words_per_article=words)
+
+
+def measure(corpus: list[bytes], items: int, picked: int, repeat: int) -> dict[str, float]:
+    """Median seconds per variant; `second` and `entrywise` come with the one-process runs."""
+    times: dict[str, list[float]] = {"fp": [], "one": [], "two": [], "second": [], "entrywise": []}
+    for _ in range(repeat):
         # Interleaved, so a burst of load from elsewhere hits every variant alike.
         times["fp"].append(time_feedparser(corpus)[0])
-        for variant, count in (("one", 0), ("workers", workers)):
-            if variant == "workers" and not workers:
-                continue
+        for variant, count in (("one", 0), ("two", 2)):
             with tempfile.TemporaryDirectory() as tmp:
                 store = Store(Path(tmp) / "bench.duckdb")
                 store.ensure_schema()
@@ -214,42 +229,92 @@ def main() -> None:
                     times["second"].append(time_pipeline(store, corpus, count)[0])
                     forget_hashes(store)
                     times["entrywise"].append(time_pipeline(store, corpus, count)[0])
-
     median = {k: statistics.median(v) for k, v in times.items() if v}
-    fp, first = median["fp"], median["one"]
-    print(f"median of {args.repeat} runs, items per second:")
-    print(f"  feedparser alone                      {items / fp:9.0f}/s")
-    print(
-        f"  whole pipeline, one process           {items / first:9.0f}/s   "
-        f"ratio to feedparser {fp / first:.2f} (target >= 0.6)"
+    median["picked"] = median["two"] if picked else median["one"]
+    return median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--shapes",
+        type=lambda text: [Shape.parse(part) for part in text.split(",")],
+        default=[Shape(120, 25, False), Shape(60, 200, True)],
+        help="corpus shapes, FEEDSxITEMS[L] separated by commas (default 120x25,60x200L)",
     )
-    if "workers" in median:
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    shapes: list[Shape] = args.shapes
+
+    results: list[tuple[Shape, int, int, float, dict[str, float]]] = []
+    for shape in shapes:
+        corpus = shape.corpus()
+        items = shape.feeds * shape.items
+        size = sum(map(len, corpus))
+        picked = ingest.parse_workers(len(corpus), size)
         print(
-            f"  whole pipeline, {workers} parse processes     {items / median['workers']:9.0f}/s   "
-            f"ratio to feedparser {fp / median['workers']:.2f} (target >= 0.6)"
+            f"corpus {shape.label}: {items} items, {size / 1e6:.1f} MB; "
+            f"`monitor ingest` picks {picked} parse processes",
+            flush=True,
         )
-    second, entrywise = median["second"], median["entrywise"]
+        results.append((shape, items, picked, size, measure(corpus, items, picked, args.repeat)))
+
+    width = 22
+    print(f"\nmedian of {args.repeat} runs, items per second (ratio to feedparser alone):")
+    print(" " * 40 + "".join(f"{shape.label:>{width}}" for shape, *_ in results))
+
+    def row(label: str, key: str, ratio: bool = True) -> None:
+        cells = []
+        for _shape, items, _picked, _size, median in results:
+            rate = f"{items / median[key]:,.0f}/s"
+            cells.append(f"{rate} ({median['fp'] / median[key]:.2f}x)" if ratio else rate)
+        print(f"  {label:38}" + "".join(f"{cell:>{width}}" for cell in cells))
+
+    row("feedparser alone", "fp", ratio=False)
+    row("whole pipeline, one process", "one")
+    row("whole pipeline, 2 parse processes", "two")
+    row("whole pipeline as `monitor ingest` picks", "picked")
+    print("  " + " " * 38 + "".join(f"{f'({p} processes)':>{width}}" for _, _, p, _, _ in results))
+    print("  target: >= 0.6x feedparser alone, as `monitor ingest` picks, on every shape")
+
+    first_shape, first_items, _, _, first = results[0]
+    print(f"\nsecond ingest of {first_shape.label} (one process):")
     print(
-        f"  second ingest, same bytes             {items / second:9.0f}/s   "
-        f"{first / second:.0f}x faster than the first (target >= 5)"
+        f"  same bytes                            {first_items / first['second']:9,.0f}/s   "
+        f"{first['one'] / first['second']:.0f}x faster than the first (target >= 5)"
     )
     print(
-        f"  second ingest, entry by entry         {items / entrywise:9.0f}/s   "
-        f"{first / entrywise:.1f}x faster than the first"
+        f"  entry by entry (bytes-hash cleared)   {first_items / first['entrywise']:9,.0f}/s   "
+        f"{first['one'] / first['entrywise']:.1f}x faster than the first"
     )
-    stages = cpu_stages(corpus, args.repeat)
-    ours = stages["parse"] - stages["pipeline feedparser"] + stages["store"]
-    print("CPU milliseconds per item, one process (less sensitive to other load):")
-    print(f"  feedparser alone (default options)    {stages['feedparser']:9.2f}")
-    print(f"  feedparser as the pipeline calls it   {stages['pipeline feedparser']:9.2f}")
-    normalise = stages["parse"] - stages["pipeline feedparser"]
-    print(f"  normalise + tokenise                  {normalise:9.2f}")
-    print(f"  store (DuckDB, grouped)               {stages['store']:9.2f}")
-    print(
-        f"  our own work (normalise..store)       {ours:9.2f}   "
-        f"{ours / stages['feedparser']:.2f}x feedparser alone"
+    print("\nCPU milliseconds per item, one process (less sensitive to other load than rates):")
+    print(" " * 40 + "".join(f"{shape.label:>{width}}" for shape, *_ in results))
+    all_stages = []
+    for shape, *_ in results:
+        corpus = shape.corpus()
+        # About 3,000 items of each shape: enough for a stable figure per item.
+        all_stages.append(cpu_stages(corpus[: max(1, 3000 // shape.items)], args.repeat))
+
+    def cpu_row(label: str, value: Callable[[dict[str, float]], float], ratio: bool) -> None:
+        cells = []
+        for stages in all_stages:
+            cell = f"{value(stages):.2f}"
+            if ratio:
+                cell += f" ({value(stages) / stages['feedparser']:.2f}x)"
+            cells.append(cell)
+        print(f"  {label:38}" + "".join(f"{cell:>{width}}" for cell in cells))
+
+    cpu_row("feedparser alone (default options)", lambda st: st["feedparser"], False)
+    cpu_row("feedparser as the pipeline calls it", lambda st: st["pipeline feedparser"], False)
+    cpu_row("normalise + tokenise", lambda st: st["parse"] - st["pipeline feedparser"], False)
+    cpu_row("store (DuckDB, grouped)", lambda st: st["store"], False)
+    cpu_row(
+        "our own work (normalise..store)",
+        lambda st: st["parse"] - st["pipeline feedparser"] + st["store"],
+        True,
     )
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -302,8 +302,18 @@ def test_connection_refused() -> None:
 
 
 def test_unresolvable_host_is_cannot_connect() -> None:
-    result = fetch("http://no-such-host.invalid/feed")  # .invalid never resolves (RFC 2606)
-    assert result.error is not None and result.error.startswith("cannot connect: ")
+    # The resolver is injected (as for vetted fetches): the system's would make the test
+    # depend on this machine's DNS, and a slow one on its timeouts.
+    async def no_such_host(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    settings = FetchSettings(allow_private=False, total_timeout=5.0)
+    requests = [FetchRequest("http://no-such-host.invalid/feed")]
+    result = asyncio.run(_fetch_all(requests, settings, None, no_such_host))[0]
+    assert result.status is None and result.content is None
+    assert result.error == (
+        "cannot connect: cannot resolve no-such-host.invalid: [Errno -2] Name or service not known"
+    )
 
 
 @pytest.mark.parametrize(
@@ -531,7 +541,27 @@ def test_fetch_one_takes_a_plain_url(http_server: TestServer) -> None:
         ("http://[::ffff:10.0.0.1]/", "private"),
         ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 wrapping 127.0.0.1
         ("http://100.64.0.1/", "not a public address"),  # carrier-grade NAT
+        ("http://100.127.255.254/", "not a public address"),
         ("http://localhost:8080/", "loopback"),  # via /etc/hosts, no network needed
+        ("http://[fec0::1]/", "site-local"),  # deprecated, still routed inside sites
+        ("http://[feff:ffff::1]/", "site-local"),  # the top of fec0::/10
+        ("http://0.1.2.3/", "private"),  # 0.0.0.0/8, "this network"
+        ("http://[::ffff:0.0.0.0]/", "unspecified"),
+        ("http://[::ffff:100.64.0.1]/", "not a public address"),  # mapped CGNAT
+        ("http://[::ffff:169.254.169.254]/", "link-local"),  # mapped metadata service
+        ("http://[2002:a9fe:a9fe::]/", "link-local"),  # 6to4 wrapping 169.254.169.254
+        ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64 well-known prefix, 127.0.0.1
+        ("http://[64:ff9b::a00:1]/", "private"),  # NAT64 of 10.0.0.1
+        ("http://[64:ff9b:1::a00:1]/", "NAT64 local-use"),
+        ("http://[::127.0.0.1]/", "reserved"),  # IPv4-compatible (deprecated)
+        ("http://[::ffff:0:7f00:1]/", "reserved"),  # IPv4-translated
+        ("http://[2001::1]/", "private"),  # Teredo
+        ("http://[2001:db8::1]/", "private"),  # documentation
+        ("http://[3fff::1]/", "documentation"),
+        ("http://[ff05::1]/", "multicast"),
+        ("http://239.255.255.250/", "multicast"),
+        ("http://255.255.255.255/", "reserved"),  # broadcast
+        ("http://[fe80::1%25eth0]/", "link-local"),  # with a zone
     ],
 )
 def test_check_public_url_refuses(url: str, label: str) -> None:
@@ -545,7 +575,6 @@ def test_check_public_url_refuses(url: str, label: str) -> None:
         ("ftp://93.184.215.14/", "unsupported URL scheme 'ftp'"),
         ("file:///etc/passwd", "unsupported URL scheme 'file'"),
         ("//example.com/feed", "not an absolute http(s) URL"),
-        ("http://no-such-host.invalid/", "cannot resolve no-such-host.invalid"),
     ],
 )
 def test_check_public_url_refuses_other_urls(url: str, start: str) -> None:
@@ -553,8 +582,42 @@ def test_check_public_url_refuses_other_urls(url: str, start: str) -> None:
     assert reason is not None and reason.startswith(start)
 
 
+def _no_such_host(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def test_check_public_url_refuses_a_host_that_does_not_resolve() -> None:
+    # An injected resolver: the system's would make the test depend on this machine's DNS.
+    reason = check_public_url("http://no-such-host.invalid/", resolve=_no_such_host)
+    assert reason == "cannot resolve no-such-host.invalid: [Errno -2] Name or service not known"
+
+
 @pytest.mark.parametrize(
-    "url", ["http://93.184.215.14/feed", "https://8.8.8.8:8443/x", "https://[2606:4700::1111]/"]
+    ("addresses", "label"),
+    [
+        (["93.184.215.14", "10.0.0.7"], "private"),  # one bad address refuses the host
+        (["2606:4700::1111", "fec0::7"], "site-local"),
+        (["64:ff9b::a9fe:a9fe"], "link-local"),
+    ],
+)
+def test_check_public_url_judges_every_address_a_name_resolves_to(
+    addresses: list[str], label: str
+) -> None:
+    reason = check_public_url("http://feeds.example.org/", resolve=lambda h, p: addresses)
+    assert reason is not None and reason.startswith("feeds.example.org resolves to ")
+    assert label in reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.215.14/feed",
+        "https://8.8.8.8:8443/x",
+        "https://[2606:4700::1111]/",
+        "http://[::ffff:8.8.8.8]/",  # mapped, public
+        "http://[2002:808:808::1]/",  # 6to4 of a public address
+        "http://[64:ff9b::808:808]/",  # NAT64 of a public address (IPv6-only networks)
+    ],
 )
 def test_check_public_url_accepts_public_addresses(url: str) -> None:
     assert check_public_url(url) is None
@@ -599,6 +662,21 @@ def test_connection_goes_to_the_vetted_address(http_server: TestServer) -> None:
     assert result.error is None and result.content == RSS
     assert result.final_url == url
     assert http_server.requests[0].header("host") == f"{TEST_NAME}:{http_server.port}"
+
+
+@pytest.mark.parametrize("address", ["fec0::1", "64:ff9b::a00:1", "::ffff:192.168.0.1"])
+def test_vetted_fetch_refuses_a_name_resolving_to_a_hidden_private_address(
+    http_server: TestServer, address: str
+) -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return [address]
+
+    settings = FetchSettings(allow_private=False, total_timeout=5.0)
+    url = f"http://{TEST_NAME}:{http_server.port}/feed"
+    result = asyncio.run(_fetch_all([FetchRequest(url)], settings, None, resolve))[0]
+    assert result.error is not None
+    assert result.error.startswith(f"refused: {TEST_NAME} resolves to {address}")
+    assert http_server.requests == []
 
 
 def test_redirect_into_loopback_is_refused(http_server: TestServer) -> None:

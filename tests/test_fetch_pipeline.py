@@ -245,3 +245,20 @@ def test_fetch_runs_while_another_thread_reads(store: Store, server: TestServer)
     assert all(r.status == "stored" for r in reports)
     assert analyze.stats(store, Filters())["articles"] == 60
     assert seen  # the reader got in while the fetch ran
+
+
+def test_a_feed_is_due_again_one_interval_after_the_run_began(
+    store: Store, server: TestServer
+) -> None:
+    # `monitor fetch --every 15m` starts a run every 15 minutes: a feed stored a moment into
+    # one run must be due at the start of the next, not skipped until the run after.
+    server.route("/feed.xml", body=FEED, headers={"Content-Type": "application/rss+xml"})
+    subscriptions.add_feeds(store, [server.url("/feed.xml")])
+    interval = timedelta(minutes=15)
+    began = datetime.now(UTC)
+    first = ingest.fetch_feeds(store, settings=FAST, interval=interval, now=began)
+    assert [r.status for r in first] == ["stored"]
+    assert ingest.fetch_feeds(store, settings=FAST, interval=interval, now=began) == []
+    second = ingest.fetch_feeds(store, settings=FAST, interval=interval, now=began + interval)
+    assert [r.status for r in second] == ["unchanged"]
+    assert len(server.requests_for("/feed.xml")) == 2

@@ -1,21 +1,16 @@
 """The pipeline over whole runs: the shared real-world feeds, hostile documents beside good
-ones, the --every loop and its clean stop."""
+ones. (The --every loop and its stop: test_signals.py.)"""
 
 from __future__ import annotations
 
 import csv
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from feedgen import Item, rss
-from httpserver import TestServer
 
-from monitor import analyze, ingest
-from monitor.models import Filters
-from monitor.store import Store, query
+from monitor import ingest
+from monitor.store import Store
 
 
 def test_every_shared_feed_ingests_with_feedparsers_entry_count(
@@ -117,42 +112,6 @@ def test_hostile_documents_end_in_bounded_time_and_others_are_stored(
         warnings = dict(con.execute("SELECT url, warning FROM feeds").fetchall())
     assert longest < 10_000  # the entity never expanded into a huge title
     assert any("kept the first 10000" in (w or "") for w in warnings.values())
-
-
-def test_fetch_every_runs_until_interrupted(tmp_path: Path, server: TestServer) -> None:
-    server.route(
-        "/feed.xml",
-        body=rss([Item("Eins", link="https://e.example/1")]),
-        headers={"Content-Type": "application/rss+xml"},
-    )
-    db = tmp_path / "every.duckdb"
-    store = Store(db)
-    from monitor import subscriptions
-
-    subscriptions.add_feeds(store, [server.url("/feed.xml")])
-    process = subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-c", "from monitor.cli import main; main()",
-         "--db", str(db), "fetch", "--every", "1s", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while len(server.requests_for("/feed.xml")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    try:
-        out, err = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
-        out, err = process.communicate(timeout=30)
-        raise AssertionError(f"fetch --every did not stop on Ctrl-C:\n{err}") from None
-    assert process.returncode == 0, err
-    assert "Traceback" not in err and "stopped" in err
-    runs = [line for line in out.splitlines() if line.startswith("{")]
-    assert len(runs) >= 2 and '"new": 1' in runs[0]
-    assert analyze.stats(store, Filters())["articles"] == 1
-    with store.read() as con:
-        row = query.feed_state(con, server.url("/feed.xml"))
-    assert row is not None and row["error_count"] == 0
 
 
 def test_parse_workers_give_the_same_store_as_one_process(

@@ -9,12 +9,15 @@ contract documented in the README (and checked against src/monitor/schemas/). Ex
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -425,6 +428,10 @@ def fetch_command(
 ) -> None:
     """Fetch the subscribed feeds that are due, and store what is new.
 
+    Ctrl-C (SIGINT) or SIGTERM stops it at once, whatever it is doing: a feed it is
+    writing is rolled back, everything stored before stays. Exit code 130 after SIGINT,
+    143 after SIGTERM.
+
     Example: monitor fetch --every 15m
     """
     try:
@@ -435,39 +442,101 @@ def fetch_command(
         connect_timeout=connect_timeout, total_timeout=timeout, concurrency=concurrency
     )
     store = _store(ctx)
-    # SIGTERM (a service manager stopping us) ends like Ctrl-C: the feed being written is
-    # rolled back, everything before it stays.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop = ingest.Stop()
+    received: list[int] = []
     any_failed = False
-    try:
-        while True:
-            started = time.monotonic()
-            reports = ingest.fetch_feeds(
-                store,
-                settings=settings,
-                all_feeds=all_feeds,
-                interval=interval or ingest.DEFAULT_INTERVAL,
-                on_report=Progress(),
-            )
-            summary = ingest.summarize(reports)
-            summary["at"] = _iso(datetime.now(UTC))
-            any_failed = any_failed or bool(summary["failed"])
-            if as_json:
-                click.echo(json.dumps(summary))
-            else:
-                click.echo(
-                    f"{summary['sources']} feeds fetched: {summary['new']} new, "
-                    f"{summary['updated']} updated, {summary['unchanged']} unchanged articles, "
-                    f"{summary['failed']} feeds failed"
+    with _stop_on_signals(stop, received):
+        try:
+            while True:
+                # One moment for the sleep below and for the feeds' schedule: each feed is due
+                # again one interval after it, when the next run starts.
+                started, run_at = time.monotonic(), datetime.now(UTC)
+                reports = ingest.fetch_feeds(
+                    store,
+                    settings=settings,
+                    all_feeds=all_feeds,
+                    interval=interval or ingest.DEFAULT_INTERVAL,
+                    on_report=Progress(),
+                    now=run_at,
+                    stop=stop,
                 )
-            if interval is None:
-                break
-            time.sleep(max(0.0, interval.total_seconds() - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-        return
+                summary = ingest.summarize(reports)
+                summary["at"] = _iso(datetime.now(UTC))
+                any_failed = any_failed or bool(summary["failed"])
+                if as_json:
+                    click.echo(json.dumps(summary))
+                else:
+                    click.echo(
+                        f"{summary['sources']} feeds fetched: {summary['new']} new, "
+                        f"{summary['updated']} updated, {summary['unchanged']} unchanged "
+                        f"articles, {summary['failed']} feeds failed"
+                    )
+                if interval is None:
+                    break
+                stop.check()
+                time.sleep(max(0.0, interval.total_seconds() - (time.monotonic() - started)))
+        except BaseException:
+            # Whatever a stop interrupted (a wait, a statement, a parse) may surface as its
+            # own error; with a stop requested, the stop is what happened.
+            if not stop.requested:
+                raise
+            _exit_stopped(stop, received[0] if received else signal.SIGINT)
     if any_failed:
         sys.exit(1)
+
+
+_SIGNAL_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+
+
+@contextmanager
+def _stop_on_signals(stop: ingest.Stop, received: list[int]) -> Iterator[None]:
+    """SIGINT and SIGTERM request `stop` and raise ingest.Stopped in the main thread.
+
+    The handler first interrupts the DuckDB statement in progress and cancels the fetches:
+    raising alone inside a statement takes effect only when the statement ends, and DuckDB
+    then reports it as an ordinary error. A second signal ends the process at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        if stop.requested:  # asked twice: do not wait for anything
+            os.write(2, b"monitor: stopped at once (second signal)\n")
+            os._exit(128 + signum)
+        received.append(signum)
+        stop.request(_SIGNAL_NAMES.get(signal.Signals(signum), f"signal {signum}"))
+        raise ingest.Stopped(stop.reason)
+
+    previous = {sig: signal.signal(sig, handler) for sig in _SIGNAL_NAMES}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _exit_stopped(stop: ingest.Stop, signum: int) -> NoReturn:
+    """One line, then exit 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+    code = 128 + signum
+    Progress().clear()
+    click.echo(
+        f"monitor: stopped by {stop.reason}; everything stored until then is kept "
+        "(a feed it was writing is rolled back and fetched again next time)",
+        err=True,
+    )
+    # The fetch threads were cancelled; give them a moment to close their connections. A
+    # DNS lookup cannot be cancelled, and the interpreter would wait for it at exit.
+    deadline = time.monotonic() + 2.0
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name == "monitor-fetch":
+            thread.join(max(0.0, deadline - time.monotonic()))
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(t.is_alive() and not t.daemon for t in others):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 # -- queries ----------------------------------------------------------------------------

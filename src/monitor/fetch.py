@@ -54,6 +54,7 @@ DEFAULT_SETTINGS = FetchSettings()
 
 # (host, port) -> addresses. A seam so tests can pretend a host is public.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+SyncResolver = Callable[[str, int], list[str]]
 # (host, addresses) -> reason they are forbidden, or None. A seam for the pinning test.
 AddressCheck = Callable[[str, list[str]], str | None]
 OnResult = Callable[[FetchResult], None]
@@ -106,12 +107,14 @@ def fetch_one(
     return fetch_many([request], settings)[0]
 
 
-def check_public_url(url: str) -> str | None:
+def check_public_url(url: str, *, resolve: SyncResolver | None = None) -> str | None:
     """Return a one-line reason why `url` must not be fetched from a public service, else None.
 
-    Refused: schemes other than http/https, and hosts with any address (IPv4 or IPv6, including
-    IPv4-mapped and 6to4) that is loopback, private, link-local, unspecified, multicast, reserved
-    or otherwise not globally routable. A host that does not resolve is refused too.
+    Refused: schemes other than http/https, and hosts with any address (IPv4 or IPv6) that is
+    loopback, private, link-local, site-local, unspecified, multicast, reserved, shared
+    (carrier-grade NAT) or otherwise not globally routable; an IPv4 address carried inside an
+    IPv6 one (IPv4-mapped, 6to4, NAT64) is judged as itself. A host that does not resolve is
+    refused too. `resolve` (host, port) -> addresses replaces the system's resolver.
     """
     target = _parse_target(url)
     if isinstance(target, str):
@@ -120,10 +123,10 @@ def check_public_url(url: str) -> str | None:
     if _is_ip_literal(host):
         return _addresses_problem(host, [host])
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = (resolve or _system_resolve_sync)(host, port)
     except (OSError, UnicodeError) as exc:
         return f"cannot resolve {host}: {_one_line(exc)}"
-    return _addresses_problem(host, [str(info[4][0]) for info in infos])
+    return _addresses_problem(host, addresses)
 
 
 def next_due(
@@ -187,6 +190,28 @@ def _addresses_problem(host: str, addresses: list[str]) -> str | None:
     return None
 
 
+# Ranges that are not public but that Python's `ipaddress` (3.11) does not flag, each with
+# the name a refusal gives it. fec0::/10 is deprecated (RFC 3879) yet still routed inside
+# sites that use it; 3fff::/20 is for documentation (RFC 9637).
+_NOT_PUBLIC: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
+    (ipaddress.ip_network("fec0::/10"), "site-local"),
+    (ipaddress.ip_network("3fff::/20"), "documentation"),
+    (ipaddress.ip_network("64:ff9b:1::/48"), "NAT64 local-use"),  # RFC 8215: any embedding
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 host an IPv6 address reaches through a translator or tunnel, if any."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _address_problem(address: str) -> str | None:
     try:
         ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
@@ -195,11 +220,14 @@ def _address_problem(address: str) -> str | None:
     except ValueError:
         return f"{address}, not an IP address"
     if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv4 address tunnelled in IPv6 reaches the IPv4 host: judge that one.
-        embedded = ip.ipv4_mapped or ip.sixtofour
+        # An IPv4 address carried in IPv6 reaches the IPv4 host: judge that one.
+        embedded = _embedded_ipv4(ip)
         if embedded is not None:
             problem = _address_problem(str(embedded))
             return f"{address} (embeds {problem})" if problem else None
+    for network, label in _NOT_PUBLIC:
+        if ip.version == network.version and ip in network:
+            return f"{address}, a {label} address"
     for attribute, label in (
         ("is_loopback", "loopback"),
         ("is_unspecified", "unspecified"),
@@ -213,6 +241,11 @@ def _address_problem(address: str) -> str | None:
     if not ip.is_global:
         return f"{address}, not a public address"
     return None
+
+
+def _system_resolve_sync(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
 
 
 async def _system_resolve(host: str, port: int) -> list[str]:
@@ -596,9 +629,10 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def _header_safe(value: str) -> bool:
+def _header_safe(value: object) -> bool:
     # A stored validator came from an untrusted server: never let it break the request line.
-    return value.isascii() and not any(ch in value for ch in "\r\n\0")
+    # Only text is sent; anything else a caller hands over (NaN from a DataFrame) is none.
+    return isinstance(value, str) and value.isascii() and not any(ch in value for ch in "\r\n\0")
 
 
 def _one_line(exc: BaseException | str) -> str:

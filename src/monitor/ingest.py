@@ -10,6 +10,7 @@ killed run keeps everything it committed and a reader is never locked out long.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import multiprocessing
 import os
@@ -19,14 +20,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from monitor import fetch as fetching
-from monitor.models import Article, FetchRequest, FetchResult, ParsedFeed
+from monitor.models import Article, FeedState, FetchRequest, FetchResult, ParsedFeed
 from monitor.normalize import apply_page
 from monitor.parse import parse_feed, parse_page
 from monitor.store import Store, query, write
@@ -283,16 +287,49 @@ def _parse_document(document: Document, now: datetime) -> ParsedFeed:
     )
 
 
-def parse_workers(documents: int) -> int:
-    """Worker processes for parsing: one per core when there is enough to do, else none.
+# Parallel parsing pays from about this much feed text. Starting the worker processes costs
+# 1-2 s on a busy 2-core machine (each imports feedparser and the rest): what one process
+# takes to parse 3-5 MB. Decided by bytes, not documents: 60 feeds of 200 long articles
+# are 70 MB of work in few documents, a folder of 150 tiny feeds is almost none.
+PARALLEL_BYTES = 8_000_000
+# When the size is not known, a document counts as a typical feed document's size.
+TYPICAL_DOCUMENT_BYTES = 80_000
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def parse_workers(documents: int, size: int | None = None) -> int:
+    """Worker processes for parsing `documents` feed documents of `size` bytes in all.
 
     Parsing is pure Python and CPU-bound; storing is mostly DuckDB. With workers, parsing runs
-    on every core while this process stores, in order. Below about a hundred documents the cost
-    of starting processes (1-2 s on a busy 2-core machine: each imports feedparser and
-    the rest) is more than it saves.
+    on every core while this process stores, in order. They are worth their start-up cost
+    only for enough work (PARALLEL_BYTES), and a document is parsed by one process, so
+    there are never more workers than documents (nor more than cores, nor more than 4).
     """
-    cores = os.cpu_count() or 1
-    return min(cores, 4) if documents >= 100 and cores > 1 else 0
+    cores = _cores()
+    if cores < 2 or documents < 2:
+        return 0
+    work = size if size is not None else documents * TYPICAL_DOCUMENT_BYTES
+    return min(cores, 4, documents) if work >= PARALLEL_BYTES else 0
+
+
+def source_bytes(sources: Sequence[str], fetched: dict[str, FetchResult] | None = None) -> int:
+    """How many bytes of feed text `sources` hold: fetched bodies and file sizes (a file
+    that cannot be read counts nothing; it fails alone later)."""
+    fetched = fetched or {}
+    total = 0
+    for source in sources:
+        if source in fetched:
+            total += len(fetched[source].content or b"")
+            continue
+        with suppress(OSError):
+            total += min(os.stat(source).st_size, MAX_FILE_BYTES)
+    return total
 
 
 # A run stores parsed documents in groups of at most this many feeds or entries, or what
@@ -460,7 +497,9 @@ def ingest_sources(
         documents(),
         now=now,
         known=known_hashes(store),
-        workers=parse_workers(len(sources)) if workers is None else workers,
+        workers=parse_workers(len(sources), source_bytes(sources, fetched))
+        if workers is None
+        else workers,
         on_report=on_report,
     )
 
@@ -470,11 +509,17 @@ def known_hashes(store: Store) -> dict[str, str]:
         return query.body_hashes(con)
 
 
-def _guard(source: str, feed_url: str, work: Callable[[], SourceReport]) -> SourceReport:
-    """A bug or a store error on one source is that source's failure, not the run's."""
+def _guard(
+    source: str, feed_url: str, work: Callable[[], SourceReport], stop: Stop | None = None
+) -> SourceReport:
+    """A bug or a store error on one source is that source's failure, not the run's; an
+    interrupt that DuckDB turned into an ordinary error is the run's stop."""
     try:
         return work()
     except Exception as exc:  # noqa: BLE001 - reported as this source's one-line reason
+        interrupt = _interrupted(exc, stop)
+        if interrupt is not None:
+            raise interrupt from exc
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return SourceReport(source, feed_url, "failed", error=reason)
 
@@ -483,7 +528,148 @@ def _settings() -> fetching.FetchSettings:
     return fetching.FetchSettings()
 
 
+# -- stopping a run ----------------------------------------------------------------------
+
+
+class Stopped(KeyboardInterrupt):
+    """A run ended early on request (`Stop.request`): a signal, not a failure of any feed.
+
+    A KeyboardInterrupt, so no `except Exception` takes it for a feed's error, and asyncio
+    hands it straight out of a running loop.
+    """
+
+
+class Stop:
+    """A request to end a run early, made from a signal handler or another thread.
+
+    `request()` cancels the fetches in flight and interrupts the DuckDB statement the run is
+    executing, so the run ends at once wherever it is: the transaction open then is rolled
+    back, everything committed before stays. It takes no lock, so a signal handler may call
+    it while the main thread is anywhere, a DuckDB statement included.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        # Plain dicts: adding, popping and copying one is atomic under the GIL.
+        self._connections: dict[object, duckdb.DuckDBPyConnection] = {}
+        self._cancels: dict[object, Callable[[], None]] = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.reason is not None
+
+    def request(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        for con in list(self._connections.values()):
+            with suppress(Exception):  # closed meanwhile: nothing left to interrupt
+                con.interrupt()
+        for cancel in list(self._cancels.values()):
+            with suppress(Exception):
+                cancel()
+
+    def check(self) -> None:
+        """Raise Stopped if a stop was requested."""
+        if self.reason is not None:
+            raise Stopped(self.reason)
+
+    @contextmanager
+    def watching(self, con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Inside the block, a stop interrupts the statement running on `con`.
+
+        DuckDB checks for signals while it runs a statement, but a handler that raises there
+        only takes effect when the statement is done (minutes for a long one); an interrupt
+        ends it at once.
+        """
+        key = object()
+        self._connections[key] = con
+        try:
+            self.check()
+            yield con
+        finally:
+            self._connections.pop(key, None)
+
+    @contextmanager
+    def on_request(self, cancel: Callable[[], None]) -> Iterator[None]:
+        """Inside the block, a stop calls `cancel` (at once if one was requested already)."""
+        key = object()
+        self._cancels[key] = cancel
+        try:
+            if self.requested:
+                cancel()
+            yield
+        finally:
+            self._cancels.pop(key, None)
+
+
+def _interrupted(exc: BaseException, stop: Stop | None) -> BaseException | None:
+    """The stop that `exc` really is, or None when it is an ordinary error.
+
+    DuckDB turns a KeyboardInterrupt that arrives during a statement into an ordinary
+    exception ("Query interrupted"; InterruptException after `interrupt()`). Taken for a
+    feed's store error, it was swallowed and the run went on: Ctrl-C did nothing.
+    """
+    if stop is not None and stop.requested:
+        return Stopped(stop.reason)
+    if isinstance(exc, duckdb.InterruptException) or (
+        type(exc) is RuntimeError and str(exc) == "Query interrupted"
+    ):
+        return KeyboardInterrupt()
+    return None
+
+
+def _watch(
+    stop: Stop | None, con: duckdb.DuckDBPyConnection
+) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    return stop.watching(con) if stop is not None else nullcontext(con)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+
+
+def _fetch_in_background(
+    requests: Sequence[FetchRequest],
+    settings: fetching.FetchSettings,
+    on_result: Callable[[FetchResult], None] | None,
+    on_end: Callable[[list[FetchResult] | None], None],
+    stop: Stop | None,
+) -> threading.Thread:
+    """Fetch on a daemon thread with its own event loop; `on_end` gets the results in
+    request order (None when the fetch was cancelled or broke), always, as its last call.
+
+    The caller's thread only waits on a queue, which a signal interrupts at once; a stop
+    cancels the loop's tasks, so no request outlives the run.
+    """
+
+    def work() -> None:
+        results: list[FetchResult] | None = None
+        try:
+            with asyncio.Runner() as runner:
+                loop = runner.get_loop()
+
+                def cancel() -> None:
+                    loop.call_soon_threadsafe(_cancel_all, loop)
+
+                with stop.on_request(cancel) if stop is not None else nullcontext():
+                    results = runner.run(fetching.fetch_all(requests, settings, on_result))
+        except BaseException:  # noqa: BLE001 - cancelled, or a bug: the waiting side is told
+            results = None
+        finally:
+            on_end(results)
+
+    thread = threading.Thread(target=work, name="monitor-fetch", daemon=True)
+    thread.start()
+    return thread
+
+
 # -- subscribed feeds ------------------------------------------------------------------
+
+
+# `monitor fetch` keeps the store open across a burst of results and lets go of it when no
+# result came for this long (opening and closing the file costs 50-150 ms).
+IDLE_RELEASE = 0.25
 
 
 def fetch_feeds(
@@ -494,80 +680,108 @@ def fetch_feeds(
     interval: timedelta = DEFAULT_INTERVAL,
     on_report: Callable[[SourceReport, int, int], None] | None = None,
     now: datetime | None = None,
+    stop: Stop | None = None,
 ) -> list[SourceReport]:
     """`monitor fetch`: every subscribed, enabled feed that is due (all of them with all_feeds).
 
-    Fetching runs concurrently in a background thread; each result is parsed and stored here
+    Fetching runs concurrently in background threads; each result is parsed and stored here
     as it arrives. Errors raise the feed's error count and push its next attempt back
-    (exponential backoff, never before Retry-After); 410 Gone disables the feed.
+    (exponential backoff, never before Retry-After); 410 Gone disables the feed. `now` is
+    the run's start: feeds due then are fetched, and each is due again `interval` after it
+    (after a success). `stop.request()` ends the run at once: Stopped is raised here, the
+    feed being written is rolled back. Without `stop`, a KeyboardInterrupt does the same.
     """
     settings = settings or _settings()
     started = now or _now()
-    with store.read() as con:
-        due = query.due_feeds(con, started, all_feeds=all_feeds)
-    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in due.to_dict("records")]
-    if not rows:
+    # A feed is next due one interval after the start of the run that read it (see
+    # _next_due), and the next run of `--every` starts then: a little slack keeps clock
+    # jitter from skipping it until the run after.
+    slack = min(interval / 100, timedelta(seconds=5))
+    with store.read() as con, _watch(stop, con):
+        due = query.due_feeds(con, started + slack, all_feeds=all_feeds)
+    if not due:
         return []
-    restricted = [r for r in rows if r["restricted"]]
-    open_rows = [r for r in rows if not r["restricted"]]
-    results: queue.Queue[tuple[dict[str, Any], FetchResult]] = queue.Queue()
+    results: queue.Queue[tuple[FeedState, FetchResult] | None] = queue.Queue()
 
-    def run(batch: list[dict[str, Any]], batch_settings: fetching.FetchSettings) -> None:
+    def start(batch: list[FeedState], batch_settings: fetching.FetchSettings) -> int:
         if not batch:
-            return
-        requests = [FetchRequest(r["url"], r["etag"], r["last_modified"]) for r in batch]
-        by_url = {r["url"]: r for r in batch}
-        fetching.fetch_many(
-            requests, batch_settings, on_result=lambda res: results.put((by_url[res.url], res))
+            return 0
+        by_url = {feed.url: feed for feed in batch}  # feed URLs are unique in the store
+        _fetch_in_background(
+            [FetchRequest(feed.url, feed.etag, feed.last_modified) for feed in batch],
+            batch_settings,
+            lambda res: results.put((by_url[res.url], res)),
+            lambda _: results.put(None),
+            stop,
         )
+        return 1
 
-    workers = [
-        threading.Thread(target=run, args=(open_rows, settings), daemon=True),
-        threading.Thread(
-            target=run, args=(restricted, replace(settings, allow_private=False)), daemon=True
-        ),
-    ]
-    for worker in workers:
-        worker.start()
+    # Feeds added from the web page are fetched with private addresses refused.
+    running = start([f for f in due if not f.restricted], settings)
+    running += start([f for f in due if f.restricted], replace(settings, allow_private=False))
     reports: list[SourceReport] = []
-    with store.holding():
-        for done in range(1, len(rows) + 1):
-            row, result = results.get()
-            report = _guard(
-                row["url"],
-                row["url"],
-                partial(_store_fetch, store, row, result, settings, interval),
-            )
-            reports.append(report)
-            if on_report:
-                on_report(report, done, len(rows))
-    for worker in workers:
-        worker.join()
+    waiting = {feed.url: feed for feed in due}
+
+    def store_result(feed: FeedState, result: FetchResult) -> None:
+        waiting.pop(feed.url, None)
+        report = _guard(
+            feed.url,
+            feed.url,
+            partial(_store_fetch, store, feed, result, settings, interval, started, stop),
+            stop,
+        )
+        reports.append(report)
+        if on_report:
+            on_report(report, len(reports), len(due))
+
+    while running:
+        item = results.get()  # a signal interrupts this wait
+        # Hold the file while results keep coming, and let go of it while waiting for a slow
+        # server: a dashboard in another process must not be locked out for 30 s.
+        with store.holding():  # opens the file at the first write only
+            while True:
+                if item is None:
+                    running -= 1  # one fetch thread is done
+                else:
+                    store_result(*item)
+                if not running:
+                    break
+                try:
+                    item = results.get(timeout=IDLE_RELEASE)
+                except queue.Empty:
+                    break
+    for feed in waiting.values():  # a fetch thread that ended early (a bug): say so per feed
+        report = SourceReport(feed.url, feed.url, "failed", error="fetch ended without a result")
+        reports.append(report)
+        if on_report:
+            on_report(report, len(reports), len(due))
     return reports
 
 
 def _store_fetch(
     store: Store,
-    row: dict[str, Any],
+    feed: FeedState,
     result: FetchResult,
     settings: fetching.FetchSettings,
     interval: timedelta,
+    started: datetime,
+    stop: Stop | None = None,
 ) -> SourceReport:
     now = _now()
-    feed_id = int(row["id"])
-    url = str(row["url"])
+    feed_id = feed.id
+    url = feed.url
 
     def record(error: str | None) -> None:
         """One attempt that stored no articles: a failure (backoff) or a 304."""
-        errors = int(row["error_count"]) + 1 if error else 0
-        with store.write() as con:
+        errors = feed.error_count + 1 if error else 0
+        with store.write() as con, _watch(stop, con):
             write.record_fetch(
                 con,
                 feed_id,
                 now=now,
                 status=result.status,
                 error=error,
-                next_due=fetching.next_due(now, errors, result.retry_after, interval),
+                next_due=_next_due(started, now, errors, result.retry_after, interval),
                 disable_reason="410 Gone: the feed was removed by its site"
                 if result.gone
                 else None,
@@ -583,7 +797,7 @@ def _store_fetch(
 
     digest = body_hash(result.content)
     feed_url = result.permanent_url or url
-    if digest == row["body_hash"]:
+    if digest == feed.body_hash:
         parsed_articles: tuple[Article, ...] = ()
         parsed = None
     else:
@@ -598,12 +812,14 @@ def _store_fetch(
     if parsed is not None and parsed.error:
         record(parsed.error)
         return SourceReport(url, url, "failed", error=parsed.error)
-    if parsed is not None and row["full_text"]:
-        page_settings = replace(settings, allow_private=not row["restricted"])
+    if parsed is not None and feed.full_text:
+        # Pages of a web-added feed, or of one whose full text was switched on from the web,
+        # are vetted like a web-added feed URL: a web change never widens what a feed reaches.
+        page_settings = replace(settings, allow_private=not feed.pages_restricted)
         parsed = replace(
-            parsed, articles=_with_pages(store, feed_id, parsed_articles, page_settings)
+            parsed, articles=_with_pages(store, feed_id, parsed_articles, page_settings, stop)
         )
-    with store.write() as con:
+    with store.write() as con, _watch(stop, con):
         if result.permanent_url and result.permanent_url != url:
             write.rename_feed_url(con, feed_id, result.permanent_url)
         counts = SaveCounts()
@@ -617,7 +833,7 @@ def _store_fetch(
             now=now,
             status=result.status,
             error=None,
-            next_due=fetching.next_due(now, 0, None, interval),
+            next_due=_next_due(started, now, 0, None, interval),
             etag=result.etag,
             last_modified=result.last_modified,
         )
@@ -626,23 +842,48 @@ def _store_fetch(
     return SourceReport(url, feed_url, status, counts, warning=warning)
 
 
+def _next_due(
+    started: datetime,
+    now: datetime,
+    errors: int,
+    retry_after: float | None,
+    interval: timedelta,
+) -> datetime:
+    """The schedule counts from the start of the run, not from when this feed was stored: a
+    feed stored late in a run was otherwise not yet due when `--every` started the next run,
+    and was fetched every other run. Retry-After counts from the response."""
+    due = fetching.next_due(started, errors, None, interval)
+    if retry_after is not None:
+        due = max(due, fetching.next_due(now, 0, retry_after, timedelta(0)))
+    return due
+
+
 def _with_pages(
     store: Store,
     feed_id: int,
     articles: Sequence[Article],
     settings: fetching.FetchSettings,
+    stop: Stop | None = None,
 ) -> tuple[Article, ...]:
     """Fetch the article page of every entry that is new (or changed) in this feed, once.
 
     The entry's own content hash is kept, so the next run compares feed against feed and does
     not fetch the page again. A page that fails leaves the feed text and records why.
     """
-    with store.read() as con:
+    with store.read() as con, _watch(stop, con):
         known = query.entry_hashes(con, feed_id)
     wanted = [a for a in articles if a.url and known.get(a.entry_key) != a.content_hash]
     if not wanted:
         return tuple(articles)
-    results = fetching.fetch_many([FetchRequest(a.url or "") for a in wanted], settings)
+    done: queue.Queue[list[FetchResult] | None] = queue.Queue()
+    _fetch_in_background(
+        [FetchRequest(a.url or "") for a in wanted], settings, None, done.put, stop
+    )
+    results = done.get()  # a signal interrupts this wait
+    if results is None:
+        if stop is not None:
+            stop.check()
+        raise RuntimeError("article pages: the fetch ended without results")
     enriched: dict[str, Article] = {}
     for article, result in zip(wanted, results, strict=True):
         if result.error or result.content is None:

@@ -73,6 +73,34 @@ class FetchRequest:
 
 
 @dataclass(frozen=True)
+class FeedState:
+    """A subscribed feed as `monitor fetch` reads it from the store; missing values are None.
+
+    Built from plain database rows, never from a DataFrame: pandas turns a missing text into
+    NaN (a float) as soon as another row has one, and that reached the header code.
+    """
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None  # hash of the feed bytes last parsed
+    error_count: int
+    full_text: bool
+    restricted: bool  # added from the web: the feed URL and every redirect are vetted
+    pages_restricted: bool  # its article pages are vetted (restricted, or full text from the web)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A subscribed feed as an OPML outline shows it; missing values are None."""
+
+    url: str
+    title: str | None  # the name given to it, else the feed's own title
+    site_url: str | None
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """The outcome of one HTTP fetch. Never raised: errors are a one-line `error`."""
 

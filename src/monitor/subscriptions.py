@@ -290,6 +290,12 @@ def add_feeds(
     A URL without a scheme gets `https://`. With `check` each new URL is fetched once first
     (see `_resolve`): a web page is replaced by the one feed it names, or FeedChoice (a
     ValueError) lists its feeds when it names several.
+
+    From the web (unless MONITOR_ALLOW_PRIVATE_NETWORKS=1), a change to a known feed never
+    widens what it may reach: full text switched on there fetches only article pages on
+    public addresses (vetted like a web-added feed URL, even for the operator's feeds), and
+    subscribing a feed nobody subscribed makes it a web-added one. The operator's
+    `monitor feeds add URL --full-text` fetches pages as the feed itself is fetched.
     """
     if from_web and read_only():
         raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
@@ -406,13 +412,8 @@ def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list
 def export_opml(store: Store) -> bytes:
     """The subscribed feeds as an OPML 2.0 document."""
     with store.read() as con:
-        table = query.feeds(con)
-    outlines = [
-        Outline(r["url"], r["name"] or r["title"] or None, r["site_url"] or None)
-        for r in table.to_dict("records")
-        if r["subscribed"]
-    ]
-    return write_opml(outlines)
+        feeds = query.subscriptions(con)
+    return write_opml([Outline(f.url, f.title, f.site_url) for f in feeds])
 
 
 def fetch_now(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from monitor.models import Filters, Table
+from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.rows import first, utc_naive
 
 if TYPE_CHECKING:
@@ -535,19 +535,53 @@ def feeds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, sql, [])
 
 
-def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool) -> pd.DataFrame:
-    """Subscribed, enabled web feeds whose next fetch is due (all of them with all_feeds)."""
+def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool) -> list[FeedState]:
+    """Subscribed, enabled web feeds whose next fetch is due (all of them with all_feeds).
+
+    Typed records from plain rows: a missing validator is None, never NaN.
+    """
     params: Params = []
     due = "TRUE"
     if not all_feeds:
         due = "(fd.next_due_at IS NULL OR fd.next_due_at <= ?)"
         params.append(utc_naive(now))
     sql = (
-        "SELECT fd.id, fd.url, fd.etag, fd.last_modified, fd.full_text, fd.restricted, "
-        "fd.error_count, fd.body_hash FROM feeds fd WHERE fd.subscribed AND NOT fd.disabled "
+        "SELECT fd.id, fd.url, fd.etag, fd.last_modified, fd.body_hash, fd.error_count, "
+        "fd.full_text, fd.restricted, fd.restricted OR coalesce(fd.pages_restricted, FALSE) "
+        "FROM feeds fd WHERE fd.subscribed AND NOT fd.disabled "
         f"AND fd.kind = 'http' AND {due} ORDER BY fd.id"
     )
-    return _df(con, sql, params)
+    return [
+        FeedState(
+            id=int(row[0]),
+            url=str(row[1]),
+            etag=_text(row[2]),
+            last_modified=_text(row[3]),
+            body_hash=_text(row[4]),
+            error_count=int(row[5] or 0),
+            full_text=bool(row[6]),
+            restricted=bool(row[7]),
+            pages_restricted=bool(row[8]),
+        )
+        for row in con.execute(sql, params).fetchall()
+    ]
+
+
+def subscriptions(con: duckdb.DuckDBPyConnection) -> list[Subscription]:
+    """Subscribed feeds in the order they were added, as typed records (no DataFrame: a name
+    missing beside one given became NaN, and the OPML writer failed on it)."""
+    rows = con.execute(
+        "SELECT url, name, title, site_url FROM feeds WHERE subscribed ORDER BY id"
+    ).fetchall()
+    return [
+        Subscription(str(url), _text(name) or _text(title), _text(site))
+        for url, name, title, site in rows
+    ]
+
+
+def _text(value: Any) -> str | None:
+    """A stored text, or None when it is missing or empty (an empty validator is none)."""
+    return value if isinstance(value, str) and value else None
 
 
 def body_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -149,6 +149,10 @@ MIGRATIONS: list[list[str]] = [
         "DROP TABLE article_feeds",
         "ALTER TABLE article_feeds_v3 RENAME TO article_feeds",
     ],
+    # 4: article pages vetted although the feed itself is not: full text was switched on
+    # from the web page for a feed the operator added (a web change never widens its reach).
+    # NULL reads as FALSE (DuckDB refuses NOT NULL together with IF NOT EXISTS).
+    ["ALTER TABLE feeds ADD COLUMN IF NOT EXISTS pages_restricted BOOLEAN DEFAULT FALSE"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

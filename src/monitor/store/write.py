@@ -104,17 +104,32 @@ def add_feed(
     """Register a feed (or file source) by URL. Returns (feed id, created).
 
     Adding a known URL again keeps its state; it may subscribe it, rename it or switch
-    full text on, but never silently switches a subscription off.
+    full text on, but never silently switches a subscription off. A `restricted` change (from
+    the web page) never widens what the feed may reach: subscribing a feed nobody subscribed
+    makes it a restricted one, and full text it switches on fetches vetted pages only.
     """
     row = first(con.execute("SELECT id FROM feeds WHERE url = ?", [url]))
     if row:
         feed_id = int(row[0])
         if subscribed:
-            con.execute("UPDATE feeds SET subscribed = TRUE WHERE id = ?", [feed_id])
+            con.execute(
+                "UPDATE feeds SET restricted = restricted OR (? AND NOT subscribed), "
+                "subscribed = TRUE WHERE id = ?",
+                [restricted, feed_id],
+            )
         if name is not None:
             con.execute("UPDATE feeds SET name = ? WHERE id = ?", [name, feed_id])
-        if full_text is not None:
-            con.execute("UPDATE feeds SET full_text = ? WHERE id = ?", [full_text, feed_id])
+        if full_text:
+            # Restricted: vetted pages unless full text was on already (the operator's
+            # choice stands). Otherwise the operator switched it on: pages as the feed.
+            con.execute(
+                "UPDATE feeds SET pages_restricted = CASE WHEN ? THEN "
+                "coalesce(pages_restricted, FALSE) OR NOT full_text ELSE FALSE END, "
+                "full_text = TRUE WHERE id = ?",
+                [restricted, feed_id],
+            )
+        elif full_text is not None:
+            con.execute("UPDATE feeds SET full_text = FALSE WHERE id = ?", [feed_id])
         return feed_id, False
     row = first(
         con.execute(
