@@ -78,9 +78,32 @@ def md_escape(text: object, *, limit: int = 80) -> str:
     return _MD_SPECIAL.sub(r"\\\1", value)
 
 
+# Bidi controls and other invisible format characters from feed text or a URL would reorder a
+# caption or a file name (a right-to-left override shows "gpj.exe" as "exe.jpg").
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_FILE_UNSAFE = re.compile(r"[^\w.+-]+")
+CAPTION_VALUES = 3  # values of one filter named before "and N more"
+
+
+def _plain(value: object, limit: int = 40) -> str:
+    """One line of text with the invisible format characters removed, cut to `limit`."""
+    text = " ".join(_INVISIBLE.sub("", str(value)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listed(values: Sequence[str], limit: int = 40) -> str:
+    shown = [_plain(v, limit) for v in values[:CAPTION_VALUES]]
+    more = len(values) - CAPTION_VALUES
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
 @dataclass(frozen=True)
 class View:
-    """What every page draws: the filters, the display zone and words for chart titles."""
+    """What every page draws: the filters, the display zone and words for chart titles.
+
+    `caption()`, `subtitle`/`titles()` and `filename()` all name the same context (window,
+    zone, every narrowing filter), so a screenshot, a chart or a downloaded file keeps it.
+    """
 
     filters: Filters
     timezone: str
@@ -88,18 +111,88 @@ class View:
     bucket: str  # a sensible default bucket for the window
     now: datetime
 
+    def filter_parts(self) -> list[str]:
+        """The narrowing filters in words, plain text: "tag: Trump", "feed: A, B", …"""
+        f = self.filters
+        parts = []
+        for label, values in (
+            ("feed", f.feeds),
+            ("author", f.authors),
+            ("tag", f.tags),
+            ("language", f.languages),
+        ):
+            if values:
+                parts.append(f"{label}{'s' if len(values) > 1 else ''}: {_listed(values)}")
+        if f.search:
+            parts.append(f"search: “{_plain(f.search, 60)}”")
+        return parts
+
+    def _context(self) -> str:
+        window = self.window
+        if window.startswith("last ") and self.filters.until is not None:
+            end = self.filters.until.astimezone(ZoneInfo(self.timezone))
+            window += f" to {end:%d %b %Y %H:%M}"
+        return " · ".join([window, f"times in {self.timezone}", *self.filter_parts()])
+
+    def caption(self, *, filters: bool = True) -> str:
+        """The line under a page title (markdown-safe): window, zone and every active filter.
+
+        `filters=False` for a page the sidebar's filters do not narrow (Sources)."""
+        if not filters:
+            return md_escape(
+                f"times in {self.timezone} · the sidebar's filters do not apply to this page",
+                limit=200,
+            )
+        return md_escape(self._context(), limit=400)
+
     def title(self, what: str) -> str:
-        """A chart title: what is counted, over which window, in which time zone."""
-        return f"{what} · {self.window} · {self.timezone}"
+        """A title for an image or a table: what is counted, the window, zone and filters."""
+        return " · ".join([what, self.window, self.timezone, *self.filter_parts()])
 
     @property
     def subtitle(self) -> str:
-        """The window and the time zone, for under a chart's title."""
-        return f"{self.window} · times in {self.timezone}"
+        """The window, the time zone and the active filters, for under a chart's title."""
+        return " · ".join([f"{self.window} · times in {self.timezone}", *self.filter_parts()])
 
     def titles(self, what: str, note: str | None = None) -> dict[str, str]:
-        """`title=` and `subtitle=` for a charts.py figure: what is counted; window and zone."""
+        """`title=` and `subtitle=` for a charts.py figure: what is counted; window, zone,
+        filters."""
         return {"title": what, "subtitle": self.subtitle + (f" · {note}" if note else "")}
+
+    def dates(self) -> tuple[date | None, date | None]:
+        """The first and last local day the window touches (None: open-ended, all time)."""
+        zone = ZoneInfo(self.timezone)
+        f = self.filters
+        start = f.since.astimezone(zone).date() if f.since else None
+        # `until` is exclusive: a window ending at midnight ends the day before.
+        end = (f.until - timedelta(microseconds=1)).astimezone(zone).date() if f.until else None
+        return start, end
+
+    def filename(self, stem: str, ext: str) -> str:
+        """A download's file name that keeps its context, safe on every system:
+        `articles_2026-11-01_2026-11-20_tag-Trump.csv`."""
+        start, end = self.dates()
+        parts = [stem]
+        if start is None and end is None:
+            parts.append("all-time")
+        else:
+            parts += [start.isoformat() if start else "start", end.isoformat() if end else "now"]
+        f = self.filters
+        for label, values in (
+            ("feed", f.feeds),
+            ("author", f.authors),
+            ("tag", f.tags),
+            ("lang", f.languages),
+        ):
+            if values:
+                named = "+".join(_plain(v, 30) for v in values[:CAPTION_VALUES])
+                more = len(values) - CAPTION_VALUES
+                parts.append(f"{label}-{named}" + (f"+{more}-more" if more > 0 else ""))
+        if f.search:
+            parts.append(f"search-{_plain(f.search, 30)}")
+        name = _FILE_UNSAFE.sub("-", "_".join(parts)).strip("-.")
+        # Leading dots hide a file; long names break on some systems.
+        return f"{name[:150].rstrip('-.') or 'download'}.{ext}"
 
 
 # -- store and cached queries ---------------------------------------------------------------
@@ -467,11 +560,13 @@ def _csv(table: pd.DataFrame) -> bytes:
 
 
 def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:
-    """A CSV download of exactly the table a chart was drawn from (made only on a click)."""
+    """A CSV download of exactly the table a chart was drawn from (made only on a click),
+    named after its view: `frequency_2026-11-01_2026-11-20_tag-trump.csv`."""
+    current = st.session_state.get("_monitor_view")
     st.download_button(
         label,
         data=lambda: _csv(table),
-        file_name=f"{name}.csv",
+        file_name=current.filename(name, "csv") if isinstance(current, View) else f"{name}.csv",
         mime="text/csv",
         key=f"dl-{name}",
         on_click="ignore",
