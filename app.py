@@ -7,6 +7,7 @@ runs the chosen page from pages/. Pages are thin; the analysis is `monitor.analy
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from pages import _ui
 
@@ -39,4 +40,10 @@ with _ui.store().reading():
     _ui.build_view()
     _ui.show_notes()
     _ui.show_flash()
-    page.run()
+    try:
+        page.run()
+    except StopException:
+        # A page that stops early (an empty view) still leaves its view in the URL.
+        _ui.finish(page.url_path)
+        raise
+    _ui.finish(page.url_path)

@@ -36,6 +36,15 @@ PAGES = [
     "pages/articles.py",
     "pages/sources.py",
 ]
+TITLES = {
+    "pages/overview.py": "Overview",
+    "pages/frequency.py": "Publishing frequency",
+    "pages/tags.py": "Hashtag trends",
+    "pages/clouds.py": "Topic clouds",
+    "pages/authors.py": "Authors",
+    "pages/articles.py": "Articles",
+    "pages/sources.py": "Sources",
+}
 ARTICLE_PAGES = [p for p in PAGES if p != "pages/sources.py"]
 EMPTY = "No articles in this view"
 HOSTILE_TITLE = "<script>alert(1)</script> Breaking"
@@ -161,11 +170,13 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
 
 
 def _open(at: AppTest, page: str) -> AppTest:
+    """Run `at` as a browser opening a link straight to `page` (its URL parameters set)."""
+    if page != "pages/overview.py":
+        # Our url_paths are the file names, so the page is found before the first run too.
+        at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    if page != "pages/overview.py":
-        at.switch_page(page).run()
-        assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title][:1] == [TITLES[page]], [t.value for t in at.title]
     return at
 
 
