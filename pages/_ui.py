@@ -960,12 +960,45 @@ def local_times(series: pd.Series, zone: str) -> pd.Series:
     return stamps.dt.tz_convert(zone).dt.tz_localize(None)
 
 
+# Where an article's time came from, in words; "first seen" is marked: the feed gave no usable
+# date, so the time is when monitor first fetched the entry, not when it was published.
+DATE_SOURCE_LABELS = {
+    "feed": "",
+    "feed-updated": "feed's updated time",
+    "page": "article page",
+    "page-relative": "article page (relative, e.g. “2 hours ago”)",
+    "first-seen": "⚠ first seen",
+    "first_seen": "⚠ first seen",
+}
+UNDATED_NOTE = (
+    "⚠ first seen: the feed gave no usable date for the article, so its time is when monitor "
+    "first fetched it, not when it was published."
+)
+
+
+def _date_label(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value)
+    return DATE_SOURCE_LABELS.get(text, text)
+
+
+def undated(table: pd.DataFrame) -> bool:
+    """Whether any row's time is its first-seen time (the table then says what that means)."""
+    if "date_source" not in table:
+        return False
+    return bool(table["date_source"].map(_date_label).str.startswith("⚠").any())
+
+
 def article_table(table: pd.DataFrame, zone: str, *, height: int | str = "auto") -> None:
-    """Articles as a table: published (local), title, a link (http/https only), feed,
-    authors, tags, reading time. Every value is plain text in the grid."""
+    """Articles as a table: published (local), where that time came from (first-seen times
+    marked), title, a link (http/https only), feed, authors, tags, reading time. Every value
+    is plain text in the grid."""
+    sources = table["date_source"] if "date_source" in table else pd.Series([None] * len(table))
     shown = pd.DataFrame(
         {
             "published": local_times(table["published"], zone),
+            "dated_by": [_date_label(v) for v in sources],
             "title": table["title"].astype(str),
             "link": table["url"].map(safe_url),
             "feed": table["feeds"].map(_joined),
@@ -981,6 +1014,11 @@ def article_table(table: pd.DataFrame, zone: str, *, height: int | str = "auto")
         column_config={
             "published": st.column_config.DatetimeColumn(
                 f"Published ({zone})", format="YYYY-MM-DD HH:mm"
+            ),
+            "dated_by": st.column_config.TextColumn(
+                "Date from",
+                help="Blank: the feed's publication date. ⚠ first seen: the feed gave no usable "
+                "date; the time is when monitor first fetched the article.",
             ),
             "title": st.column_config.TextColumn("Title", width="large"),
             "link": st.column_config.LinkColumn(

@@ -638,7 +638,8 @@ def articles_page(
     # were turned into aggregations over the whole child tables (seconds on 1M articles).
     sql = f"""
         WITH page AS (
-            SELECT a.id, a.published, a.title, a.url, a.reading_minutes, a.language
+            SELECT a.id, a.published, a.date_source, a.title, a.url, a.reading_minutes,
+                   a.language
             FROM articles a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
         ),
         fe AS (
@@ -655,7 +656,7 @@ def articles_page(
             SELECT article_id, array_agg(display ORDER BY key) AS tags
             FROM article_tags WHERE article_id IN (SELECT id FROM page) GROUP BY article_id
         )
-        SELECT p.id, p.published, p.title, p.url, fe.feeds,
+        SELECT p.id, p.published, p.date_source, p.title, p.url, fe.feeds,
                coalesce(au.authors, []) AS authors, coalesce(tg.tags, []) AS tags,
                p.reading_minutes, p.language
         FROM page p
