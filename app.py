@@ -13,14 +13,11 @@ from pages import _ui
 
 st.set_page_config(page_title="monitor", page_icon=":material/rss_feed:", layout="wide")
 
+OVERVIEW = "pages/overview.py"
 PAGES = [
-    st.Page(
-        "pages/overview.py",
-        title="Overview",
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
-    ),
+    # Streamlit serves the default page at "/" only, never at its url_path (a link to /overview
+    # said "Page not found"): that path is the hidden entry at the end.
+    st.Page(OVERVIEW, title="Overview", icon=":material/dashboard:", url_path="", default=True),
     st.Page(
         "pages/frequency.py",
         title="Publishing frequency",
@@ -32,6 +29,14 @@ PAGES = [
     st.Page("pages/authors.py", title="Authors", icon=":material/person:", url_path="authors"),
     st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
     st.Page("pages/sources.py", title="Sources", icon=":material/rss_feed:", url_path="sources"),
+    # The Overview under its own path as well, for links that name it; not in the menu.
+    st.Page(
+        OVERVIEW,
+        title="Overview",
+        icon=":material/dashboard:",
+        url_path="overview",
+        visibility="hidden",
+    ),
 ]
 
 page = st.navigation(PAGES)
