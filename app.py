@@ -11,7 +11,9 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from pages import _ui
 
-st.set_page_config(page_title="monitor", page_icon=":material/rss_feed:", layout="wide")
+# An emoji favicon is drawn by the browser itself; a ":material/...:" one is fetched from
+# fonts.gstatic.com, and nothing in the browser may leave the machine.
+st.set_page_config(page_title="monitor", page_icon="📡", layout="wide")
 
 OVERVIEW = "pages/overview.py"
 PAGES = [
