@@ -83,7 +83,8 @@ def md_escape(text: object, *, limit: int = 80) -> str:
 # Bidi controls and other invisible format characters from feed text or a URL would reorder a
 # caption or a file name (a right-to-left override shows "gpj.exe" as "exe.jpg").
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_FILE_UNSAFE = re.compile(r"[^\w.+-]+")
+# Dots too: the only dot in a file name is the one before its extension.
+_FILE_UNSAFE = re.compile(r"[^\w+-]+")
 CAPTION_VALUES = 3  # values of one filter named before "and N more"
 
 
@@ -192,9 +193,9 @@ class View:
                 parts.append(f"{label}-{named}" + (f"+{more}-more" if more > 0 else ""))
         if f.search:
             parts.append(f"search-{_plain(f.search, 30)}")
-        name = _FILE_UNSAFE.sub("-", "_".join(parts)).strip("-.")
-        # Leading dots hide a file; long names break on some systems.
-        return f"{name[:150].rstrip('-.') or 'download'}.{ext}"
+        name = _FILE_UNSAFE.sub("-", "_".join(parts)).strip("-")
+        # Long names break on some systems.
+        return f"{name[:150].rstrip('-') or 'download'}.{ext}"
 
 
 # -- store and cached queries ---------------------------------------------------------------
@@ -391,9 +392,15 @@ def _prepare(key: str, parse: Callable[[list[str]], Any], default: Any) -> None:
     if raw is not None:
         value = parse(raw) if raw else None
         state[key] = default if value is None else value
-    elif key not in state or (state[key] != default and parse(_serialize(state[key])) is None):
-        # Not drawn last run (Streamlit forgot it), or no longer valid (choices changed).
+    elif key not in state:  # not drawn last run: Streamlit forgot its value
         state[key] = default
+    elif state[key] != default:
+        # The choices or bounds may have changed since (fewer pages, a feed gone).
+        fixed = parse(_serialize(state[key]))
+        if fixed is None:
+            state[key] = default
+        elif fixed != state[key]:
+            state[key] = fixed
 
 
 def _serialize(value: Any) -> list[str]:
