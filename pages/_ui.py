@@ -892,14 +892,22 @@ def _csv(table: pd.DataFrame) -> bytes:
     return out.to_csv(index=False).encode("utf-8")
 
 
-def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:
+def download(
+    table: pd.DataFrame,
+    name: str,
+    *,
+    label: str = "Download data (CSV)",
+    named_by_view: bool = True,
+) -> None:
     """A CSV download of exactly the table a chart was drawn from (made only on a click),
-    named after its view: `frequency_2026-11-01_2026-11-20_tag-trump.csv`."""
+    named after its view: `frequency_2026-11-01_2026-11-20_tag-trump.csv`.
+    `named_by_view=False` for a table the filters do not narrow (feeds, stopwords)."""
     current = st.session_state.get("_monitor_view")
+    named = named_by_view and isinstance(current, View)
     st.download_button(
         label,
         data=lambda: _csv(table),
-        file_name=current.filename(name, "csv") if isinstance(current, View) else f"{name}.csv",
+        file_name=current.filename(name, "csv") if named else f"{name}.csv",
         mime="text/csv",
         key=f"dl-{name}",
         on_click="ignore",
