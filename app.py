@@ -7,19 +7,19 @@ runs the chosen page from pages/. Pages are thin; the analysis is `monitor.analy
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from pages import _ui
 
-st.set_page_config(page_title="monitor", page_icon=":material/rss_feed:", layout="wide")
+# An emoji favicon is drawn by the browser itself; a ":material/...:" one is fetched from
+# fonts.gstatic.com, and nothing in the browser may leave the machine.
+st.set_page_config(page_title="monitor", page_icon="📡", layout="wide")
 
+OVERVIEW = "pages/overview.py"
 PAGES = [
-    st.Page(
-        "pages/overview.py",
-        title="Overview",
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
-    ),
+    # Streamlit serves the default page at "/" only, never at its url_path (a link to /overview
+    # said "Page not found"): that path is the hidden entry at the end.
+    st.Page(OVERVIEW, title="Overview", icon=":material/dashboard:", url_path="", default=True),
     st.Page(
         "pages/frequency.py",
         title="Publishing frequency",
@@ -31,6 +31,14 @@ PAGES = [
     st.Page("pages/authors.py", title="Authors", icon=":material/person:", url_path="authors"),
     st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
     st.Page("pages/sources.py", title="Sources", icon=":material/rss_feed:", url_path="sources"),
+    # The Overview under its own path as well, for links that name it; not in the menu.
+    st.Page(
+        OVERVIEW,
+        title="Overview",
+        icon=":material/dashboard:",
+        url_path="overview",
+        visibility="hidden",
+    ),
 ]
 
 page = st.navigation(PAGES)
@@ -39,4 +47,10 @@ with _ui.store().reading():
     _ui.build_view()
     _ui.show_notes()
     _ui.show_flash()
-    page.run()
+    try:
+        page.run()
+    except StopException:
+        # A page that stops early (an empty view) still leaves its view in the URL.
+        _ui.finish(page.url_path)
+        raise
+    _ui.finish(page.url_path)

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from monitor import analyze, charts, subscriptions
 from monitor.models import Filters, Table
@@ -48,7 +50,7 @@ MAX_BUCKETS = 2500
 # Every query parameter the app understands, global or page-specific. Anything else in the URL
 # is dropped with a note. Page widgets validate their own values (bound widgets drop invalid
 # ones; `check_params` says so first).
-GLOBAL_PARAMS = ("range", "from", "to", "feed", "author", "tag", "lang", "q", "tz")
+GLOBAL_PARAMS = ("range", "from", "to", "tz", "feed", "author", "tag", "lang", "q")
 PAGE_PARAMS = (
     "by",
     "split",
@@ -79,9 +81,33 @@ def md_escape(text: object, *, limit: int = 80) -> str:
     return _MD_SPECIAL.sub(r"\\\1", value)
 
 
+# Bidi controls and other invisible format characters from feed text or a URL would reorder a
+# caption or a file name (a right-to-left override shows "gpj.exe" as "exe.jpg").
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Dots too: the only dot in a file name is the one before its extension.
+_FILE_UNSAFE = re.compile(r"[^\w+-]+")
+CAPTION_VALUES = 3  # values of one filter named before "and N more"
+
+
+def _plain(value: object, limit: int = 40) -> str:
+    """One line of text with the invisible format characters removed, cut to `limit`."""
+    text = " ".join(_INVISIBLE.sub("", str(value)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listed(values: Sequence[str], limit: int = 40) -> str:
+    shown = [_plain(v, limit) for v in values[:CAPTION_VALUES]]
+    more = len(values) - CAPTION_VALUES
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
 @dataclass(frozen=True)
 class View:
-    """What every page draws: the filters, the display zone and words for chart titles."""
+    """What every page draws: the filters, the display zone and words for chart titles.
+
+    `caption()`, `subtitle`/`titles()` and `filename()` all name the same context (window,
+    zone, every narrowing filter), so a screenshot, a chart or a downloaded file keeps it.
+    """
 
     filters: Filters
     timezone: str
@@ -89,18 +115,88 @@ class View:
     bucket: str  # a sensible default bucket for the window
     now: datetime
 
+    def filter_parts(self) -> list[str]:
+        """The narrowing filters in words, plain text: "tag: Trump", "feed: A, B", …"""
+        f = self.filters
+        parts = []
+        for label, values in (
+            ("feed", f.feeds),
+            ("author", f.authors),
+            ("tag", f.tags),
+            ("language", f.languages),
+        ):
+            if values:
+                parts.append(f"{label}{'s' if len(values) > 1 else ''}: {_listed(values)}")
+        if f.search:
+            parts.append(f"search: “{_plain(f.search, 60)}”")
+        return parts
+
+    def _context(self) -> str:
+        window = self.window
+        if window.startswith("last ") and self.filters.until is not None:
+            end = self.filters.until.astimezone(ZoneInfo(self.timezone))
+            window += f" to {end:%d %b %Y %H:%M}"
+        return " · ".join([window, f"times in {self.timezone}", *self.filter_parts()])
+
+    def caption(self, *, filters: bool = True) -> str:
+        """The line under a page title (markdown-safe): window, zone and every active filter.
+
+        `filters=False` for a page the sidebar's filters do not narrow (Sources)."""
+        if not filters:
+            return md_escape(
+                f"times in {self.timezone} · the sidebar's filters do not apply to this page",
+                limit=200,
+            )
+        return md_escape(self._context(), limit=400)
+
     def title(self, what: str) -> str:
-        """A chart title: what is counted, over which window, in which time zone."""
-        return f"{what} · {self.window} · {self.timezone}"
+        """A title for an image or a table: what is counted, the window, zone and filters."""
+        return " · ".join([what, self.window, self.timezone, *self.filter_parts()])
 
     @property
     def subtitle(self) -> str:
-        """The window and the time zone, for under a chart's title."""
-        return f"{self.window} · times in {self.timezone}"
+        """The window, the time zone and the active filters, for under a chart's title."""
+        return " · ".join([f"{self.window} · times in {self.timezone}", *self.filter_parts()])
 
     def titles(self, what: str, note: str | None = None) -> dict[str, str]:
-        """`title=` and `subtitle=` for a charts.py figure: what is counted; window and zone."""
+        """`title=` and `subtitle=` for a charts.py figure: what is counted; window, zone,
+        filters."""
         return {"title": what, "subtitle": self.subtitle + (f" · {note}" if note else "")}
+
+    def dates(self) -> tuple[date | None, date | None]:
+        """The first and last local day the window touches (None: open-ended, all time)."""
+        zone = ZoneInfo(self.timezone)
+        f = self.filters
+        start = f.since.astimezone(zone).date() if f.since else None
+        # `until` is exclusive: a window ending at midnight ends the day before.
+        end = (f.until - timedelta(microseconds=1)).astimezone(zone).date() if f.until else None
+        return start, end
+
+    def filename(self, stem: str, ext: str) -> str:
+        """A download's file name that keeps its context, safe on every system:
+        `articles_2026-11-01_2026-11-20_tag-Trump.csv`."""
+        start, end = self.dates()
+        parts = [stem]
+        if start is None and end is None:
+            parts.append("all-time")
+        else:
+            parts += [start.isoformat() if start else "start", end.isoformat() if end else "now"]
+        f = self.filters
+        for label, values in (
+            ("feed", f.feeds),
+            ("author", f.authors),
+            ("tag", f.tags),
+            ("lang", f.languages),
+        ):
+            if values:
+                named = "+".join(_plain(v, 30) for v in values[:CAPTION_VALUES])
+                more = len(values) - CAPTION_VALUES
+                parts.append(f"{label}-{named}" + (f"+{more}-more" if more > 0 else ""))
+        if f.search:
+            parts.append(f"search-{_plain(f.search, 30)}")
+        name = _FILE_UNSAFE.sub("-", "_".join(parts)).strip("-")
+        # Long names break on some systems.
+        return f"{name[:150].rstrip('-') or 'download'}.{ext}"
 
 
 # -- store and cached queries ---------------------------------------------------------------
@@ -275,6 +371,308 @@ def check_choice(name: str, choices: Sequence[str]) -> None:
             )
 
 
+# -- widgets that live in the URL -------------------------------------------------------------
+#
+# Every widget that shapes the view is drawn through the helpers below, never with Streamlit's
+# `bind="query-params"`: a bound widget leaves its default out of the URL, and several
+# defaults here depend on the viewer (the browser's zone, "today" there) or on the data (the
+# top tag, the first author), so a link without them showed each receiver something else.
+# Here the URL is read once per widget (on the session's first sight of it, and on back or
+# forward), the widget keeps its value in session state, and at the end of every run the
+# whole view — defaults included — is written back: the address bar itself is the link.
+
+_SEEDED = "_monitor_seeded"  # widget keys whose URL value has been read in this session
+_RUN_PARAMS = "_monitor_run_params"  # this run's URL, built as the widgets are drawn
+_LINK_SLOT = "_monitor_link_slot"  # the sidebar's place for "Copy link", filled at the end
+UTC_NOTE = (
+    "This link does not name a time zone, so dates and times are shown in UTC for everyone "
+    "who opens it. Choose your own under Display time zone."
+)
+
+
+def _history_navigation() -> bool:
+    """True for a run started by the browser's back or forward button to an address that
+    names a view: the URL wins then. An address without any (the page's path before this app
+    filled in its parameters, pushed by a page switch or a first visit) keeps the view."""
+    ctx = get_script_run_ctx()
+    return bool(getattr(ctx, "is_history_navigation", False)) and _link_names_view(st.query_params)
+
+
+def _url_value(key: str) -> list[str] | None:
+    """The URL's values for `key` when they decide the widget this run, else None."""
+    seeded = st.session_state.get(_SEEDED)
+    if not isinstance(seeded, set):
+        seeded = set()
+        st.session_state[_SEEDED] = seeded
+    first = key not in seeded
+    seeded.add(key)
+    if not (first or _history_navigation()):
+        return None
+    return _values(st.query_params, key)
+
+
+def _prepare(key: str, parse: Callable[[list[str]], Any], default: Any) -> None:
+    """Put the widget's value into session state before it is drawn: the URL's (when it is
+    read this run and valid), else the value the widget already has, else `default`.
+
+    `parse` returns the value for URL values, or None when they are not valid."""
+    raw = _url_value(key)
+    state = st.session_state
+    if raw is not None:
+        value = parse(raw) if raw else None
+        state[key] = default if value is None else value
+    elif key not in state:  # not drawn last run: Streamlit forgot its value
+        state[key] = default
+    elif state[key] != default:
+        # The choices or bounds may have changed since (fewer pages, a feed gone).
+        fixed = parse(_serialize(state[key]))
+        if fixed is None:
+            state[key] = default
+        elif fixed != state[key]:
+            state[key] = fixed
+
+
+def _serialize(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, date):
+        return [value.isoformat()]
+    return [str(value)]
+
+
+def _publish(key: str, value: Any) -> None:
+    """Record the widget's value for this run's URL (empty values are left out)."""
+    params = st.session_state.get(_RUN_PARAMS)
+    if not isinstance(params, dict):
+        params = {}
+        st.session_state[_RUN_PARAMS] = params
+    values = _serialize(value)
+    if values and values != [""]:
+        params[key] = values
+    else:
+        params.pop(key, None)
+
+
+def _where(where: Any) -> Any:
+    return st if where is None else where
+
+
+def selectbox(
+    label: str,
+    options: Sequence[Any],
+    *,
+    key: str,
+    index: int | None = 0,
+    where: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """`st.selectbox` whose value is in the URL as `key`, always (default included).
+
+    `index` picks the default as in Streamlit (None: nothing chosen, left out of the URL);
+    `where` is the container (st.sidebar, a column); other arguments go to Streamlit."""
+    choices = list(options)
+    by_text = {str(o): o for o in choices}
+    default = choices[index] if index is not None and 0 <= index < len(choices) else None
+
+    def parse(raw: list[str]) -> Any:
+        return by_text.get(raw[0]) if raw else None
+
+    _prepare(key, parse, default)
+    if index is None:
+        kwargs["index"] = None  # nothing chosen is a state of its own (a placeholder shows)
+    value = _where(where).selectbox(label, choices, key=key, **kwargs)
+    _publish(key, value)
+    return value
+
+
+def multiselect(
+    label: str, options: Sequence[str], *, key: str, where: Any = None, **kwargs: Any
+) -> list[str]:
+    """`st.multiselect` in the URL as repeated `key` parameters (unknown values dropped)."""
+    choices = [str(o) for o in options]
+    known = set(choices)
+
+    def parse(raw: list[str]) -> list[str] | None:
+        picked = list(dict.fromkeys(v for v in raw if v in known))
+        return picked or None
+
+    _prepare(key, parse, [])
+    value = list(_where(where).multiselect(label, choices, key=key, **kwargs))
+    _publish(key, value)
+    return value
+
+
+def toggle(label: str, *, key: str, value: bool = False, where: Any = None, **kwargs: Any) -> bool:
+    """`st.toggle` in the URL as `key=true` or `key=false`."""
+
+    def parse(raw: list[str]) -> bool | None:
+        text = raw[0].strip().lower() if raw else ""
+        return {"true": True, "false": False}.get(text)
+
+    _prepare(key, parse, bool(value))
+    result = bool(_where(where).toggle(label, key=key, **kwargs))
+    _publish(key, result)
+    return result
+
+
+def number_input(
+    label: str,
+    *,
+    key: str,
+    min_value: int,
+    max_value: int,
+    value: int,
+    step: int = 1,
+    where: Any = None,
+    **kwargs: Any,
+) -> int:
+    """A whole-number `st.number_input` in the URL as `key`; a value outside
+    [min_value, max_value] from a link is moved to the nearest end."""
+
+    def parse(raw: list[str]) -> int | None:
+        text = raw[0].strip() if raw else ""
+        if not text.isdigit():
+            return None
+        return min(max(int(text), min_value), max_value)
+
+    _prepare(key, parse, min(max(int(value), min_value), max_value))
+    result = _where(where).number_input(
+        label, key=key, min_value=min_value, max_value=max_value, step=step, **kwargs
+    )
+    _publish(key, int(result))
+    return int(result)
+
+
+def text_input(label: str, *, key: str, max_chars: int, where: Any = None, **kwargs: Any) -> str:
+    """`st.text_input` in the URL as `key` (left out when empty; too long: ignored)."""
+
+    def parse(raw: list[str]) -> str | None:
+        return raw[0] if raw and len(raw[0]) <= max_chars else None
+
+    _prepare(key, parse, "")
+    result = str(_where(where).text_input(label, key=key, max_chars=max_chars, **kwargs))
+    _publish(key, result)
+    return result
+
+
+def date_input(
+    label: str,
+    *,
+    key: str,
+    value: date,
+    min_value: date,
+    max_value: date,
+    where: Any = None,
+    **kwargs: Any,
+) -> date:
+    """One day in the URL as `key=YYYY-MM-DD` (outside the bounds: ignored, with a note
+    from `check_params`)."""
+
+    def parse(raw: list[str]) -> date | None:
+        day = _parse_date(raw[0]) if raw else None
+        return day if day is not None and min_value <= day <= max_value else None
+
+    _prepare(key, parse, min(max(value, min_value), max_value))
+    result = _where(where).date_input(
+        label, key=key, min_value=min_value, max_value=max_value, **kwargs
+    )
+    day = result if isinstance(result, date) else value
+    _publish(key, day)
+    return day
+
+
+def finish(page_path: str) -> None:
+    """End of every run (app.py calls it after the page, also when the page stopped early):
+    write the view into the URL and fill the sidebar's "Copy link"."""
+    wanted: dict[str, list[str]] = dict(st.session_state.get(_RUN_PARAMS) or {})
+    order = {name: n for n, name in enumerate((*GLOBAL_PARAMS, *PAGE_PARAMS))}
+    wanted = dict(sorted(wanted.items(), key=lambda kv: order.get(kv[0], len(order))))
+    params = st.query_params
+    current = {name: params.get_all(name) for name in params}
+    if current != wanted:
+        params.from_dict(wanted)
+    slot = st.session_state.get(_LINK_SLOT)
+    if slot is not None:
+        with slot:
+            _copy_link(page_path, wanted)
+
+
+def query_string(params: Mapping[str, Sequence[str]]) -> str:
+    """The URL's query string for these parameters, encoded as Streamlit writes it."""
+    return urlencode([(k, v) for k, values in params.items() for v in values])
+
+
+def pinned(view_: View, params: Mapping[str, Sequence[str]]) -> dict[str, list[str]] | None:
+    """The same parameters with the rolling window replaced by the dates it covers
+    (`range=custom&from=…&to=…`), or None when the dates are already fixed."""
+    if list(params.get("range") or []) == ["custom"]:
+        return None
+    start, end = view_.dates()
+    if start is None:
+        first = call("stats", Filters()).get("first_published")
+        zone = ZoneInfo(view_.timezone)
+        start = (
+            pd.Timestamp(first).to_pydatetime().replace(tzinfo=UTC).astimezone(zone).date()
+            if first
+            else view_.now.astimezone(zone).date()
+        )
+    if end is None:
+        end = view_.now.astimezone(ZoneInfo(view_.timezone)).date()
+    result: dict[str, list[str]] = {}
+    for name, values in params.items():
+        if name == "range":
+            result["range"] = ["custom"]
+            result["from"] = [start.isoformat()]
+            result["to"] = [end.isoformat()]
+        elif name not in ("from", "to"):
+            result[name] = list(values)
+    return result
+
+
+def _app_root() -> str:
+    """scheme://host[:port][/base path] of the app as the browser reached it ("" outside a
+    browser): the page's own path is not part of it."""
+    url = urlsplit(st.context.url or "")
+    if not url.scheme or not url.netloc:
+        return ""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{url.scheme}://{url.netloc}" + (f"/{base}" if base else "")
+
+
+def _copy_link(page_path: str, params: Mapping[str, list[str]]) -> None:
+    current = st.session_state.get("_monitor_view")
+    path = f"{_app_root()}/{page_path}"
+    links = {"rolling": f"{path}?{query_string(params)}"}
+    fixed = pinned(current, params) if isinstance(current, View) else None
+    if fixed is not None and isinstance(current, View):
+        start, end = fixed["from"][0], fixed["to"][0]
+        links["pinned"] = f"{path}?{query_string(fixed)}"
+        labels = {
+            "rolling": f"{current.window}, moving on (what the address bar holds)",
+            "pinned": f"the dates {start} to {end}, fixed (whole days in {current.timezone})",
+        }
+    else:
+        labels = {"rolling": "this view (its dates are fixed)"}
+    with st.popover("Copy link", icon=":material/link:", width="stretch"):
+        kind = "rolling"
+        if len(links) > 1:
+            kind = st.radio(
+                "The link shows",
+                list(links),
+                format_func=labels.__getitem__,
+                key="_monitor_link_kind",
+            )
+        st.code(links[kind], language=None, wrap_lines=True)
+        st.caption(
+            "Everything on this page is in the link: filters, time zone and the page's own "
+            "choices. Copy it with the button at the right of the box."
+        )
+
+
 # -- the sidebar ------------------------------------------------------------------------------
 
 
@@ -306,37 +704,72 @@ def _suggest_bucket(length: timedelta | None) -> str:
     return "week"
 
 
+def _link_names_view(params: Mapping[str, Any]) -> bool:
+    return any(name in GLOBAL_PARAMS or name in PAGE_PARAMS for name in params)
+
+
+def _zone_choice(notes: list[str]) -> tuple[list[str], str]:
+    """The zone list and the default zone: the browser's for a bare visit; UTC for a link
+    that names a view but no zone, so that everyone who opens it sees the same."""
+    params = st.query_params
+    zones = _zones()
+    default = _viewer_timezone()
+    if "tz" not in st.session_state and _link_names_view(params):
+        valid = False
+        for value in _values(params, "tz")[:1]:
+            try:
+                analyze.check_timezone(value)
+                valid = True
+            except ValueError:
+                pass
+        if not valid:
+            default = "UTC"
+            if "tz" not in params:
+                notes.append(UTC_NOTE)
+    extra = {default}
+    for value in _values(params, "tz")[:1]:
+        try:
+            extra.add(analyze.check_timezone(value))
+        except ValueError:
+            pass
+    current = st.session_state.get("tz")
+    if isinstance(current, str):
+        extra.add(current)
+    missing = [z for z in extra if z not in zones]
+    if missing:
+        zones = sorted([*zones, *missing])
+    return zones, default
+
+
 def build_view() -> View:
-    """The sidebar filters (every one bound to the URL) read into a View. Call from app.py,
+    """The sidebar filters (every one in the URL) read into a View. Call from app.py,
     before the page runs; the page gets the same View from `view()`."""
+    st.session_state[_RUN_PARAMS] = {}
     options: dict[str, list[str]] = call("options")
     notes = check_params(options)
     params = st.query_params
-    # A link with dates but no range means custom dates.
-    if ("from" in params or "to" in params) and "range" not in params:
-        if "range" not in st.session_state:
-            st.session_state["range"] = "custom"
 
     sb = st.sidebar
     sb.header("Filters")
-    range_key = sb.selectbox(
+    ranges = list(RANGES)
+    # A link with dates but no range means custom dates.
+    dated = ("from" in params or "to" in params) and "range" not in params
+    range_key = selectbox(
         "Date range",
-        list(RANGES),
-        index=list(RANGES).index(DEFAULT_RANGE),
+        ranges,
+        index=ranges.index("custom" if dated else DEFAULT_RANGE),
         key="range",
-        bind="query-params",
+        where=sb,
     )
-    zones = _zones()
-    default_zone = _viewer_timezone()
-    if default_zone not in zones:
-        zones = sorted([*zones, default_zone])
-    zone = sb.selectbox(
+    zones, default_zone = _zone_choice(notes)
+    zone = selectbox(
         "Display time zone",
         zones,
         index=zones.index(default_zone),
         key="tz",
-        bind="query-params",
-        help="Charts bucket and show times in this zone; the store keeps UTC.",
+        where=sb,
+        help="Charts bucket and show times in this zone; the store keeps UTC. It is part of "
+        "the link, so whoever opens it sees the same days and hours.",
     )
     tz = ZoneInfo(zone)
     now = datetime.now(UTC)
@@ -348,54 +781,44 @@ def build_view() -> View:
     window = "all time" if range_key == "all time" else f"last {range_key}"
     if range_key == "custom":
         today = now.astimezone(tz).date()
-        start = sb.date_input(
+        start = date_input(
             "From",
             value=today - timedelta(days=30),
             min_value=EARLIEST,
             max_value=_latest_date(),
             key="from",
-            bind="query-params",
+            where=sb,
         )
-        end = sb.date_input(
+        end = date_input(
             "To (inclusive)",
             value=today,
             min_value=EARLIEST,
             max_value=_latest_date(),
             key="to",
-            bind="query-params",
+            where=sb,
         )
-        if isinstance(start, date) and isinstance(end, date):
-            if end < start:
-                notes.append("`to` is before `from`: the two dates were swapped")
-                start, end = end, start
-            since = datetime.combine(start, time(0), tz).astimezone(UTC)
-            until = datetime.combine(end + timedelta(days=1), time(0), tz).astimezone(UTC)
-            window = f"{start:%d %b %Y} – {end:%d %b %Y}"
-            length = until - since
+        if end < start:
+            notes.append("`to` is before `from`: the two dates were swapped")
+            start, end = end, start
+        since = datetime.combine(start, time(0), tz).astimezone(UTC)
+        until = datetime.combine(end + timedelta(days=1), time(0), tz).astimezone(UTC)
+        window = f"{start:%d %b %Y} – {end:%d %b %Y}"
+        length = until - since
     elif length is not None:
         until = now_key
         since = until - length
 
-    feeds = sb.multiselect("Feeds", options.get("feeds", []), key="feed", bind="query-params")
-    authors = sb.multiselect(
-        "Authors", options.get("authors", []), key="author", bind="query-params"
-    )
+    feeds = multiselect("Feeds", options.get("feeds", []), key="feed", where=sb)
+    authors = multiselect("Authors", options.get("authors", []), key="author", where=sb)
     # A tag picked by clicking a chart is always a choice, even if outside the top few hundred.
     tag_choices = list(options.get("tags", []))
     resolve_tags("tag", tag_choices)
     tag_choices += [t for t in st.session_state.get("tag") or [] if t not in tag_choices]
-    tags = sb.multiselect(
-        "Tags",
-        tag_choices,
-        key="tag",
-        bind="query-params",
-    )
-    languages = sb.multiselect(
-        "Language", options.get("languages", []), key="lang", bind="query-params"
-    )
-    search = sb.text_input(
-        "Search title and text", key="q", bind="query-params", max_chars=SEARCH_MAX
-    )
+    tags = multiselect("Tags", tag_choices, key="tag", where=sb)
+    languages = multiselect("Language", options.get("languages", []), key="lang", where=sb)
+    search = text_input("Search title and text", key="q", max_chars=SEARCH_MAX, where=sb)
+    # Filled at the end of the run, when the page's own widgets are in the URL too.
+    st.session_state[_LINK_SLOT] = sb.container()
     filters = Filters(
         since=since,
         until=until,
@@ -422,9 +845,12 @@ def build_view() -> View:
 
 
 def show_notes() -> None:
-    """The notes about dropped URL parameters, at the top of the page."""
+    """The notes about the URL (dropped parameters, the zone of a link), at the top."""
     for note in st.session_state.get("_monitor_notes", []):
-        st.warning(note, icon=":material/link_off:")
+        if note == UTC_NOTE:
+            st.info(note, icon=":material/schedule:")
+        else:
+            st.warning(note, icon=":material/link_off:")
 
 
 def _route_through_app() -> None:
@@ -501,12 +927,22 @@ def _csv(table: pd.DataFrame) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def download(table: pd.DataFrame, name: str, *, label: str = "Download data (CSV)") -> None:
-    """A CSV download of exactly the table a chart was drawn from (made only on a click)."""
+def download(
+    table: pd.DataFrame,
+    name: str,
+    *,
+    label: str = "Download data (CSV)",
+    named_by_view: bool = True,
+) -> None:
+    """A CSV download of exactly the table a chart was drawn from (made only on a click),
+    named after its view: `frequency_2026-11-01_2026-11-20_tag-trump.csv`.
+    `named_by_view=False` for a table the filters do not narrow (feeds, stopwords)."""
+    current = st.session_state.get("_monitor_view")
+    named = named_by_view and isinstance(current, View)
     st.download_button(
         label,
         data=lambda: _csv(table),
-        file_name=f"{name}.csv",
+        file_name=current.filename(name, "csv") if named else f"{name}.csv",
         mime="text/csv",
         key=f"dl-{name}",
         on_click="ignore",
@@ -575,12 +1011,45 @@ def local_times(series: pd.Series, zone: str) -> pd.Series:
     return stamps.dt.tz_convert(zone).dt.tz_localize(None)
 
 
+# Where an article's time came from, in words; "first seen" is marked: the feed gave no usable
+# date, so the time is when monitor first fetched the entry, not when it was published.
+DATE_SOURCE_LABELS = {
+    "feed": "",
+    "feed-updated": "feed's updated time",
+    "page": "article page",
+    "page-relative": "article page (relative, e.g. “2 hours ago”)",
+    "first-seen": "⚠ first seen",
+    "first_seen": "⚠ first seen",
+}
+UNDATED_NOTE = (
+    "⚠ first seen: the feed gave no usable date for the article, so its time is when monitor "
+    "first fetched it, not when it was published."
+)
+
+
+def _date_label(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value)
+    return DATE_SOURCE_LABELS.get(text, text)
+
+
+def undated(table: pd.DataFrame) -> bool:
+    """Whether any row's time is its first-seen time (the table then says what that means)."""
+    if "date_source" not in table:
+        return False
+    return bool(table["date_source"].map(_date_label).str.startswith("⚠").any())
+
+
 def article_table(table: pd.DataFrame, zone: str, *, height: int | str = "auto") -> None:
-    """Articles as a table: published (local), title, a link (http/https only), feed,
-    authors, tags, reading time. Every value is plain text in the grid."""
+    """Articles as a table: published (local), where that time came from (first-seen times
+    marked), title, a link (http/https only), feed, authors, tags, reading time. Every value
+    is plain text in the grid."""
+    sources = table["date_source"] if "date_source" in table else pd.Series([None] * len(table))
     shown = pd.DataFrame(
         {
             "published": local_times(table["published"], zone),
+            "dated_by": [_date_label(v) for v in sources],
             "title": table["title"].astype(str),
             "link": table["url"].map(safe_url),
             "feed": table["feeds"].map(_joined),
@@ -596,6 +1065,11 @@ def article_table(table: pd.DataFrame, zone: str, *, height: int | str = "auto")
         column_config={
             "published": st.column_config.DatetimeColumn(
                 f"Published ({zone})", format="YYYY-MM-DD HH:mm"
+            ),
+            "dated_by": st.column_config.TextColumn(
+                "Date from",
+                help="Blank: the feed's publication date. ⚠ first seen: the feed gave no usable "
+                "date; the time is when monitor first fetched the article.",
             ),
             "title": st.column_config.TextColumn("Title", width="large"),
             "link": st.column_config.LinkColumn(

@@ -18,6 +18,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from live_server import REPO, LiveServer, live_server, run_cli
@@ -49,16 +50,23 @@ LOAD_TIMEOUT = 90_000  # ms: first run of a page on a busy two-core CI machine
 
 
 def app_pages() -> list[tuple[str, str, Path]]:
-    """(url_path, title, script) for every st.Page in app.py, in menu order."""
+    """(url_path, title, script) for every page in app.py's menu, in menu order. The default
+    page is served at "/"; its own path is the hidden page of the same script, if any."""
     source = (REPO / "app.py").read_text(encoding="utf-8")
-    found = []
+    constants = dict(re.findall(r'^([A-Z_]+) = "(pages/[^"]+\.py)"$', source, flags=re.M))
+    found, hidden = [], {}
     for call in re.findall(r"st\.Page\((.*?)\)", source, flags=re.S):
-        script = re.search(r'"(pages/[^"]+\.py)"', call)
-        url = re.search(r'url_path="([^"]+)"', call)
+        script = re.search(r'"(pages/[^"]+\.py)"', call) or re.match(r"\s*([A-Z_]+)\s*,", call)
+        url = re.search(r'url_path="([^"]*)"', call)
         title = re.search(r'title="([^"]+)"', call)
-        if script and url and title:
-            found.append((url.group(1), title.group(1), REPO / script.group(1)))
-    return found
+        if not (script and url and title):
+            continue
+        path = REPO / constants.get(script.group(1), script.group(1))
+        if 'visibility="hidden"' in call:
+            hidden[path] = url.group(1)
+        else:
+            found.append((url.group(1), title.group(1), path))
+    return [(url or hidden.get(path, url), title, path) for url, title, path in found]
 
 
 def range_value(days: int) -> str:
@@ -397,6 +405,13 @@ def test_a_deep_link_runs_the_router(
     )
     assert nav_titles(page) == [p[1] for p in PAGES], page.url
     assert query(page.url).get("range") == [RANGE], page.url
+    # The page asked for, at its own path (the Overview's /overview said "Page not found").
+    title = {p[0]: p[1] for p in PAGES}[url_path]
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_test_id("stHeading").first).to_have_text(title)
+    assert urlsplit(page.url).path == f"/{url_path}", page.url
+    page.wait_for_timeout(500)  # the not-found box opens a moment after the run
+    assert not page.get_by_text(NO_PAGE).count(), page.url
 
 
 # -- hostile data -------------------------------------------------------------------------------
@@ -497,6 +512,15 @@ def test_hostile_names_stay_text(
     page.wait_for_timeout(500)  # let any onerror/handler fire before looking
     assert injected(page) == []
     assert session.dialogs == []
+    # The hostile names are on the page, as text: the checks above looked at them.
+    table_cells(page)
+    text = page.evaluate(
+        """() => [document.querySelector('[data-testid=stMain]').innerText,
+                  ...[...document.querySelectorAll('[role=gridcell], svg text')]
+                      .map(e => e.textContent)].join(' ')"""
+    ).casefold()
+    markers = ("mallory", "evil feed", "bad name", "wahl", "click", LITERAL.casefold())
+    assert any(marker in text for marker in markers), (url_path, text[:500])
     if url_path == "overview":
         # The hostile tag is in the top-tags chart as literal text, not dropped.
         labels = page.locator("[data-testid=stPlotlyChart] .js-plotly-plot text")
@@ -518,3 +542,260 @@ def test_hostile_url_parameters_stay_text(session: Session, hostile_server: Live
     assert session.dialogs == []
     # The app says what it dropped (as text).
     expect(page.get_by_test_id("stAlert").first).to_be_visible()
+
+
+# -- one link, one view: in any zone, at its own path, nothing from elsewhere ------------------
+
+ZONES = ("Asia/Tokyo", "America/Los_Angeles")
+NO_PAGE = "Page not found"
+
+
+@pytest.fixture
+def zoned(chromium: Browser) -> Iterator[dict[str, Session]]:
+    """One browser context per zone in ZONES (timezone_id), each with a page."""
+    contexts = [
+        chromium.new_context(viewport=VIEWPORT, timezone_id=zone, locale="en-GB") for zone in ZONES
+    ]
+    sessions = {}
+    for zone, context in zip(ZONES, contexts, strict=True):
+        context.set_default_timeout(LOAD_TIMEOUT)
+        sessions[zone] = Session(context.new_page())
+    yield sessions
+    for context in contexts:
+        context.close()
+
+
+def settle(page: Page) -> None:
+    """Until the run finished, its charts are drawn and the app has written the view into the
+    address bar (a moment after the run, as the browser applies it)."""
+    wait_for_app(page)
+    if page.get_by_test_id("stPlotlyChart").count():
+        wait_for_charts(page)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "tz" not in query(page.url):
+        page.wait_for_timeout(200)
+    # Widgets fill in their values a moment after they appear: wait until what the page
+    # shows stops changing (two looks a second apart agree).
+    last: dict[str, Any] | None = None
+    deadline = time.monotonic() + LOAD_TIMEOUT / 1000
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        wait_for_app(page)
+        now = {"url": page.url, **shown(page)}
+        if now == last:
+            break
+        last = now
+    assert not page.get_by_text(NO_PAGE).count(), page.url
+
+
+def table_cells(page: Page) -> list[list[str]]:
+    """The cells each visible table shows when scrolled into view. The grid draws on a canvas; its
+    accessible copy (rows in view only, hidden from get_by_role) carries the same text."""
+    found = []
+    grids = page.get_by_test_id("stMain").get_by_test_id("stDataFrame")
+    for index in range(grids.count()):
+        grid = grids.nth(index)
+        if not grid.is_visible():  # inside a closed expander
+            continue
+        grid.scroll_into_view_if_needed()
+        expect(grid.locator("[role=row]").first).to_be_attached(timeout=LOAD_TIMEOUT)
+        page.wait_for_timeout(300)
+        found.append(grid.locator("[role=gridcell]").all_inner_texts())
+    return found
+
+
+def shown(page: Page) -> dict[str, Any]:
+    """What a reader takes from the page: headings, numbers, captions, notes, texts, the
+    sidebar's values, every chart's data (names, x, y, z) and which images it shows."""
+    found: dict[str, Any] = page.evaluate(
+        """() => {
+            const text = s => [...document.querySelectorAll(s)].map(e => e.innerText.trim());
+            const values = s => [...document.querySelectorAll(s)].map(e => e.value);
+            return {
+                headings: text('[data-testid=stMain] [data-testid=stHeading]'),
+                metrics: text('[data-testid=stMain] [data-testid=stMetric]'),
+                captions: text('[data-testid=stMain] [data-testid=stCaptionContainer]'),
+                notes: text('[data-testid=stMain] [data-testid=stAlert]'),
+                inputs: values('[data-testid=stSidebar] input'),
+                texts: text('[data-testid=stMain] [data-testid=stText]'),
+                // A media URL is a hash of the image's bytes: the same cloud, the same URL.
+                images: [...document.querySelectorAll('[data-testid=stMain] img')]
+                    .map(i => i.getAttribute('src')),
+                charts: [...document.querySelectorAll('.js-plotly-plot')].map(
+                    p => JSON.stringify((p.data || []).map(t => [t.name, t.x, t.y, t.z]))),
+            };
+        }"""
+    )
+    return found
+
+
+@pytest.fixture(scope="module")
+def page_links(demo_db: tuple[Path, str]) -> dict[str, str]:
+    """A link per page: custom dates (the start is what the date picker offers by default
+    in Los Angeles today, which used to drop it from the URL), no zone, page choices."""
+    db, tag = demo_db
+    start = datetime.now(ZoneInfo("America/Los_Angeles")).date() - timedelta(days=30)
+    end = start + timedelta(days=19)
+    window = Filters(since=datetime.combine(start, datetime.min.time(), UTC))
+    author = str(analyze.authors(Store(db), window, limit=1)["author"][0])
+    dates = f"range=custom&from={start}&to={end}"
+    own = {
+        "frequency": "by=week&split=feed&top=3",
+        "tags": f"with={quote(tag)}",
+        "clouds": "compare=true&side=tags",
+        "authors": f"who={quote(author)}",
+        "articles": "sort=title&asc=true&page=2",
+    }
+    return {
+        url_path: f"/{url_path if url_path != PAGES[0][0] else ''}?{dates}"
+        + (f"&{own[url_path]}" if url_path in own else "")
+        for url_path, _title, _script in PAGES
+    }
+
+
+@pytest.mark.parametrize("url_path", [p[0] for p in PAGES])
+def test_one_link_shows_the_same_in_tokyo_and_los_angeles(
+    zoned: dict[str, Session], demo_server: LiveServer, page_links: dict[str, str], url_path: str
+) -> None:
+    link = page_links[url_path]
+    seen: dict[str, dict[str, Any]] = {}
+    left: dict[str, dict[str, list[str]]] = {}
+    for zone, session in zoned.items():
+        page = session.page
+        page.goto(demo_server.url + link, wait_until="domcontentloaded")
+        settle(page)
+        seen[zone] = {**shown(page), "tables": table_cells(page)}
+        left[zone] = query(page.url)
+        assert urlsplit(page.url).path == urlsplit(link).path, page.url
+    tokyo, los_angeles = (seen[z] for z in ZONES)
+    assert tokyo == los_angeles
+    # The address bar keeps the link's dates and choices, and adds the zone and defaults.
+    asked = query(link)
+    for zone in ZONES:
+        for key, values in asked.items():
+            assert left[zone].get(key) == values, (zone, key, page_links[url_path], left[zone])
+        assert left[zone]["tz"] == ["UTC"], left[zone]
+    assert left[ZONES[0]] == left[ZONES[1]]
+    # (and there was something to compare: numbers, a table or a chart)
+    assert any(tokyo[kind] for kind in ("metrics", "tables", "charts", "images")), tokyo
+    assert not any(s.dialogs for s in zoned.values())
+
+
+def test_the_zone_is_part_of_every_link(
+    zoned: dict[str, Session], demo_server: LiveServer, page_links: dict[str, str]
+) -> None:
+    tokyo, los_angeles = zoned[ZONES[0]].page, zoned[ZONES[1]].page
+    # A bare visit shows the browser's own zone and writes it into the address bar.
+    for zone, page in ((ZONES[0], tokyo), (ZONES[1], los_angeles)):
+        page.goto(demo_server.url + "/", wait_until="domcontentloaded")
+        settle(page)
+        assert query(page.url).get("tz") == [zone], page.url
+        assert query(page.url).get("range") == [range_value(30)], page.url
+    # A link that names Tokyo's zone is Tokyo's view in Los Angeles too (the dates are
+    # Tokyo's days; the zone picker says so).
+    link = demo_server.url + page_links["overview"] + "&tz=" + quote(ZONES[0], safe="")
+    for page in (tokyo, los_angeles):
+        page.goto(link, wait_until="domcontentloaded")
+        settle(page)
+        assert query(page.url).get("tz") == [ZONES[0]], page.url
+        expect(
+            page.get_by_test_id("stSidebar").get_by_role("combobox", name="Display time zone")
+        ).to_have_value(ZONES[0])
+    assert shown(los_angeles) == shown(tokyo)
+    assert not any(s.dialogs for s in zoned.values())
+
+
+def test_copy_link_offers_the_rolling_window_or_pinned_dates(
+    zoned: dict[str, Session], demo_server: LiveServer, demo_db: tuple[Path, str]
+) -> None:
+    sender, receiver = zoned[ZONES[1]].page, zoned[ZONES[0]].page
+    url = f"{demo_server.url}/frequency?range={quote(range_value(7))}&tag={quote(demo_db[1])}"
+    sender.goto(url + "&tz=Europe/Berlin", wait_until="domcontentloaded")
+    settle(sender)
+    sidebar = sender.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name="Copy link").click()
+    box = sender.get_by_test_id("stCode").first
+    expect(box).to_be_visible()
+    assert box.inner_text().strip() == sender.url
+    sender.get_by_text("fixed (whole days").click()
+    wait_for_app(sender)
+    expect(box).to_contain_text("range=custom")
+    pinned = box.inner_text().strip().replace("\n", "")
+    asked = query(pinned)
+    assert asked["range"] == ["custom"] and asked["tag"] == [demo_db[1]], pinned
+    assert asked["tz"] == ["Europe/Berlin"] and {"from", "to", "by", "split", "top"} <= set(asked)
+    # Opened elsewhere, the pinned link is its own address: nothing added, nothing lost.
+    receiver.goto(pinned, wait_until="domcontentloaded")
+    settle(receiver)
+    assert query(receiver.url) == asked
+
+
+def test_the_overview_has_its_own_path(zoned: dict[str, Session], demo_server: LiveServer) -> None:
+    """/overview (the default page's own path) is the Overview, for every session, not only
+    the server's first (later sessions were told "Page not found")."""
+    for session in zoned.values():
+        page = session.page
+        page.goto(f"{demo_server.url}/overview?range={Q_RANGE}", wait_until="domcontentloaded")
+        settle(page)
+        assert urlsplit(page.url).path == "/overview", page.url
+        expect(page.get_by_test_id("stMain").get_by_test_id("stHeading").first).to_have_text(
+            "Overview"
+        )
+        assert articles_metric(page) > 0
+        page.wait_for_timeout(500)  # the not-found box opens a moment after the run
+        assert not page.get_by_text(NO_PAGE).count()
+        assert not page.get_by_role("dialog").count()
+
+
+@pytest.mark.parametrize("url_path", [p[0] for p in PAGES])
+def test_no_request_leaves_the_dashboard(
+    session: Session, demo_server: LiveServer, url_path: str
+) -> None:
+    """Every request the browser makes, on every page, goes to the dashboard's own address
+    (the favicon used to come from fonts.gstatic.com)."""
+    page = session.page
+    requests: list[str] = []
+    sockets: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    action = PAGE_ACTIONS.get(url_path)
+    visit(
+        page,
+        demo_server.url,
+        url_path,
+        f"range={Q_RANGE}",
+        f"requests-{url_path}",
+        expect_charts=action is None,
+    )
+    if action is not None:
+        action(page)
+    settle(page)
+    if draws_images({p[0]: p[2] for p in PAGES}[url_path]):
+        expect(page.get_by_test_id("stImage").locator("img").first).to_be_visible()
+    page.wait_for_timeout(1000)  # late requests: favicon, fonts, images
+    own = demo_server.url + "/"
+    elsewhere = [u for u in requests if not u.startswith(own) and not u.startswith("data:")]
+    assert requests and not elsewhere, elsewhere
+    socket_base = own.replace("http://", "ws://")
+    assert sockets and all(u.startswith(socket_base) for u in sockets), sockets
+
+
+def test_downloads_are_named_after_the_view(
+    session: Session, demo_server: LiveServer, page_links: dict[str, str], demo_db: tuple[Path, str]
+) -> None:
+    page = session.page
+    tag = demo_db[1]
+    asked = query(page_links["articles"])
+    start, end = asked["from"][0], asked["to"][0]
+    page.goto(f"{demo_server.url}/articles?range=custom&from={start}&to={end}&tag={quote(tag)}")
+    settle(page)
+    with page.expect_download() as csv:
+        page.get_by_role("button", name=re.compile(r"Download all \d+ as CSV")).click()
+    safe_tag = re.sub(r"[^\w+-]+", "-", tag)
+    assert csv.value.suggested_filename == f"articles_{start}_{end}_tag-{safe_tag}.csv"
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Publishing frequency").click()
+    page.wait_for_url(re.compile(r"/frequency\?"))
+    settle(page)
+    with page.expect_download() as chart:
+        page.get_by_role("button", name="Download data (CSV)").first.click()
+    assert chart.value.suggested_filename == f"frequency_{start}_{end}_tag-{safe_tag}.csv"

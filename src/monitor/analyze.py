@@ -592,8 +592,8 @@ def articles(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the view's articles and the total count.
 
-    Columns: id, published, title, url, feeds, authors (list), tags (list), reading_minutes,
-    language.
+    Columns: id, published, date_source, title, url, feeds, authors (list), tags (list),
+    reading_minutes, language.
     """
     with store.read() as con:
         return query.articles_page(

@@ -812,7 +812,8 @@ def articles_page(
     # were turned into aggregations over the whole child tables (seconds on 1M articles).
     sql = f"""
         WITH page AS (
-            SELECT a.id, a.published, a.title, a.url, a.reading_minutes, a.language
+            SELECT a.id, a.published, a.date_source, a.title, a.url, a.reading_minutes,
+                   a.language
             FROM articles a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
         ),
         fe AS (
@@ -834,7 +835,7 @@ def articles_page(
                  ON fo.key = pt.key
             GROUP BY pt.article_id
         )
-        SELECT p.id, p.published, p.title, p.url, fe.feeds,
+        SELECT p.id, p.published, p.date_source, p.title, p.url, fe.feeds,
                coalesce(au.authors, []) AS authors, coalesce(tg.tags, []) AS tags,
                p.reading_minutes, p.language
         FROM page p
