@@ -343,27 +343,21 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
     return notes
 
 
-def resolve_tags(name: str, choices: Sequence[str]) -> bool:
-    """A tag widget's URL values in another form than its choices ("ukrainekonflikt",
-    "#Zollstreit") become the choice itself before the widget reads them, so that a link
-    finds a tag by any of its forms. Call before creating the widget `name`; True when a
-    value was replaced."""
-    values = _values(st.query_params, name)
-    if not values or name in st.session_state:
-        return False
-    resolved = [analyze.tag_choice(v, choices) or v for v in values]
-    if resolved == values:
-        return False
-    # A bound widget's URL value can only be changed through session state.
-    st.session_state[name] = resolved if name == "tag" else resolved[0]
-    return True
+def tag_matcher(choices: Sequence[str]) -> Callable[[str], str | None]:
+    """For a tag widget: the one of `choices` that a URL value names in any of its forms
+    ("ukrainekonflikt", "#Zollstreit"), or None, so that a link finds a tag by any form."""
+    listed = list(choices)
+    return lambda value: analyze.tag_choice(value, listed)
 
 
-def check_choice(name: str, choices: Sequence[str]) -> None:
+def check_choice(
+    name: str, choices: Sequence[str], *, match: Callable[[str], Any] | None = None
+) -> None:
     """A visible note when the URL's `name` is not one of a page's `choices` (authors, tags,
-    languages known only once the page has read them): the bound widget drops it silently."""
+    languages known only once the page has read them; with `match`, nor names one): the
+    widget would drop it silently."""
     for value in _values(st.query_params, name)[:1]:
-        if value not in choices:
+        if value not in choices and (match is None or match(value) is None):
             st.warning(
                 f"URL parameter `{name}`: {md_escape(value, limit=40)} is not one of the "
                 "choices on this page; ignored",
@@ -468,18 +462,25 @@ def selectbox(
     key: str,
     index: int | None = 0,
     where: Any = None,
+    match: Callable[[str], Any] | None = None,
     **kwargs: Any,
 ) -> Any:
     """`st.selectbox` whose value is in the URL as `key`, always (default included).
 
     `index` picks the default as in Streamlit (None: nothing chosen, left out of the URL);
-    `where` is the container (st.sidebar, a column); other arguments go to Streamlit."""
+    `where` is the container (st.sidebar, a column); `match` finds the choice a URL value
+    names in another form (see `tag_matcher`); other arguments go to Streamlit."""
     choices = list(options)
     by_text = {str(o): o for o in choices}
     default = choices[index] if index is not None and 0 <= index < len(choices) else None
 
     def parse(raw: list[str]) -> Any:
-        return by_text.get(raw[0]) if raw else None
+        if not raw:
+            return None
+        found = by_text.get(raw[0])
+        if found is None and match is not None:
+            found = by_text.get(str(match(raw[0])))
+        return found
 
     _prepare(key, parse, default)
     if index is None:
@@ -490,14 +491,27 @@ def selectbox(
 
 
 def multiselect(
-    label: str, options: Sequence[str], *, key: str, where: Any = None, **kwargs: Any
+    label: str,
+    options: Sequence[str],
+    *,
+    key: str,
+    where: Any = None,
+    match: Callable[[str], str | None] | None = None,
+    **kwargs: Any,
 ) -> list[str]:
-    """`st.multiselect` in the URL as repeated `key` parameters (unknown values dropped)."""
+    """`st.multiselect` in the URL as repeated `key` parameters (unknown values dropped;
+    `match` finds the choice a value names in another form, see `tag_matcher`)."""
     choices = [str(o) for o in options]
     known = set(choices)
 
+    def named(value: str) -> str | None:
+        if value in known:
+            return value
+        found = match(value) if match is not None else None
+        return found if found in known else None
+
     def parse(raw: list[str]) -> list[str] | None:
-        picked = list(dict.fromkeys(v for v in raw if v in known))
+        picked = list(dict.fromkeys(c for c in map(named, raw) if c is not None))
         return picked or None
 
     _prepare(key, parse, [])
@@ -812,9 +826,8 @@ def build_view() -> View:
     authors = multiselect("Authors", options.get("authors", []), key="author", where=sb)
     # A tag picked by clicking a chart is always a choice, even if outside the top few hundred.
     tag_choices = list(options.get("tags", []))
-    resolve_tags("tag", tag_choices)
     tag_choices += [t for t in st.session_state.get("tag") or [] if t not in tag_choices]
-    tags = multiselect("Tags", tag_choices, key="tag", where=sb)
+    tags = multiselect("Tags", tag_choices, key="tag", where=sb, match=tag_matcher(tag_choices))
     languages = multiselect("Language", options.get("languages", []), key="lang", where=sb)
     search = text_input("Search title and text", key="q", max_chars=SEARCH_MAX, where=sb)
     # Filled at the end of the run, when the page's own widgets are in the URL too.

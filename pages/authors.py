@@ -13,6 +13,7 @@ from pages import _ui
 view = _ui.view()
 f = view.filters
 st.title("Authors")
+st.caption(view.caption())
 
 SHOWN = 500
 table: pd.DataFrame = _ui.call("authors", f, limit=SHOWN)
@@ -58,14 +59,7 @@ _ui.download(table, "authors")
 
 names = [str(a) for a in table["author"]]
 _ui.check_choice("who", names)
-who = st.selectbox(
-    "Show one author",
-    names,
-    index=None,
-    placeholder="Choose an author",
-    key="who",
-    bind="query-params",
-)
+who = _ui.selectbox("Show one author", names, index=None, placeholder="Choose an author", key="who")
 if who:
     one = replace(f, authors=(who,))
     by, note = _ui.bucket_for(view, view.bucket)

@@ -15,8 +15,9 @@ from pages import _ui
 view = _ui.view()
 f = view.filters
 st.title("Topic clouds")
+st.caption(view.caption())
 
-compare = st.toggle("Compare two clouds", key="compare", bind="query-params")
+compare = _ui.toggle("Compare two clouds", key="compare")
 
 
 def cloud(weights: dict[str, float], caption: str) -> None:
@@ -58,11 +59,10 @@ if not compare:
                 "terms",
             )
 else:
-    side = st.selectbox(
+    side = _ui.selectbox(
         "Compare",
         ["authors", "feeds", "tags", "periods"],
         key="side",
-        bind="query-params",
         help="periods: this window against the one of equal length before it",
     )
     f_a: Filters | None = None
@@ -86,8 +86,8 @@ else:
             _ui.check_choice("a", choices)
             _ui.check_choice("b", choices)
             pick = st.columns(2)
-            a = pick[0].selectbox("Left", choices, index=0, key="a", bind="query-params")
-            b = pick[1].selectbox("Right", choices, index=1, key="b", bind="query-params")
+            a = _ui.selectbox("Left", choices, index=0, key="a", where=pick[0])
+            b = _ui.selectbox("Right", choices, index=1, key="b", where=pick[1])
             field = {"authors": "authors", "feeds": "feeds", "tags": "tags"}[side]
             f_a = replace(f, **{field: (a,)})
             f_b = replace(f, **{field: (b,)})
@@ -122,10 +122,10 @@ with st.expander("Stopwords (left out of every cloud)"):
     lists: pd.DataFrame = _ui.call("stopword_lists")
     languages = sorted(set(lists["language"]))
     _ui.check_choice("swlang", languages)
-    chosen = st.selectbox("Language", languages, key="swlang", bind="query-params")
+    chosen = _ui.selectbox("Language", languages, key="swlang")
     words = lists[lists["language"] == chosen]
     st.dataframe(words[["word", "origin"]], hide_index=True, height=240)
-    _ui.download(lists, "stopwords")
+    _ui.download(lists, "stopwords", named_by_view=False)
     if not _ui.read_only():
         with st.form("stopwords"):
             language = st.text_input(

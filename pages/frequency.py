@@ -11,22 +11,20 @@ from pages import _ui
 view = _ui.view()
 f = view.filters
 st.title("Publishing frequency")
+st.caption(view.caption())
 
 controls = st.columns(3)
-by = controls[0].selectbox(
-    "Bucket", _ui.BUCKETS, index=_ui.BUCKETS.index(view.bucket), key="by", bind="query-params"
+by = _ui.selectbox(
+    "Bucket", _ui.BUCKETS, index=_ui.BUCKETS.index(view.bucket), key="by", where=controls[0]
 )
-split = controls[1].selectbox(
-    "Split by", ["none", "feed", "author"], key="split", bind="query-params"
-)
-top = controls[2].number_input(
+split = _ui.selectbox("Split by", ["none", "feed", "author"], key="split", where=controls[1])
+top = _ui.number_input(
     "Top series (the rest is 'other')",
     min_value=1,
     max_value=20,
     value=8,
-    step=1,
     key="top",
-    bind="query-params",
+    where=controls[2],
 )
 
 by, note = _ui.bucket_for(view, by)

@@ -11,7 +11,7 @@ from pages import _ui
 view = _ui.view()
 f = view.filters
 st.title("Overview")
-st.caption(_ui.md_escape(f"{view.window} · times in {view.timezone}", limit=120))
+st.caption(view.caption())
 
 compare: pd.DataFrame = _ui.call("compare_windows", f, now=view.now)
 labels = {"articles": "Articles", "feeds": "Feeds", "authors": "Authors", "tags": "Tags"}

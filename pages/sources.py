@@ -16,6 +16,7 @@ from pages import _ui
 
 view = _ui.view()
 st.title("Sources")
+st.caption(view.caption(filters=False))
 
 feeds: pd.DataFrame = _ui.call("feeds")
 if feeds.empty:
@@ -81,7 +82,7 @@ else:
             ),
         },
     )
-    _ui.download(feeds, "feeds")
+    _ui.download(feeds, "feeds", named_by_view=False)
 
 st.download_button(
     "Export subscriptions (OPML)",
@@ -139,7 +140,7 @@ if not feeds.empty:
             f"{rows[u]['name'] or rows[u]['title'] or u} · {u}"
             + (" · disabled" if rows[u]["disabled"] else "")
         ),
-        key="manage-feed",
+        key="_manage-feed",  # an action, not part of the view: not in the URL
     )
     row = rows[str(chosen)]
     retry, enable, remove = st.columns(3)
@@ -157,7 +158,7 @@ if not feeds.empty:
             _ui.retry_feed(str(chosen))
     confirmed = remove.checkbox(
         f"Yes, remove it, with those of its {int(row['articles'])} articles no other feed carries",
-        key="confirm-remove",
+        key="_confirm-remove",  # an action, not part of the view
     )
     if remove.button(
         "Remove feed", icon=":material/delete:", key="remove-feed", disabled=not confirmed

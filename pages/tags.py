@@ -11,6 +11,7 @@ from pages import _ui
 view = _ui.view()
 f = view.filters
 st.title("Hashtag trends")
+st.caption(view.caption())
 
 top: pd.DataFrame = _ui.call("tags", f, limit=25)
 if top.empty:
@@ -130,15 +131,15 @@ default = next(
     shown[0] if shown else None,
 )
 if all_tags:
-    resolved = _ui.resolve_tags("with", all_tags)  # a link may name the tag in any form
-    if not resolved:
-        _ui.check_choice("with", all_tags)
-    chosen = st.selectbox(
+    # A link may name the tag in any of its forms ("ukrainekonflikt", "#Zollstreit").
+    in_any_form = _ui.tag_matcher(all_tags)
+    _ui.check_choice("with", all_tags, match=in_any_form)
+    chosen = _ui.selectbox(
         "Tags co-occurring with",
         all_tags,
-        index=all_tags.index(default) if default in all_tags and not resolved else 0,
+        index=all_tags.index(default) if default in all_tags else 0,
         key="with",
-        bind="query-params",
+        match=in_any_form,
     )
     together: pd.DataFrame = _ui.call("cooccurring_tags", f, chosen, limit=20)
     if together.empty:

@@ -487,11 +487,11 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
         at = AppTest.from_file(APP, default_timeout=60)
         for key, value in params.items():
             at.query_params[key] = value
+        if page != "pages/overview.py":
+            # A link straight to the page: its own parameters are read on the first run.
+            at.switch_page(page)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-        if page != "pages/overview.py":
-            at.switch_page(page).run()
-            assert not at.exception, [e.value for e in at.exception]
         return at
 
     return make
