@@ -16,6 +16,7 @@ Usage: .venv/bin/python bench/bench_hostile.py [--size 10000000] [--also-half] [
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import resource
@@ -152,6 +153,52 @@ def _rss10_prefixed(size: int) -> bytes:
         'xmlns:rss="http://purl.org/rss/1.0/"><rss:channel><rss:title>R</rss:title>'
         "</rss:channel>" + _numbered(unit, size) + "</rdf:RDF>"
     ).encode()
+
+
+def _declaration_unclosed(size: int) -> bytes:
+    # One first line that opens "<?" and never closes it, full of encoding pseudo-attributes.
+    doc = _rss("").decode().replace(HEAD, "", 1).replace("\n", " ")
+    return ('<?xml version="1.0" ' + _fill("encoding='utf-8' ", size - len(doc)) + doc).encode()
+
+
+def _attlist_default(size: int) -> bytes:
+    prolog = f'<!DOCTYPE rss [\n<!ATTLIST item big CDATA "{"x" * 100_000}">\n]>\n'
+    unit = "<item><title>t{n}</title><guid>g{n}</guid></item>"
+    return (HEAD + prolog + RSS_OPEN + _numbered(unit, size - 100_000) + RSS_CLOSE).encode()
+
+
+def _namespaces(size: int) -> bytes:
+    decls = " ".join(f'xmlns:p{i}="urn:p:{i}"' for i in range(max(1, (size - 2_000) // 28)))
+    doc = _rss("").decode()
+    return doc.replace('<rss version="2.0">', f'<rss version="2.0" {decls}>', 1).encode()
+
+
+def _xhtml_whitespace(size: int) -> bytes:
+    entries = "".join(
+        f"<entry><title>Good {n}</title><id>urn:h:{n}</id><updated>2026-11-02T10:00:00Z</updated>"
+        "<content type='xhtml'>"
+        + ("\n" * max(1, size - 3_000) if n == 3 else "")
+        + "<div xmlns='http://www.w3.org/1999/xhtml'><p>Text</p></div></content></entry>\n"
+        for n in range(1, 6)
+    )
+    return (HEAD + '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>' + entries
+            + "</feed>").encode()  # fmt: skip
+
+
+def _malformed(doc: bytes) -> bytes:
+    """The same document with a bare "&" in the channel title: not well-formed, so the loose
+    parser reads it."""
+    return doc.replace(b"<title>Feindlich</title>", b"<title>Feindlich & kaputt</title>", 1)
+
+
+def _unclosed_in_item(markup: str) -> Callable[[int], bytes]:
+    return lambda s: _rss(markup + _fill("x ", s // 2), where="item")
+
+
+def _utf16(size: int) -> bytes:
+    doc = _rss(_fill("<x/>", size // 2 - 4_000)).decode("utf-8")
+    doc = doc.replace('encoding="utf-8"', 'encoding="utf-16"', 1)
+    return codecs.BOM_UTF16_LE + doc.encode("utf-16-le")
 
 
 # name -> (what it is, builder(size) -> bytes)
@@ -305,6 +352,61 @@ CASES: dict[str, tuple[str, Callable[[int], bytes]]] = {
         "<link> repeated in one item",
         lambda s: _rss(_fill("<link>https://h.example/x</link>", s)),
     ),
+    "xml-declaration-unclosed": (
+        "a first line '<?xml ... encoding=... ' that never closes",
+        _declaration_unclosed,
+    ),
+    "attlist-default": ("an ATTLIST default of 100 kB on every <item>", _attlist_default),
+    "namespaces-many": ("hundreds of thousands of xmlns declarations on the root", _namespaces),
+    "author-email-run": (
+        "an <author> of one long run of e-mail characters",
+        lambda s: _rss(f"<author>{_fill('a', s)}@</author>"),
+    ),
+    "date-long": (
+        "a <pubDate> of the whole size",
+        lambda s: _rss(f"<pubDate>{_fill('Mon, 1 ', s)}</pubDate>"),
+    ),
+    "xhtml-whitespace": (
+        "Atom XHTML content after millions of line breaks",
+        _xhtml_whitespace,
+    ),
+    "loose-entity-flood": (
+        "'&amp;' repeated in a document that is not well-formed",
+        lambda s: _malformed(_rss(_fill("&amp;", s), where="body")),
+    ),
+    "loose-tag-flood": (
+        "'<x/>' repeated in a document that is not well-formed",
+        lambda s: _malformed(_rss(_fill("<x/>", s))),
+    ),
+    "loose-nested": (
+        "<div> nested in a document that is not well-formed",
+        lambda s: _malformed(_nested(s, "div", "body")),
+    ),
+    "unclosed-cdata": (
+        "an unclosed CDATA section in the third item",
+        _unclosed_in_item("<![CDATA["),
+    ),
+    "unclosed-source": ("an unclosed <source> in the third item", _unclosed_in_item("<source>")),
+    "unclosed-content": (
+        "an unclosed <content:encoded> in the third item",
+        _unclosed_in_item(
+            '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        ),
+    ),
+    "nested-entries": ("<item> nested in <item>", lambda s: _nested(s, "item", "channel")),
+    "hashtags-distinct": (
+        "distinct hashtags in a description",
+        lambda s: _rss(_numbered("#t{n}x ", s), where="body"),
+    ),
+    "words-distinct": (
+        "distinct words in a description",
+        lambda s: _rss(
+            _numbered("w{n}x ", s).translate(str.maketrans("0123456789", "abcdefghij")),
+            where="body",
+        ),
+    ),
+    "guid-huge": ("a <guid> of the whole size", lambda s: _rss(f"<guid>{_fill('g', s)}</guid>")),
+    "utf16-flood": ("a UTF-16 document with <x/> repeated", _utf16),
 }
 
 
@@ -317,11 +419,13 @@ GOOD = (
 
 
 def child(name: str, size: int, folder: Path) -> dict[str, object]:
-    """Run one case in this process (the parent made it a fresh one) and describe it."""
+    """Run one case in this process and describe it: ingest the hostile document and a good
+    feed in one `ingest_sources` run into a fresh store in ``folder``."""
     from monitor import ingest
     from monitor.store import Store
 
     content = CASES[name][1](size)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "a-hostile.xml").write_bytes(content)
     (folder / "b-good.xml").write_bytes(GOOD)
     store = Store(folder / "bench.duckdb")
@@ -330,6 +434,12 @@ def child(name: str, size: int, folder: Path) -> dict[str, object]:
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     by_name = {Path(r.source).name: r for r in reports}
     hostile, good = by_name["a-hostile.xml"], by_name["b-good.xml"]
+    with store.read() as con:
+        most = con.execute(
+            "SELECT (SELECT max(n) FROM (SELECT count(*) AS n FROM article_tags GROUP BY "
+            "article_id)), (SELECT max(n) FROM (SELECT count(*) AS n FROM article_terms "
+            "GROUP BY article_id)), max(length(title)), max(length(text)) FROM articles"
+        ).fetchall()[0]
     return {
         "case": name,
         "bytes": len(content),
@@ -338,7 +448,12 @@ def child(name: str, size: int, folder: Path) -> dict[str, object]:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         "stored": hostile.counts.new,
         "good_stored": good.counts.new,
+        "failed": hostile.failed,
         "reason": hostile.error or hostile.warning or "",
+        "max_tags": most[0] or 0,
+        "max_terms": most[1] or 0,
+        "max_title": most[2] or 0,
+        "max_text": most[3] or 0,
     }
 
 
@@ -375,9 +490,16 @@ def main() -> None:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--child")
     parser.add_argument("--dir")
+    parser.add_argument(
+        "--one-process", action="store_true", help="every case in this process (for tests)"
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.size, Path(args.dir))))
+        return
+    if args.one_process:
+        for number, name in enumerate(args.only or list(CASES)):
+            print(json.dumps(child(name, args.size, Path(args.dir) / str(number))), flush=True)
         return
     if args.list:
         for name, (what, _) in CASES.items():

@@ -47,8 +47,9 @@ layout of it:
   looks each one up by a linear search), at most ``MAX_TAGS`` categories/keywords per entry
   (its de-duplication compared each with all before), dates cut at 100 and names at 500
   characters before feedparser's own regular expressions see them (its e-mail pattern is
-  quadratic), runs of whitespace-only text pieces collapsed (its XHTML unwrapping deleted them
-  one by one from the front of a list).
+  quadratic), text handed over in pieces of 64 kB (expat's buffering: one call per line break
+  or entity reference was millions of calls, and feedparser's XHTML unwrapping deleted
+  whitespace pieces one by one from the front of a list).
 - After parsing: at most ``MAX_FIELD_CHARS`` characters per text field and ``MAX_LIST`` items
   per list field of an entry.
 Each cut is recorded in ``warning``; documents above ``MAX_FEED_BYTES`` are refused.
@@ -99,6 +100,8 @@ HEAVY_FIELD = 2_000  # markup tokens in one field that make it text, by budget o
 MAX_ATTRIBUTES = 64  # per element
 MAX_TAGS = 100  # categories/keywords per entry (or per feed)
 MAX_FIELD_CHARS = 2_000_000  # per text field of an entry (raw, before html_to_text)
+MAX_TITLE_CHARS = 2_000  # a title, raw
+MAX_URL_CHARS = 4_096  # a link, id or guid
 MAX_LIST = 100  # items per list field of an entry (links, authors, enclosures, ...)
 MAX_NOTES = 6  # distinct notes spelled out in a warning; the rest are counted
 MAX_SAFE_ENTITIES = 256  # kept from a DTD (an HTML entity set has 253)
@@ -909,19 +912,6 @@ class _Bounded:
         what = f"<{tag[:40]}> could not be read ({type(exc).__name__}: {_one_line(exc, 60)})"
         self.notes.add(what + ": skipped", entry)
 
-    def handle_data(self, text: str, escape: int = 1) -> Any:
-        # Whitespace-only pieces after a whitespace-only piece add nothing, and feedparser
-        # deletes leading ones one by one from the front of the list (quadratic over
-        # millions of line breaks).
-        stack = self.elementstack  # type: ignore[attr-defined]
-        if stack and text and text.isspace():
-            pieces = stack[-1][2]
-            if pieces:
-                last = pieces[-1]
-                if isinstance(last, str) and len(last) < 256 and last.isspace():
-                    return None
-        return super().handle_data(text, escape)  # type: ignore[misc]
-
     def handle_charref(self, ref: str) -> Any:
         # feedparser's loose parser raises on a reference to no character (OverflowError for
         # &#99999999999;, UnicodeEncodeError for a surrogate), which lost the whole feed.
@@ -1248,18 +1238,26 @@ def _entries_one_by_one(prepared: _Prepared, notes: _Notes) -> _Parsed:
 _RAW_TITLE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?title[^<>]*>([^<]{1,200})", re.IGNORECASE)
 
 
+_FIELD_CAPS = {
+    "title": MAX_TITLE_CHARS,
+    **dict.fromkeys(("link", "href", "id", "guid", "url", "comments"), MAX_URL_CHARS),
+}
+
+
 def _bound_entry(entry: Any, number: int, notes: _Notes) -> None:
-    """At most ``MAX_FIELD_CHARS`` characters per text field and ``MAX_LIST`` items per
-    list (and in the mappings inside lists), in place."""
+    """At most ``MAX_FIELD_CHARS`` characters per text field (``MAX_TITLE_CHARS`` for a
+    title, ``MAX_URL_CHARS`` for a link or id) and ``MAX_LIST`` items per list (and in the
+    mappings inside lists), in place."""
     for key, value in list(entry.items()):
         if isinstance(value, str):
-            if len(value) > MAX_FIELD_CHARS:
-                cut = value[:MAX_FIELD_CHARS]
+            cap = _FIELD_CAPS.get(key, MAX_FIELD_CHARS)
+            if len(value) > cap:
+                cut = value[:cap]
                 lt = cut.rfind("<")
                 if lt > cut.rfind(">"):
                     cut = cut[:lt]  # no half tag at the end
                 entry[key] = cut
-                notes.add(f"cut at {MAX_FIELD_CHARS:,} characters", number, str(key))
+                notes.add(f"cut at {cap:,} characters", number, str(key))
         elif isinstance(value, list):
             if len(value) > MAX_LIST:
                 notes.add(f"more than {MAX_LIST} items: the rest dropped", number, str(key))
@@ -1355,7 +1353,7 @@ def _parse_feed(
     feed: Mapping[str, Any] = parsed.feed or {}
     entries = parsed.entries
     version = parsed.version
-    title = textmod.html_to_text(str(feed.get("title") or "")[:MAX_FIELD_CHARS])
+    title = textmod.html_to_text(str(feed.get("title") or "")[:MAX_TITLE_CHARS])
     title = title.replace("\n", " ")
     bozo = parsed.bozo or prepared.encoding_problem
     if bozo is not None:
@@ -1375,23 +1373,27 @@ def _parse_feed(
     link = canonical_url(str(feed.get("link") or "")[:4096], base=feed_url)
     authors = _feed_authors(feed)
     articles: list[Article] = []
-    for number, entry in enumerate(entries, 1):
-        if entry.get("monitor_unparsed"):
-            continue  # noted where it failed
-        try:
-            _bound_entry(entry, number, notes)
-            articles.append(
-                normalize_entry(
-                    entry,
-                    feed_url=feed_url,
-                    feed_language=language,
-                    feed_authors=authors,
-                    fetched_at=fetched_at,
+    with warnings.catch_warnings():
+        # Reading an entry can warn too (feedparser's "updated" -> "published" mapping); a
+        # caller that turns warnings into errors must not lose the entry for it.
+        warnings.simplefilter("ignore")
+        for number, entry in enumerate(entries, 1):
+            if entry.get("monitor_unparsed"):
+                continue  # noted where it failed
+            try:
+                _bound_entry(entry, number, notes)
+                articles.append(
+                    normalize_entry(
+                        entry,
+                        feed_url=feed_url,
+                        feed_language=language,
+                        feed_authors=authors,
+                        fetched_at=fetched_at,
+                    )
                 )
-            )
-        except Exception as exc:  # one bad entry must not cost the others
-            what = f"skipped, could not be normalised ({type(exc).__name__}: {_one_line(exc, 80)})"
-            notes.add(what, number)
+            except Exception as exc:  # one bad entry must not cost the others
+                what = f"skipped, could not be normalised ({type(exc).__name__}: "
+                notes.add(what + f"{_one_line(exc, 80)})", number)
 
     def title_of(number: int) -> str:
         if 0 < number <= len(entries):
