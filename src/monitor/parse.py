@@ -71,7 +71,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from feedparser.encodings import convert_to_utf8
+from feedparser.encodings import RE_XML_PI_ENCODING, convert_to_utf8
 from feedparser.html import _BaseHTMLProcessor
 from feedparser.mixin import _FeedParserMixin
 from feedparser.parsers.loose import _LooseFeedParser
@@ -268,11 +268,12 @@ def _guard_declaration(
         return content, headers
     end += 2
     decl = content[offset:end]
-    found = _DECL_ENCODING.search(decl)
-    if found and not _usable_codec(found.group(3).decode("latin-1")):
-        name = found.group(3).decode("utf-8", "replace")[:40]
+    # The name as feedparser will read it (its own pattern, now over one short line).
+    found = RE_XML_PI_ENCODING.match(decl)
+    if found and not _usable_codec(found.group(1).decode("latin-1")):
+        name = found.group(1).decode("utf-8", "replace")[:40]
         notes.add(f"XML declaration names an unknown encoding {name!r}: ignored")
-        decl = decl[: found.start()] + decl[found.end() :]
+        decl = decl[: found.start(1)] + decl[found.end(1) :]
         content = content[:offset] + decl + content[end:]
         end = offset + len(decl)
     if content.find(b"\n", end, end + _FIRST_LINE) < 0 and len(content) > end + _FIRST_LINE:
