@@ -11,14 +11,17 @@ Decisions:
   (JSON Feed is not supported), binary data, an HTML page, or any document in which
   feedparser found neither a feed version nor entries nor a feed title. A channel with zero
   items is a valid empty feed.
-- A bad field costs that field, a bad entry that entry, never the feed's others: a bozo feed
-  that still yielded entries keeps them (``warning`` holds the bozo reason); an invalid
+- A bad field costs that field, a bad entry that entry, never the feed's others. A bozo feed
+  that still yielded entries keeps them (``warning`` holds the bozo reason). An invalid
   character reference (``&#99999999999;``, ``&#xD800;``) becomes U+FFFD in its field; an
-  encoding name that is no usable text encoding is ignored; an entry that cannot be
-  normalised is skipped; when feedparser fails on the whole document, or a not-well-formed
-  document loses entries (an unclosed comment swallows the rest), each entry is parsed on its
-  own and the ones that fail are skipped. Each of these is one note in ``warning``, naming
-  the entry (number and title) and the field.
+  encoding name that is no usable text encoding is ignored; an element whose feedparser
+  handler raises (a stray ``</media:player>``, a ``gml:posList`` outside ``georss:where``) is
+  skipped; an end tag of nothing open is ignored; an element left open (``<source>``) is
+  closed where the next entry starts; an unclosed comment or CDATA section no longer
+  swallows the entries after it; an entry that cannot be normalised is skipped. Should
+  feedparser still fail on a whole document, each entry is parsed on its own and only the
+  ones that fail are lost. Each of these is one note in ``warning``, naming the entry
+  (number and title) and the field.
 
 Hostile input: every document ends in time linear in its size with bounded memory (issue 8;
 ``bench/bench_hostile.py`` prints the figures). Each guard looks at the structure, not at one
@@ -32,16 +35,19 @@ layout of it:
   100 times the input, and its loose parser without limit.
 - The XML declaration: an encoding name that is not a usable text codec (not ASCII, unknown,
   or a codec such as punycode, which decodes in quadratic time) is dropped, as is such a
-  ``charset`` in Content-Type; a first line longer than 1,024 bytes is broken after the
-  declaration (feedparser's encoding regex backtracks over the first line).
+  ``charset`` in Content-Type; the declaration gets a line of its own (feedparser's encoding
+  pattern backtracks over the whole first line). A UTF-16/32 document is made UTF-8 first,
+  so every check sees the bytes feedparser's patterns will.
 - Entries: more than ``max_entries`` (10,000) items are cut from the bytes before parsing,
   whatever their case or namespace prefix (``<ITEM>``, ``<atom:entry>``, ``<rss:item>``), with
   the warning "feed has N entries, kept the first M".
 - Markup: a document with more than ``MARKUP_BUDGET`` markup tokens (``<`` and ``&``) is
   reduced before parsing (`_reduce_markup`): the content of a field that holds much markup is
-  taken as text, which is what it becomes anyway (`monitor.text.html_to_text`); more than
-  ``MAX_SIBLINGS`` elements of one name in one entry or channel, more than ``MAX_CHILDREN``
-  children, and markup nested deeper than ``MAX_DEPTH`` are dropped. Documents below the
+  taken as text, which is what it becomes anyway (`monitor.text.html_to_text`; the articles
+  are the same, tests/test_parse.py checks it); more than ``MAX_SIBLINGS`` elements of one
+  name in one entry or channel, more than ``MAX_CHILDREN`` children, markup nested deeper
+  than ``MAX_DEPTH``, comments, processing instructions and stray end tags are dropped. A tag
+  with more than ``MAX_ATTRIBUTES`` attributes keeps the first ones. Documents below the
   budget reach feedparser byte for byte.
 - In the parser: at most ``MAX_ATTRIBUTES`` attributes per element (feedparser's SAX glue
   looks each one up by a linear search), at most ``MAX_TAGS`` categories/keywords per entry
@@ -50,8 +56,9 @@ layout of it:
   quadratic), text handed over in pieces of 64 kB (expat's buffering: one call per line break
   or entity reference was millions of calls, and feedparser's XHTML unwrapping deleted
   whitespace pieces one by one from the front of a list).
-- After parsing: at most ``MAX_FIELD_CHARS`` characters per text field and ``MAX_LIST`` items
-  per list field of an entry.
+- After parsing: at most ``MAX_FIELD_CHARS`` characters per text field (``MAX_TITLE_CHARS``
+  for a title, ``MAX_URL_CHARS`` for a link or id) and ``MAX_LIST`` items per list field of
+  an entry.
 Each cut is recorded in ``warning``; documents above ``MAX_FEED_BYTES`` are refused.
 """
 
@@ -1153,6 +1160,8 @@ def _run_parsers(data: bytes, *, strict: bool, baselang: str | None, notes: _Not
 
 @dataclass
 class _Prepared:
+    """A document ready for feedparser's parsers (see `_prepare`)."""
+
     data: bytes  # UTF-8, prolog cleaned, entries cut, markup reduced
     strict: bool  # the encoding is known: expat may try
     baselang: str | None
@@ -1163,8 +1172,11 @@ class _Prepared:
 def _prepare(
     content: bytes, headers: dict[str, str] | None, notes: _Notes, max_entries: int
 ) -> _Prepared:
-    http_headers, notes_before = dict(headers or {}), notes
-    content, http_headers = _guard_declaration(content, http_headers, notes_before)
+    """feedparser.parse up to its DOCTYPE step (the encoding made UTF-8), with the byte-level
+    guards around it: the declaration first, then the prolog, unclosed sections, the entry
+    cut and over-long tags. Each is linear and returns its input when it has nothing to do."""
+    http_headers = dict(headers or {})
+    content, http_headers = _guard_declaration(content, http_headers, notes)
     result = FeedParserDict(bozo=False, entries=[], feed=FeedParserDict(), headers={})
     result["headers"].update(http_headers if headers is not None else {})
     data = convert_to_utf8(result["headers"], content, result)
