@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import codecs
 import html
+import io
+import json
 import re
-import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import feedparser
 import pytest
 
-from monitor.models import ParsedFeed
+from monitor import parse
+from monitor.models import Article, ParsedFeed
 from monitor.parse import PageInfo, parse_feed, parse_page
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
@@ -28,10 +33,16 @@ def _expectation(path: Path) -> dict[str, str]:
     return dict(re.findall(r'(\w+)=("[^"]*"|\S+)', match.group(1)))
 
 
+def _old_style(path: Path) -> bool:
+    return "<!-- expect: " in path.read_text(encoding="utf-8", errors="replace")[:1000]
+
+
 # --- fixtures with stated expectations ----------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.xml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in sorted(FIXTURES.glob("*.xml")) if _old_style(p)], ids=lambda p: p.name
+)
 def test_fixture_feed_matches_its_stated_expectation(path: Path) -> None:
     expect = _expectation(path)
     parsed = _parse(path.read_bytes())
@@ -146,11 +157,10 @@ def _billion_laughs(one_line: bool) -> bytes:
 
 @pytest.mark.parametrize("one_line", [False, True])
 def test_entity_expansion_bomb_is_bounded(one_line: bool) -> None:
-    start = time.perf_counter()
     parsed = _parse(_billion_laughs(one_line))
-    assert time.perf_counter() - start < 10
-    assert parsed.error is None or "not a feed" in parsed.error
-    assert parsed.warning is not None and "entity" in parsed.warning.lower()
+    assert parsed.error is None
+    assert [a.title for a in parsed.articles] == ["ok"]
+    assert parsed.warning is not None and "entity declarations ignored" in parsed.warning
     for article in parsed.articles:
         assert "lollollol" not in article.text and "lollollol" not in article.title
     assert "lollollol" not in parsed.title
@@ -178,9 +188,7 @@ def test_huge_feed_is_cut_at_max_entries() -> None:
         for i in range(100_000)
     )
     doc = f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'
-    start = time.perf_counter()
     parsed = _parse(doc.encode())
-    assert time.perf_counter() - start < 30
     assert parsed.error is None
     assert len(parsed.articles) == 10_000
     assert parsed.warning == "feed has 100000 entries, kept the first 10000"
@@ -207,9 +215,7 @@ def test_deeply_nested_description_is_bounded() -> None:
         '<rss version="2.0"><channel><title>x</title><item><title>Tief</title><guid>d1</guid>'
         f"<description>{html.escape(nested)}</description></item></channel></rss>"
     )
-    start = time.perf_counter()
     parsed = _parse(doc.encode())
-    assert time.perf_counter() - start < 30
     assert parsed.error is None
     assert parsed.articles[0].text == "tief unten"
 
@@ -262,3 +268,344 @@ def test_parse_page_never_raises(content: bytes) -> None:
     assert isinstance(page, PageInfo)
     assert page.error is not None and page.error.startswith("cannot extract https://blog.example/x")
     assert page.text == ""
+
+
+# --- fixtures with an Expect: header (tests/fixtures/README.md) ---------------------------
+
+_HEADER = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_CHECK = re.compile(r"^(articles|warning|article\[(\d+)\]\.(\w+))\s+(==|contains)\s+(.+)$")
+
+
+def _expect_lines(path: Path) -> list[str] | None:
+    match = _HEADER.search(path.read_text(encoding="utf-8", errors="replace")[:20_000])
+    if match is None or "\nExpect:" not in match.group(1):
+        return None
+    return [line.strip() for line in match.group(1).split("\nExpect:", 1)[1].splitlines()]
+
+
+EXPECT_FIXTURES = [p for p in sorted(FIXTURES.glob("isolation-*.xml")) if _expect_lines(p)]
+
+
+def test_isolation_fixtures_are_there() -> None:
+    assert len(EXPECT_FIXTURES) >= 10
+
+
+@pytest.mark.parametrize("path", EXPECT_FIXTURES, ids=lambda p: p.name)
+def test_fixture_holds_its_expect_header(path: Path) -> None:
+    """The parse-level reading of the checks these files state (tests/test_fixtures.py runs
+    them through the store): entries in document order, the feed's warning."""
+    parsed = parse_feed(
+        path.read_bytes(),
+        source=path.name,
+        feed_url=f"https://fixture.example/{path.stem}",
+        fetched_at=datetime(2026, 12, 1, 12, 0, tzinfo=UTC),  # tests/test_fixtures.py's
+    )
+    assert parsed.error is None, parsed.error
+    problems = []
+    for line in _expect_lines(path) or []:
+        if not line:
+            continue
+        match = _CHECK.match(line)
+        assert match, f"{path.name}: cannot read {line!r}"
+        target, index, name, op, raw = match.groups()
+        expected = json.loads(raw)
+        if target == "articles":
+            actual: object = len({a.id for a in parsed.articles})
+        elif target == "warning":
+            actual = parsed.warning
+        else:
+            article = parsed.articles[int(index)] if int(index) < len(parsed.articles) else None
+            actual = None if article is None else getattr(article, name)
+        holds = actual == expected if op == "==" else actual is not None and expected in actual
+        if not holds:
+            problems.append(f"{line}: got {actual!r}")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+# --- entries: the cut ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("root", "entry"),
+    [
+        ('<rss version="2.0"><channel><title>x</title>', "ITEM"),
+        ('<RSS version="2.0"><CHANNEL><title>x</title>', "Item"),
+        ('<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>', "entry"),
+        ('<atom:feed xmlns:atom="http://www.w3.org/2005/Atom"><atom:title>x</atom:title>',
+         "atom:entry"),
+        ('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+         'xmlns:rss="http://purl.org/rss/1.0/"><rss:channel><rss:title>x</rss:title>'
+         "</rss:channel>", "rss:item"),
+    ],
+)  # fmt: skip
+def test_entry_cut_counts_every_case_and_prefix(root: str, entry: str) -> None:
+    name = root[1:].split()[0].split(">")[0]
+    channel = "</CHANNEL>" if "<CHANNEL>" in root else ("</channel>" if "<channel>" in root else "")
+    items = "".join(f"<{entry}><title>T{i}</title></{entry}>" for i in range(12))
+    doc = f"{root}{items}{channel}</{name}>".encode()
+    # The cut is made on the bytes, before feedparser spends time on entries it drops.
+    cut, total = parse._cut_entries(doc, 5)
+    assert total == 12 and cut.count(f"<{entry}>".encode()) == 5
+    parsed = _parse(doc, max_entries=5)
+    assert parsed.error is None
+    assert parsed.warning is not None and "feed has 12 entries, kept the first 5" in parsed.warning
+    assert [a.title for a in parsed.articles] == [f"T{i}" for i in range(5)]
+
+
+# --- DTDs: the same defence in every layout -----------------------------------------------
+
+BIG = "x" * 10_000
+_DTD_LAYOUTS = {
+    "multi-line": f'<!DOCTYPE rss [\n<!ENTITY big "{BIG}">\n]>',
+    "one line": f'<!DOCTYPE rss [<!ENTITY big "{BIG}">]>',
+    "CR line breaks": f'<!DOCTYPE rss [\r<!ENTITY big "{BIG}">\r]>',
+    "tabs and spaces": f'<!DOCTYPE rss [\t  <!ENTITY\tbig\t"{BIG}"\t>\n\t]>',
+    "single quotes": f"<!DOCTYPE rss [\n<!ENTITY big '{BIG}'>\n]>",
+    "after a comment": f'<!-- c -->\n<!DOCTYPE rss [\n<!-- ]> -->\n<!ENTITY big "{BIG}">\n]>',
+    "quoted ]> first": f'<!DOCTYPE rss [\n<!ENTITY q "]>">\n<!ENTITY big "{BIG}">\n]>',
+    "parameter entity": f"<!DOCTYPE rss [\n<!ENTITY % p \"<!ENTITY big '{BIG}'>\">\n%p;\n]>",
+    "outside the DOCTYPE": f'<!DOCTYPE rss>\n<!ENTITY big "{BIG}">',
+    "two DOCTYPEs": f'<!DOCTYPE rss>\n<!DOCTYPE rss [\n<!ENTITY big "{BIG}">\n]>',
+    "external identifier": (
+        '<!DOCTYPE rss PUBLIC "-//X//DTD X//EN" "http://x.example/x.dtd" [\n'
+        f'<!ENTITY big "{BIG}">\n]>'
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(_DTD_LAYOUTS))
+def test_no_entity_expands_whatever_the_dtd_layout(layout: str) -> None:
+    """A 10 kB entity referenced 200 times would be 2 MB of text (feedparser kept such an
+    entity when each declaration started a line, and expat expanded it)."""
+    doc = (
+        '<?xml version="1.0"?>\n' + _DTD_LAYOUTS[layout] + "\n"
+        '<rss version="2.0"><channel><title>t</title><item><title>Eins</title><guid>e1</guid>'
+        f"<description>{'&big;' * 200}</description></item></channel></rss>"
+    ).encode()
+    parsed = _parse(doc)
+    assert parsed.error is None
+    assert [a.title for a in parsed.articles] == ["Eins"]
+    assert len(parsed.articles[0].text) < 2_000
+    assert parsed.warning is not None and "entity declarations ignored" in parsed.warning
+
+
+def test_attlist_defaults_are_dropped() -> None:
+    """An ATTLIST default would add its value to every element of that name."""
+    data = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ATTLIST item big CDATA "{BIG}">\n]>\n<rss/>'
+    ).encode()
+    cleaned = parse._clean_prolog(data, parse._Notes())
+    assert b"ATTLIST" not in cleaned and BIG.encode() not in cleaned
+
+
+def test_safe_entities_still_resolve() -> None:
+    doc = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY kopie "&#169;">\n'
+        b'<!ENTITY firma "ACME">\n]>\n'
+        b'<rss version="2.0"><channel><title>t</title><item><title>&kopie; &firma;</title>'
+        b"<guid>s1</guid></item></channel></rss>"
+    )
+    parsed = _parse(doc)
+    assert [a.title for a in parsed.articles] == ["\u00a9 ACME"]
+
+
+def test_a_document_without_declarations_reaches_feedparser_unchanged() -> None:
+    for path in sorted(FIXTURES.glob("*.xml")):
+        data = path.read_bytes()
+        assert parse._clean_prolog(data, parse._Notes()) == data, path.name
+
+
+# --- encodings ----------------------------------------------------------------------------
+
+
+def test_unusable_charset_header_is_ignored() -> None:
+    body = (
+        '<rss version="2.0"><channel><title>Grüße</title><item><title>Übermorgen</title>'
+        "<guid>1</guid></item></channel></rss>"
+    ).encode()
+    parsed = _parse(body, headers={"Content-Type": "application/rss+xml; charset=punycode"})
+    assert parsed.error is None
+    assert [a.title for a in parsed.articles] == ["Übermorgen"]
+    assert parsed.warning is not None and "Content-Type names an unknown encoding" in parsed.warning
+
+
+def test_utf16_document_reads_like_utf8() -> None:
+    text = (
+        '<?xml version="1.0" encoding="utf-16"?>\n<rss version="2.0"><channel><title>Grüße'
+        "</title><item><title>Übermorgen</title><guid>1</guid></item></channel></rss>"
+    )
+    for data in (codecs.BOM_UTF16_LE + text.encode("utf-16-le"), text.encode("utf-16-be")):
+        parsed = _parse(data)
+        assert (parsed.error, parsed.title) == (None, "Grüße")
+        assert [a.title for a in parsed.articles] == ["Übermorgen"]
+
+
+# --- limits inside the parser -------------------------------------------------------------
+
+
+def _one_item(inner: str, *, broken: bool = False, ns: str = "") -> bytes:
+    title = "t & u" if broken else "t"  # a bare "&": the loose parser reads the document
+    return (
+        f'<rss version="2.0"{ns}><channel><title>{title}</title><item><title>Eins</title>'
+        f"<guid>e1</guid>{inner}<description>Text</description></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_categories_are_capped_and_deduplicated(broken: bool) -> None:
+    cats = "".join(f"<category>Kat {i % 150}</category>" for i in range(300))
+    parsed = _parse(_one_item(cats, broken=broken))
+    (article,) = parsed.articles
+    displays = [t.display for t in article.tags]
+    assert displays == [f"Kat {i}" for i in range(parse.MAX_TAGS)]
+    assert parsed.warning is not None and "more than 100 categories" in parsed.warning
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_attributes_are_capped(broken: bool) -> None:
+    attrs = " ".join(f"a{i}='v{i}'" for i in range(200))
+    parsed = _parse(_one_item(f"<enclosure url='https://e.example/x.mp3' {attrs}/>", broken=broken))
+    assert len(parsed.articles) == 1
+    assert parsed.warning is not None and "more than 64 attributes" in parsed.warning
+
+
+def test_entries_match_feedparser_for_authors_and_whitespace() -> None:
+    """The parser subclasses change cost, not results: author strings (the e-mail pattern was
+    replaced by a linear one) and XHTML content after many line breaks (whitespace pieces
+    are merged) give what feedparser.parse gives."""
+    authors = ["Anna Berg (anna@example.org)", "anna@example.org (Anna Berg)",
+               "Anna <anna@example.org>", "x.y+z@sub.example.co.uk", "Nobody", "a@b"]  # fmt: skip
+    items = "".join(
+        f"<item><title>A{i}</title><guid>a{i}</guid><author>{html.escape(a)}</author></item>"
+        for i, a in enumerate(authors)
+    )
+    entries = "\n" * 5_000 + "<div xmlns='http://www.w3.org/1999/xhtml'><p>Text</p></div>"
+    docs = [
+        f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
+        f"<feed xmlns='http://www.w3.org/2005/Atom'><title>A</title><entry><title>E</title>"
+        f"<id>urn:e</id><content type='xhtml'>{entries}</content></entry></feed>".encode(),
+    ]
+    for doc in docs:
+        ours = parse._run_parsers(doc, strict=True, baselang=None, notes=parse._Notes())
+        theirs = feedparser.parse(io.BytesIO(doc), sanitize_html=False, resolve_relative_uris=False)
+        assert ours.entries == theirs.entries
+
+
+def test_feedparser_results_on_every_fixture_and_shared_feed(shared_feeds: Path) -> None:
+    """Below the markup budget our driver is feedparser.parse, field for field."""
+    paths = sorted(FIXTURES.glob("*.xml")) + sorted(shared_feeds.glob("*.xml"))
+    for path in paths:
+        data = path.read_bytes()
+        if "isolation-" in path.name:
+            continue  # documents feedparser fails on
+        prepared = parse._prepare(data, None, parse._Notes(), 10_000)
+        ours = parse._run_parsers(
+            prepared.data, strict=prepared.strict, baselang=None, notes=parse._Notes()
+        )
+        theirs = feedparser.parse(
+            io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False
+        )
+        assert ours.entries == theirs.entries, path.name
+        assert ours.feed == theirs.feed, path.name
+
+
+def test_taking_markup_as_text_gives_the_same_articles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document over the markup budget is reduced; what the reduction takes as text gives
+    the articles reading it whole gives (escaped HTML, inline XHTML, CDATA)."""
+    items = "".join(
+        f"<item><title>T{i} &amp;amp; mehr</title><guid>g{i}</guid>"
+        f"<category>Illinois, Local</category><description>"
+        + html.escape("".join(f"<p>Satz {j} <b>fett</b> &amp; <i>x</i></p>" for j in range(40)))
+        + "</description></item>"
+        for i in range(150)
+    )
+    entries = "".join(
+        f"<entry><title type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>E{i} <b>b</b>"
+        f"</div></title><id>urn:{i}</id><content type='xhtml'><div "
+        "xmlns='http://www.w3.org/1999/xhtml'>"
+        + "".join(f"<p>Absatz {j} <a href='https://x.example/{j}'>Link</a> #Tag{j % 5}</p>"
+                  for j in range(60))
+        + "</div></content></entry>"
+        for i in range(60)
+    )  # fmt: skip
+    docs = [
+        f'<rss version="2.0"><channel><title>R</title>{items}</channel></rss>',
+        f"<feed xmlns='http://www.w3.org/2005/Atom'><title>A</title>{entries}</feed>",
+        f'<rss version="2.0"><channel><title>R & B</title>{items}</channel></rss>',  # loose
+    ]
+    for doc in docs:
+        data = doc.encode()
+        whole = _parse(data)  # below the budget: read as it is
+        monkeypatch.setattr(parse, "MARKUP_BUDGET", 2_000)
+        reduced = _parse(data)
+        monkeypatch.undo()
+        assert whole.warning is None or "taken as text" not in whole.warning
+        assert reduced.warning is not None and "markup taken as text" in reduced.warning
+        assert [_fields(a) for a in reduced.articles] == [_fields(a) for a in whole.articles]
+
+
+def _fields(article: Article) -> tuple[object, ...]:
+    return (article.title, article.text, article.tags, article.url, article.entry_key)
+
+
+def test_notes_are_counted_not_repeated() -> None:
+    items = "".join(
+        f"<item><title>T{i} &#99999999999;</title><guid>g{i}</guid></item>" for i in range(3_000)
+    )
+    parsed = _parse(f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode())
+    assert len(parsed.articles) == 3_000
+    assert parsed.warning is not None and len(parsed.warning) < 1_000
+    assert "entry 1 ('T0 \ufffd'), title: invalid character reference" in parsed.warning
+    assert "(and 2,999 more)" in parsed.warning
+
+
+def test_a_part_that_fails_costs_its_entry_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When feedparser fails on the whole document, each entry is parsed on its own. No
+    document is known to reach this since the handlers above were bounded; the failure is
+    therefore provoked here, for the entry that holds a marker."""
+    real = parse._run_parsers
+
+    def failing(data: bytes, **kw: Any) -> Any:
+        if b"BOOM" in data:
+            raise RuntimeError("provoked")
+        return real(data, **kw)
+
+    monkeypatch.setattr(parse, "_run_parsers", failing)
+    items = "".join(
+        f"<item><title>T{i}</title><guid>g{i}</guid>{'BOOM' if i == 2 else ''}</item>"
+        for i in range(5)
+    )
+    parsed = _parse(
+        f'<rss version="2.0"><channel><title>Kanal</title>{items}</channel></rss>'.encode()
+    )
+    assert [a.title for a in parsed.articles] == ["T0", "T1", "T3", "T4"]
+    assert parsed.title == "Kanal"
+    assert parsed.warning is not None
+    assert "each entry parsed on its own" in parsed.warning
+    assert "entry 3 ('T2'): could not be parsed (RuntimeError: provoked): skipped" in parsed.warning
+
+
+# --- pages: tags split and decoded like feed categories -----------------------------------
+
+TAGGED_PAGE = """<!DOCTYPE html><html lang="en"><head><title>County news</title>
+<meta name="keywords" content="Illinois, Local">
+<meta property="article:tag" content="Bewegung &amp;amp; Natur">
+<meta property="article:published_time" content="2025-08-14T09:30:00+02:00">
+</head><body><article><h1>County news</h1>
+<p>The county board met on Thursday to discuss the new budget for roads, schools and the
+library. Members agreed to hold a second hearing next month before a final vote.</p>
+<p>Residents asked for more details about the costs of the road repairs on the east side and
+about the timing of the work, which is expected to start in the spring.</p>
+</article></body></html>"""
+
+
+def test_page_tags_are_split_and_decoded_like_feed_categories() -> None:
+    page = parse_page(TAGGED_PAGE.encode(), url="https://county.example/news")
+    assert page.error is None
+    categories = [t.display for t in page.tags if t.source == "category"]
+    assert categories == ["Illinois", "Local", "Bewegung & Natur"]
+    feed = _parse(
+        _one_item("<category>Illinois, Local</category><category>Bewegung &amp;amp; Natur"
+                  "</category>")
+    )  # fmt: skip
+    assert [t.display for t in feed.articles[0].tags] == categories

@@ -1,19 +1,27 @@
 from __future__ import annotations
 
-import time
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
 
 import pytest
 
+from monitor.normalize import normalize_entry
 from monitor.text import (
+    MAX_HASHTAGS,
+    MAX_TERMS,
     STOPWORD_LANGUAGES,
     detect_language,
     find_hashtags,
     html_to_text,
     normalize_language,
     reading_minutes,
+    split_category,
     stopwords,
     tag_key,
     terms,
+    text_stats,
     tokenize,
     word_count,
 )
@@ -57,9 +65,19 @@ def test_html_to_text_unclosed_and_broken_markup() -> None:
 def test_html_to_text_deep_nesting_is_bounded() -> None:
     depth = 100_000
     html = "<div>" * depth + "tief" + "</div>" * depth
-    start = time.perf_counter()
     assert html_to_text(html) == "tief"
-    assert time.perf_counter() - start < 20  # generous: bounded, not a benchmark
+
+
+def test_html_to_text_quoted_attribute_values_may_hold_angle_brackets() -> None:
+    assert html_to_text('<img alt="a > b" src=x>Bild <a title="1<2">Link</a>') == "Bild Link"
+    # An apostrophe in a value is no quote: the tag still ends at its ">".
+    assert html_to_text("<a title=it's>Hallo</a> Bob's") == "Hallo Bob's"
+
+
+def test_html_to_text_leaves_what_never_closes_as_text() -> None:
+    assert html_to_text("<p <p <p x") == "<p <p <p x"
+    assert html_to_text("a <b c") == "a <b c"
+    assert html_to_text("<script <script x") == "<script <script x"
 
 
 # --- hashtags -----------------------------------------------------------------------------
@@ -202,3 +220,118 @@ def test_detect_language() -> None:
     assert detect_language("kurz") is None
     assert detect_language("") is None
     assert detect_language("1234567890 1234567890 1234567890 !!!") is None
+
+
+# --- linear on any input, bounded output ---------------------------------------------------
+
+
+class _CountingText(str):
+    """A text that counts how many characters its find/rfind calls look at."""
+
+    looked = 0
+
+    def _span(self, start: int | None, end: int | None) -> None:
+        lo = 0 if start is None else start
+        hi = len(self) if end is None else end
+        _CountingText.looked += max(0, hi - lo)
+
+    def find(self, sub: str, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        self._span(start, end)
+        return super().find(sub, start, end)
+
+    def rfind(self, sub: str, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        self._span(start, end)
+        return super().rfind(sub, start, end)
+
+
+@pytest.mark.parametrize("unit", [".#ab", "x#ab", "http://a#bc", "#tag1,#tag2;"])
+def test_find_hashtags_looks_at_each_character_a_bounded_number_of_times(unit: str) -> None:
+    """Searching back to the token's start from every "#" made ".#ab" x 250,000 take
+    minutes: the searches now move forward with the matches."""
+    text = _CountingText(unit * 20_000)
+    _CountingText.looked = 0
+    find_hashtags(text)
+    assert _CountingText.looked <= 8 * len(text)
+
+
+def test_find_hashtags_limits() -> None:
+    many = " ".join(f"#tag{i}x" for i in range(500))
+    assert find_hashtags(many) == [f"tag{i}x" for i in range(MAX_HASHTAGS)]
+    assert find_hashtags("#" + "a" * 101 + " #kurz") == ["kurz"]
+    assert find_hashtags("#" + "a" * 100) == ["a" * 100]
+
+
+def test_terms_are_the_most_frequent_and_no_longer_than_a_word_can_be() -> None:
+    words = " ".join(f"wort{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)}"
+                     for i in range(3_000))  # fmt: skip
+    text = words + " häufig" * 5
+    count, found = text_stats("", text, "de")
+    assert count == 3_005
+    assert len(found) == MAX_TERMS and found[0] == ("häufig", 5)
+    assert terms("Donau" * 20 + " Schiff", "de") == [("schiff", 1)]  # 100 letters: no term
+
+
+def test_split_category() -> None:
+    assert split_category("Illinois, Local") == ["Illinois", "Local"]
+    assert split_category("Bewegung &amp; Natur") == ["Bewegung & Natur"]
+    assert split_category("Bewegung &amp;amp; Natur") == ["Bewegung & Natur"]
+    assert split_category("Berlin, Germany: A long headline-like thing") == [
+        "Berlin, Germany: A long headline-like thing"
+    ]
+    assert split_category(" #Politik. ") == ["Politik"]
+    assert split_category("<b>Fett</b>, Mager") == ["Fett", "Mager"]
+    assert split_category("") == split_category(", ,") == []
+    assert split_category("x" * 101) == []
+
+
+def test_split_category_is_the_rule_of_feed_categories() -> None:
+    """Page tags and feed categories go through one rule (split_category)."""
+    values = ["Illinois, Local", "Bewegung &amp; Natur", "Berlin, Germany: A long headline",
+              " #Politik. ", "Wirtschaft", "a, b, c"]  # fmt: skip
+    entry = {"title": "t", "id": "x", "tags": [{"term": v} for v in values]}
+    article = normalize_entry(
+        entry, feed_url="https://f.example/", feed_language="de", feed_authors=(),
+        fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )  # fmt: skip
+    expected = list(dict.fromkeys(d for v in values for d in split_category(v)))
+    assert [t.display for t in article.tags] == expected
+
+
+HOSTILE_TEXT = """
+import json, sys
+from monitor.text import html_to_text, find_hashtags, text_stats, tag_key, word_count
+n = 1_000_000
+shapes = {
+    "unclosed": "<p " * (n // 3), "unclosed-nospace": "<p#a" * (n // 4),
+    "script": "<script " * (n // 8), "block": "<div " * (n // 5), "dot-hash": ".#ab" * (n // 4),
+    "url-fragments": "x://a#bc" * (n // 8), "lt": "<" * n, "quotes": '<a b="' * (n // 6),
+    "equals": "<a " + "=      " * (n // 7), "comment": "<!--" * (n // 4),
+    "script-end": "<script>" + "</script " * (n // 9), "amp": "&amp;" * (n // 5),
+    "words": " ".join(f"w{i}x" for i in range(n // 8)),
+    "hashtags": " ".join(f"#h{i}x" for i in range(n // 8)), "long-word": "Wort" * (n // 4),
+    "nested": "<div>" * (n // 11) + "x" + "</div>" * (n // 11),
+}
+for name, value in shapes.items():
+    plain = html_to_text(value)
+    tags = find_hashtags(plain)
+    words, found = text_stats("", plain, "de")
+    print(json.dumps({"name": name, "tags": len(tags), "terms": len(found),
+                      "keys": len({tag_key(t) for t in tags})}), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_text_functions_finish_on_hostile_text() -> None:
+    """Each shape of a megabyte that used to take minutes or hours (a backtracking pattern, a
+    rescan from every match). The timeout is a guard against a hang, not a measurement: the
+    whole run takes seconds."""
+    done = subprocess.run(
+        [sys.executable, "-c", HOSTILE_TEXT], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = {r["name"]: r for r in map(json.loads, done.stdout.splitlines())}
+    assert len(results) == 16
+    for result in results.values():
+        assert result["tags"] <= MAX_HASHTAGS and result["terms"] <= MAX_TERMS
+    assert results["hashtags"]["tags"] == MAX_HASHTAGS
+    assert results["dot-hash"]["tags"] == 1

@@ -4,10 +4,19 @@ Pure functions, no I/O (the stopword lists and the language model are package da
 once and cached). Everything here accepts untrusted feed text and never raises on odd input.
 
 Decisions:
-- html_to_text uses the stdlib ``html.parser``: it is iterative (no recursion, so 100,000
-  nested ``<div>`` are fine), tolerant of broken markup, and fast enough (see tests).
-  Block elements become line breaks; lines are stripped and blank lines dropped, so paragraphs
-  are separated by exactly one ``\\n``.
+- html_to_text is a few regular-expression passes that run in C and never recurse (100,000
+  nested ``<div>`` are nothing special), each linear in its input: a tag cannot contain an
+  unquoted ``<``, so an unclosed ``<p <p <p ...`` costs one short look per ``<`` instead of a
+  scan to the end of the text per ``<`` (which made 2 MB of them take minutes). Block elements
+  become line breaks; lines are stripped and blank lines dropped, so paragraphs are separated
+  by exactly one ``\\n``.
+- Every function here is linear in its input, whatever the input: no pattern that can
+  backtrack over the text, no rescan from each match (tests/test_text.py feeds each one the
+  shapes that used to be quadratic).
+- Bounded output: at most ``MAX_HASHTAGS`` hashtags of at most ``MAX_TAG_CHARS`` characters per
+  text, at most ``MAX_TERMS`` terms per article (the most frequent), and no term longer than
+  ``MAX_WORD_CHARS`` characters: a hostile feed cannot make one article carry a million tags or
+  terms.
 - Entities are decoded twice at most: feeds often double-escape (``&amp;quot;``), and a second
   pass only turns valid entity references into characters.
 - Hashtags are returned without the ``#``, de-duplicated by ``tag_key`` (first display form
@@ -35,10 +44,15 @@ __all__ = [
     "BOILERPLATE_WORDS",
     "STOPWORD_LANGUAGES",
     "detect_language",
+    "MAX_HASHTAGS",
+    "MAX_TAG_CHARS",
+    "MAX_TERMS",
+    "MAX_WORD_CHARS",
     "find_hashtags",
     "html_to_text",
     "normalize_language",
     "reading_minutes",
+    "split_category",
     "stopwords",
     "tag_key",
     "terms",
@@ -127,14 +141,25 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]
 # Regular expressions rather than an HTML parser: they run in C, never recurse (100,000
 # nested <div> are nothing special), and feed HTML needs no more than tags to drop, a few
 # elements whose content is never text, and block boundaries kept as line breaks.
+# The rest of a tag: an attribute value quoted after "=" may hold "<" and ">" (as in a
+# browser); failing that, the tag ends at the first ">" before any "<". Each repetition takes
+# one character or one quoted value (never a run that could be split another way), so a tag
+# that does not close fails after one look ahead, as far as the next unquoted "<": no pattern
+# here rescans the text from every "<".
+_REST = r"""(?:(?:[^<>"'=]|=\s*"[^"]*"|=\s*'[^']*'|=)*>|[^<>]*>)"""
+# "(?=...)" after "<": a "<" that starts no tag is rejected before the names are tried.
 _SKIPPED = re.compile(
-    r"<(script|style|noscript|template|svg|math|head)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    r"<(?=[sSnNtTmMhH])(script|style|noscript|template|svg|math|head)\b"
+    + _REST
+    + r".*?(?:</\1\s*>|\Z)",
     re.IGNORECASE | re.DOTALL,
 )
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_BLOCK = re.compile(r"</?(?:" + "|".join(sorted(_BLOCK_TAGS)) + r")\b[^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(
+    r"<(?=/?[A-Za-z])/?(?:" + "|".join(sorted(_BLOCK_TAGS)) + r")\b" + _REST, re.IGNORECASE
+)
 # A tag starts with a letter, "/", "!" or "?": "a < b" stays text.
-_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
+_TAG = re.compile(r"<[A-Za-z/!?]" + _REST)
 _INVISIBLE_CHARS = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
@@ -186,35 +211,56 @@ _NOT_BEFORE = re.compile(rf"[\w&/#{_MARKS}]")
 _HEX_COLOUR = re.compile(r"(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 
-def _inside_url(text: str, pos: int) -> bool:
-    """True when the ``#`` at ``pos`` belongs to a whitespace-delimited URL-like token."""
-    start = max(text.rfind(" ", 0, pos), text.rfind("\n", 0, pos), text.rfind("\t", 0, pos))
-    token = text[start + 1 : pos]
-    return "://" in token or token.lower().startswith("www.")
+MAX_HASHTAGS = 100  # per text: a post with more is a tag cloud, not an article
+MAX_TAG_CHARS = 100  # the limit feed categories have too (normalize._category_tags)
 
 
-def find_hashtags(text: str) -> list[str]:
+def find_hashtags(text: str, limit: int = MAX_HASHTAGS) -> list[str]:
     """Return the hashtags in ``text`` (display form, without ``#``), unique by ``tag_key``.
 
     A tag starts with a letter, needs a boundary before the ``#`` (start, whitespace or
-    punctuation other than ``&``/``/``), and is not a URL fragment, an HTML entity or a
-    hex CSS colour.
+    punctuation other than ``&``/``/``), and is not a URL fragment (its whitespace-delimited
+    token has ``://`` before it or starts with ``www.``), an HTML entity or a hex CSS colour.
+    At most ``limit`` tags, each at most ``MAX_TAG_CHARS`` characters; linear in the text.
     """
     if not text or "#" not in text:
         return []
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     found: dict[str, str] = {}
+    # The token around each "#" is tracked as the matches move forward, so every character is
+    # looked at a bounded number of times: searching back to the last space from each "#"
+    # took minutes on ".#ab" repeated 250,000 times (one token of a megabyte).
+    token_start = 0  # where the whitespace-delimited token holding the current "#" starts
+    scanned = 0  # text[:scanned] has been searched for token breaks and "://"
+    in_url = False  # the token so far holds "://"
     for match in _HASHTAG.finditer(text):
+        body = match.group(1).rstrip("_\u200c\u200d")
+        if not body or len(body) > MAX_TAG_CHARS:
+            continue
+        if len(body) in (3, 4, 6, 8) and _HEX_COLOUR.fullmatch(body):
+            continue
+        key = tag_key(body)
+        if not key or key in found:
+            continue  # nothing new: the token tracking below catches up when needed
         start = match.start()
         if start and _NOT_BEFORE.match(text, start - 1):
             continue
-        body = match.group(1).rstrip("_\u200c\u200d")
-        if not body or _HEX_COLOUR.fullmatch(body) or _inside_url(text, match.start()):
+        brk = max(
+            text.rfind(" ", scanned, start),
+            text.rfind("\n", scanned, start),
+            text.rfind("\t", scanned, start),
+        )
+        if brk >= 0:
+            token_start, in_url = brk + 1, False
+        if not in_url:
+            in_url = text.find("://", max(token_start, scanned - 2), start) >= 0
+        scanned = start
+        if in_url or text[token_start : token_start + 4].lower() == "www.":
             continue
-        key = tag_key(body)
-        if key and key not in found:
-            found[key] = body
+        found[key] = body
+        if len(found) >= limit:
+            break
     return list(found.values())
 
 
@@ -233,6 +279,33 @@ def tag_key(display: str) -> str:
         end -= 1
     value = _SPACES.sub(" ", value[start:end].replace("\n", " "))
     return unicodedata.normalize("NFC", value.casefold())
+
+
+_DISPLAY_EDGES = " \t/\\|,;:.-–—\"'#»«„“”"
+
+
+def split_category(value: str) -> list[str]:
+    """Display forms of the tags in one category, keyword or page-tag value.
+
+    Markup is dropped and entities decoded first (``Bewegung &amp; Natur`` is one tag,
+    ``Bewegung & Natur``); then a comma-separated list of short phrases (at most four words
+    each) is split (``Illinois, Local`` is two tags), a longer phrase with a comma is not
+    (``Berlin, Germany: A long headline-like thing``). Each part is trimmed of surrounding
+    punctuation and ``#``; empty parts and parts longer than ``MAX_TAG_CHARS`` are dropped.
+    The one rule for feed categories and page tags alike.
+    """
+    if not value or not isinstance(value, str):
+        return []
+    decoded = html_to_text(value).replace("\n", " ")
+    parts = [p for p in (x.strip() for x in decoded.split(",")) if p]
+    if not (len(parts) > 1 and all(len(p.split()) <= 4 for p in parts)):
+        parts = [decoded]
+    out: list[str] = []
+    for part in parts:
+        display = part.strip(_DISPLAY_EDGES)
+        if display and len(display) <= MAX_TAG_CHARS and tag_key(display):
+            out.append(display)
+    return out
 
 
 # --- words, stopwords, terms ------------------------------------------------------------
@@ -285,9 +358,19 @@ _TOKEN_CACHE: dict[str, str] = {}
 _TOKEN_CACHE_LIMIT = 500_000
 
 
+MAX_WORD_CHARS = 64  # longer "words" are base64, hashes or junk, never terms
+MAX_TERMS = 1_000  # per article, the most frequent (a long article has a few hundred)
+_CACHED_CHUNK_CHARS = 100  # longer chunks are rare and would only fill the caches
+
+
 def _token(word: str) -> str:
+    if len(word) > MAX_WORD_CHARS:
+        return ""
     if word.endswith("'s"):
         word = word[:-2]
+    letters = word.replace("-", "").replace("'", "")
+    if letters.isalpha():  # the usual case, decided in C: no digit, no "_"
+        return word if len(letters) >= 3 else ""
     if "_" in word or any(ch.isdigit() for ch in word):
         return ""
     if sum(ch.isalpha() for ch in word) < 3:
@@ -323,7 +406,7 @@ def tokenize(text: str) -> list[str]:
 
 def _cached_token(word: str) -> str:
     token = _token(word)
-    if len(_TOKEN_CACHE) < _TOKEN_CACHE_LIMIT:
+    if len(_TOKEN_CACHE) < _TOKEN_CACHE_LIMIT and len(word) <= _CACHED_CHUNK_CHARS:
         _TOKEN_CACHE[word] = token
     return token
 
@@ -331,7 +414,8 @@ def _cached_token(word: str) -> str:
 def terms(text: str, language: str | None) -> list[tuple[str, int]]:
     """(term, count) pairs of ``text`` without stopwords, most frequent first, then by term.
 
-    English and German stopwords are always removed too (mixed-language articles).
+    English and German stopwords are always removed too (mixed-language articles). At most
+    ``MAX_TERMS`` pairs.
     """
     return text_stats("", text, language)[1]
 
@@ -353,7 +437,7 @@ def _chunk(chunk: str) -> tuple[int, tuple[str, ...]]:
         if token:
             tokens.append(token)
     entry = (len(words), tuple(tokens))
-    if len(_CHUNK_CACHE) < _TOKEN_CACHE_LIMIT:
+    if len(_CHUNK_CACHE) < _TOKEN_CACHE_LIMIT and len(chunk) <= _CACHED_CHUNK_CHARS:
         _CHUNK_CACHE[chunk] = entry
     return entry
 
@@ -367,7 +451,10 @@ def _chunks(text: str) -> Counter[str]:
 
 
 def text_stats(title: str, body: str, language: str | None) -> tuple[int, list[tuple[str, int]]]:
-    """The body's word count and the terms of title and body (see `terms`), in one pass."""
+    """The body's word count and the terms of title and body (see `terms`), in one pass.
+
+    At most ``MAX_TERMS`` terms: the most frequent, ties by term.
+    """
     stop = _term_stopwords(normalize_language(language))
     cache = _CHUNK_CACHE
     kept: dict[str, int] = {}
@@ -382,7 +469,7 @@ def text_stats(title: str, body: str, language: str | None) -> tuple[int, list[t
                     kept[token] = kept.get(token, 0) + n
     ordered = sorted(kept.items())  # by term, then (stable) by count, highest first
     ordered.sort(key=itemgetter(1), reverse=True)
-    return words, ordered
+    return words, ordered[:MAX_TERMS]
 
 
 def word_count(text: str) -> int:
