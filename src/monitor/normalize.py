@@ -811,26 +811,15 @@ def _entry_date(
 # --- tags -------------------------------------------------------------------------------
 
 
-def _clean_display(value: str) -> str:
-    value = textmod.html_to_text(value).replace("\n", " ")
-    value = re.sub(r"\s+", " ", value)
-    return value.strip(" \t/\\|,;:.-–—\"'#»«„“”")
-
-
 def _category_terms(entry: Mapping[str, Any]) -> list[str]:
+    """Display forms of the entry's categories (`text.split_category`: the one rule for feed
+    categories and page tags)."""
     out: list[str] = []
     for item in entry.get("tags") or ():
-        if not isinstance(item, Mapping):
-            continue
-        term = item.get("term") or item.get("label") or ""
-        if not isinstance(term, str):
-            continue
-        parts = [p for p in (x.strip() for x in term.split(",")) if p]
-        # Split "Politik, Wirtschaft" but not "Berlin, Germany: A long headline-like thing".
-        if len(parts) > 1 and all(len(p.split()) <= 4 for p in parts):
-            out.extend(parts)
-        else:
-            out.append(term)
+        if isinstance(item, Mapping):
+            term = item.get("term") or item.get("label") or ""
+            if isinstance(term, str):
+                out.extend(textmod.split_category(term))
     return out
 
 
@@ -855,14 +844,8 @@ def _hashtag_tags(*texts: str) -> list[Tag]:
     return tags
 
 
-def _category_tags(terms: Iterable[str]) -> list[Tag]:
-    tags: list[Tag] = []
-    for term in terms:
-        display = _clean_display(term)
-        key = textmod.tag_key(display)
-        if key and len(display) <= 100:
-            tags.append(Tag(key=key, display=display, source="category"))
-    return tags
+def _category_tags(displays: Iterable[str]) -> list[Tag]:
+    return [Tag(key=textmod.tag_key(d), display=d, source="category") for d in displays]
 
 
 # --- hashing ----------------------------------------------------------------------------
