@@ -164,3 +164,19 @@ def test_parse_workers_give_the_same_store_as_one_process(
             if table == "articles":
                 sql = "SELECT id, title, text, date_source FROM articles ORDER BY id"
             assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table
+
+
+def test_a_file_above_the_fetchers_cap_is_refused_in_one_line(tmp_path: Path, store: Store) -> None:
+    """Files are bounded like responses (10 MB): a 20 MB file of nested markup kept the
+    ingest busy for minutes and over a GB on 1 Dec; now it is refused, the others stored."""
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    head = b'<?xml version="1.0"?><rss version="2.0"><channel><title>big</title><item><title>'
+    big = head + b"<b>" * ((20_000_000 - len(head)) // 3)
+    (folder / "big.xml").write_bytes(big)
+    (folder / "good.xml").write_bytes(rss([Item("Gut", link="https://good.example/1")]))
+    reports = {Path(r.source).name: r for r in ingest.ingest_sources(store, [str(folder)])}
+    assert reports["good.xml"].counts.new == 1
+    assert reports["big.xml"].failed
+    (line,) = reports["big.xml"].line().splitlines()
+    assert "file larger than 10 MB" in line and "big.xml" in line, line

@@ -41,7 +41,9 @@ from monitor.store.write import SaveCounts
 PIPELINE_VERSION = "2"
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
-MAX_FILE_BYTES = 50_000_000
+# The fetcher's cap (FetchSettings.max_bytes): a file is bounded like a response, so the
+# hostile-input bounds (time linear in size, at most 10 s and 500 MB) hold for both.
+MAX_FILE_BYTES = 10_000_000
 DEFAULT_INTERVAL = timedelta(minutes=15)
 
 
