@@ -168,7 +168,12 @@ def _attlist_default(size: int) -> bytes:
 
 
 def _namespaces(size: int) -> bytes:
-    decls = " ".join(f'xmlns:p{i}="urn:p:{i}"' for i in range(max(1, (size - 2_000) // 28)))
+    parts, total, i = [], 0, 0
+    while total < size - 2_000 or not parts:  # declarations grow with i: count the bytes
+        parts.append(f'xmlns:p{i}="urn:p:{i}"')
+        total += len(parts[-1]) + 1
+        i += 1
+    decls = " ".join(parts)
     doc = _rss("").decode()
     return doc.replace('<rss version="2.0">', f'<rss version="2.0" {decls}>', 1).encode()
 
