@@ -85,6 +85,12 @@ def private_networks_allowed() -> bool:
     return flag("MONITOR_ALLOW_PRIVATE_NETWORKS")
 
 
+def _refuse_read_only(from_web: bool) -> None:
+    """A change asked for from the web of a read-only dashboard is refused (one line)."""
+    if from_web and read_only():
+        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+
+
 def _check_url(url: str, from_web: bool) -> None:
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(f"{url}: not an http(s) URL")
@@ -297,8 +303,7 @@ def add_feeds(
     subscribing a feed nobody subscribed makes it a web-added one. The operator's
     `monitor feeds add URL --full-text` fetches pages as the feed itself is fetched.
     """
-    if from_web and read_only():
-        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    _refuse_read_only(from_web)
     typed = [u.strip() for u in urls if u.strip()]
     cleaned = [complete_url(u) for u in typed]
     completed = {
@@ -341,8 +346,7 @@ def _known_url(url: str) -> str:
 
 
 def remove_feed(store: Store, url: str, *, from_web: bool = False) -> str:
-    if from_web and read_only():
-        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    _refuse_read_only(from_web)
     url = _known_url(url)
     with store.write() as con:
         removed = write.remove_feed(con, url)
@@ -354,8 +358,7 @@ def remove_feed(store: Store, url: str, *, from_web: bool = False) -> str:
 def enable_feed(store: Store, url: str, *, from_web: bool = False) -> str:
     """Fetch a disabled feed again (one a 410 Gone or a hand disabled): its errors are
     forgotten and the next `monitor fetch` takes it. Returns a line; ValueError if refused."""
-    if from_web and read_only():
-        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    _refuse_read_only(from_web)
     url = _known_url(url)
     with store.write() as con:
         disabled = write.make_due(con, url)
@@ -370,8 +373,7 @@ def enable_feed(store: Store, url: str, *, from_web: bool = False) -> str:
 def retry_feed(store: Store, url: str, *, from_web: bool = False) -> str:
     """End a failing feed's backoff: the next `monitor fetch` takes it (its error count
     stays, so another failure backs off further). A disabled feed is refused: enable it."""
-    if from_web and read_only():
-        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    _refuse_read_only(from_web)
     url = _known_url(url)
     with store.write() as con:
         disabled = write.make_due(con, url)
@@ -385,8 +387,7 @@ def retry_feed(store: Store, url: str, *, from_web: bool = False) -> str:
 
 def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list[str]:
     """Subscribe to every http(s) feed in an OPML document. Lines: one summary, then skips."""
-    if from_web and read_only():
-        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+    _refuse_read_only(from_web)
     outlines = read_opml(content)
     restricted = from_web and not private_networks_allowed()
     skipped: list[str] = []
