@@ -6,6 +6,7 @@ tests check the decision and that worker processes store exactly what one proces
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,39 @@ def test_ingest_decides_by_bytes_and_workers_store_what_one_process_stores(
     for table, sql in queries.items():
         with pooled.read() as a, inline.read() as b:
             assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table
+
+
+class _EndsTheProcess:
+    """Unpickled in a parse worker, it ends that process at once, as a crash would."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_costs_only_its_own_document(tmp_path: Path) -> None:
+    """A dying worker broke the whole pool: every document it held failed with 'A process
+    in the process pool was terminated abruptly' (seen in CI, good feeds among them)."""
+    store = Store(tmp_path / "w.duckdb")
+    good = [
+        ingest.Document(
+            f"good-{n}.xml",
+            f"file:///good-{n}.xml",
+            "file",
+            rss([Item(f"Gut {n}", link=f"https://good.example/{n}")]),
+        )
+        for n in range(6)
+    ]
+    killer = ingest.Document(
+        "killer.xml",
+        "file:///killer.xml",
+        "file",
+        rss([Item("Nie", link="https://never.example/1")]),
+        headers={"x": _EndsTheProcess()},  # type: ignore[dict-item]
+    )
+    reports = ingest.ingest_documents(store, [*good[:3], killer, *good[3:]], workers=2)
+    by_source = {r.source: r for r in reports}
+    assert by_source["killer.xml"].failed
+    assert "parse process ended" in (by_source["killer.xml"].error or "")
+    for document in good:
+        report = by_source[document.source]
+        assert not report.failed and report.counts.new == 1, report.line()

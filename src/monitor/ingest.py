@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -360,11 +361,18 @@ def ingest_documents(
     """
     now = now or _now()
     known = known or {}
-    pool: ProcessPoolExecutor | None = None
-    if workers > 0:
-        pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
-        )
+    pool: ProcessPoolExecutor | None = _pool(workers) if workers > 0 else None
+
+    def submit(document: Document) -> Future[ParsedFeed]:
+        nonlocal pool
+        assert pool is not None
+        try:
+            return pool.submit(_parse_document, document, now)
+        except BrokenProcessPool:  # a worker died earlier: later documents get a new pool
+            pool.shutdown(cancel_futures=True)
+            pool = _pool(workers)
+            return pool.submit(_parse_document, document, now)
+
     pending: deque[tuple[Document, str, Future[ParsedFeed] | ParsedFeed | SourceReport]] = deque()
     reports: list[SourceReport] = []
     group: list[Parsed | SourceReport] = []  # in document order, parsed or already decided
@@ -393,6 +401,10 @@ def ingest_documents(
             return
         try:
             parsed = job.result() if isinstance(job, Future) else job
+        except BrokenProcessPool:
+            # A dying worker breaks every document the pool held, not only its own: each is
+            # parsed again in a process of its own, so only one that kills it again fails.
+            parsed = _parse_alone(document, now)
         except Exception as exc:  # noqa: BLE001 - a worker died: this source's failure
             parsed = ParsedFeed(document.source, "", "", None, None, (), error=_line(exc))
         if parsed.error:
@@ -431,7 +443,7 @@ def ingest_documents(
                     if known.get(document.feed_url) == digest:
                         job = SourceReport(document.source, document.feed_url, "unchanged")
                     elif pool is not None:
-                        job = pool.submit(_parse_document, document, now)
+                        job = submit(document)
                     else:
                         job = _parse_document(document, now)
                 pending.append((document, digest, job))
@@ -449,6 +461,22 @@ def ingest_documents(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return reports
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+    )
+
+
+def _parse_alone(document: Document, now: datetime) -> ParsedFeed:
+    """Parse one document in a process of its own; its failure is this document's alone."""
+    with _pool(1) as alone:
+        try:
+            return alone.submit(_parse_document, document, now).result()
+        except Exception as exc:  # noqa: BLE001 - it killed its process again
+            error = f"the parse process ended while reading it ({_line(exc)})"
+            return ParsedFeed(document.source, "", "", None, None, (), error=error)
 
 
 def _line(exc: BaseException) -> str:
