@@ -35,7 +35,8 @@ from monitor.models import Article, FeedState, FetchRequest, FetchResult, Parsed
 from monitor.normalize import apply_page
 from monitor.parse import parse_feed, parse_page
 from monitor.store import Store, query, write
-from monitor.store.write import SaveCounts
+from monitor.store.base import SaveCounts
+from monitor.store.entries import noted
 
 # Bump when parsing or normalising changes what gets stored: a feed whose bytes are unchanged
 # is then processed again instead of being skipped as "unchanged".
@@ -181,7 +182,7 @@ def store_many(
             [(fid, item.parsed.articles) for fid, item in zip(ids, items, strict=True)],
             now=now,
         )
-        parsed = [write.noted(item.parsed, c) for item, c in zip(items, counts, strict=True)]
+        parsed = [noted(item.parsed, c) for item, c in zip(items, counts, strict=True)]
         write.record_parses(
             con,
             [
@@ -855,7 +856,7 @@ def _store_fetch(
         counts = SaveCounts()
         if parsed is not None:
             counts = write.save_articles(con, feed_id, parsed.articles, now=now)
-            parsed = write.noted(parsed, counts)
+            parsed = noted(parsed, counts)
             write.record_parse(con, feed_id, parsed, digest)
         write.record_fetch(
             con,

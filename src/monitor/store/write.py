@@ -6,10 +6,8 @@ one feed's articles, tags, terms and fetch state land together or not at all.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -18,59 +16,17 @@ import duckdb
 import pyarrow as pa
 
 from monitor.models import Article, ParsedFeed
-from monitor.normalize import entry_id, page_id
+from monitor.store.base import SaveCounts
+from monitor.store.entries import (
+    Changed,
+    Rekey,
+    check_storable,
+    classify,
+    distinct_entries,
+    page_of,
+    resolve_same_feed,
+)
 from monitor.store.rows import first, utc_naive
-
-
-@dataclass(frozen=True)
-class SaveCounts:
-    """What saving one feed document did. `linked`: a story already stored from another feed.
-
-    `merged` entries were folded into another entry of the same feed, for the reasons in
-    `merge_reasons`; `dropped` ones could not be stored at all (the reasons in `warnings`).
-    """
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    linked: int = 0
-    duplicates: int = 0  # repeated inside the same document (same guid and link), stored once
-    rekeyed: int = 0  # a stored entry of this feed under a new guid (same link and title)
-    dropped: int = 0  # entries the store cannot hold (a value out of its range): left out
-    warnings: tuple[str, ...] = ()  # one line per dropped entry
-
-    @property
-    def merged(self) -> int:
-        return self.duplicates + self.rekeyed
-
-    @property
-    def merge_reasons(self) -> dict[str, int]:
-        """Why entries were merged, with how many each (only reasons that happened)."""
-        reasons = {MERGED_REPEATED: self.duplicates, MERGED_REKEYED: self.rekeyed}
-        return {reason: n for reason, n in reasons.items() if n}
-
-    def merge_text(self) -> str:
-        """ "3 merged (2 repeated in the document, ...)", or "" when nothing was merged."""
-        if not self.merged:
-            return ""
-        why = ", ".join(f"{n} {reason}" for reason, n in self.merge_reasons.items())
-        return f"{self.merged} merged ({why})"
-
-    def __add__(self, other: SaveCounts) -> SaveCounts:
-        return SaveCounts(
-            self.new + other.new,
-            self.updated + other.updated,
-            self.unchanged + other.unchanged,
-            self.linked + other.linked,
-            self.duplicates + other.duplicates,
-            self.rekeyed + other.rekeyed,
-            self.dropped + other.dropped,
-            self.warnings + other.warnings,
-        )
-
-
-MERGED_REPEATED = "repeated in the document"
-MERGED_REKEYED = "same link and title as a stored entry under another guid"
 
 
 @contextmanager
@@ -179,14 +135,6 @@ def rename_feed_url(con: duckdb.DuckDBPyConnection, feed_id: int, new_url: str) 
         return False
     con.execute("UPDATE feeds SET url = ? WHERE id = ?", [new_url, feed_id])
     return True
-
-
-def noted(parsed: ParsedFeed, counts: SaveCounts) -> ParsedFeed:
-    """``parsed`` with the entries the store left out added to its warning (one line)."""
-    if not counts.warnings:
-        return parsed
-    note = f"{counts.dropped} entries not stored ({counts.warnings[0]})"
-    return replace(parsed, warning=f"{parsed.warning}; {note}" if parsed.warning else note)
 
 
 def record_parse(
@@ -372,29 +320,17 @@ def save_many(
 
     A feed id may appear only once per call.
     """
-    if len({feed_id for feed_id, _ in documents}) != len(documents):
-        raise ValueError("save_many: a feed appears twice in one batch")
-    checked: list[tuple[int, list[Article], int, tuple[str, ...]]] = []
-    for feed_id, articles in documents:
-        storable: list[Article] = []
-        notes: list[str] = []
-        for article in articles:
-            problem = _unstorable(article)
-            if problem is None:
-                storable.append(article)
-            else:
-                notes.append(f"entry {_short(article.entry_key)} not stored: {problem}")
-        checked.append((feed_id, storable, len(articles) - len(storable), tuple(notes)))
+    checked = check_storable(documents)
     feed_urls = _FeedUrls(con)
     batches: list[tuple[int, list[Article], int]] = []
-    for feed_id, storable, _, _ in checked:
-        batch, duplicates = _distinct_entries(storable, partial(feed_urls.get, feed_id))
-        batches.append((feed_id, batch, duplicates))
+    for check in checked:
+        batch, duplicates = distinct_entries(check.storable, partial(feed_urls.get, check.feed_id))
+        batches.append((check.feed_id, batch, duplicates))
     entries = [(feed_id, a) for feed_id, batch, _ in batches for a in batch]
     if not entries:
         return [
-            SaveCounts(duplicates=d, dropped=dropped, warnings=notes)
-            for (_, _, d), (_, _, dropped, notes) in zip(batches, checked, strict=True)
+            SaveCounts(duplicates=d, dropped=c.dropped, warnings=c.notes)
+            for (_, _, d), c in zip(batches, checked, strict=True)
         ]
 
     batch_table = pa.table(
@@ -414,7 +350,7 @@ def save_many(
             ).fetchall()
         }
         wanted = [aid for aid, _ in links.values()]
-        wanted += [page for _, a in entries if (page := _page_of(a))]
+        wanted += [page for _, a in entries if (page := page_of(a))]
         with _registered(con, "_wanted", pa.table({"id": pa.array(wanted, pa.string())})):
             # IN (subquery) on the primary key: look-ups, not a scan of a million articles.
             stored: dict[str, tuple[datetime, str]] = {
@@ -431,54 +367,19 @@ def save_many(
             (feed_id, candidate)
             for feed_id, a in entries
             if (feed_id, a.entry_key) not in links
-            for candidate in (a.id, _page_of(a))
+            for candidate in (a.id, page_of(a))
             if candidate in stored
         ],
     )
-    rekeys: list[_Rekey] = []
+    rekeys: list[Rekey] = []
     if same_feed:
-        batches, rekeys, own = _resolve_same_feed(batches, links, same_feed, feed_urls)
+        batches, rekeys, own = resolve_same_feed(batches, links, same_feed, feed_urls.get)
         for r in rekeys:
             links[(r.feed_id, r.new_key)] = (r.article_id, r.entry_hash)
         stored.update(_stored_articles(con, own))
-    rekeyed_keys = {(r.feed_id, r.new_key) for r in rekeys}
-
     when = utc_naive(now)
     before = {article_id: published for article_id, (published, _) in stored.items()}
-    # Classify in order, as if each document were saved after the one before.
-    changed: dict[str, tuple[str, Article, datetime, str, bool]] = {}  # id -> row, last wins
-    link_rows: list[tuple[int, str, Article, datetime]] = []
-    upd_rows: list[tuple[int, str, Article, datetime]] = []
-    counts: list[SaveCounts] = []
-    for (feed_id, batch, duplicates), (_, _, dropped, why) in zip(batches, checked, strict=True):
-        new = updated = unchanged = linked = rekeyed = 0
-        for article in batch:
-            link = links.get((feed_id, article.entry_key))
-            if link is not None:
-                moved = (feed_id, article.entry_key) in rekeyed_keys
-                rekeyed += moved
-                article_id, entry_hash = link
-                if entry_hash == article.content_hash:
-                    unchanged += not moved
-                    continue
-                published, source = _published_for(article, stored.get(article_id))
-                is_new = article_id in changed and changed[article_id][4]
-                changed[article_id] = (article_id, article, published, source, is_new)
-                stored[article_id] = (published, source)
-                upd_rows.append((feed_id, article_id, article, published))
-                updated += not moved
-            elif article.id in stored:
-                link_rows.append((feed_id, article.id, article, stored[article.id][0]))
-                linked += 1
-            else:
-                published, source = _published_for(article, None)
-                changed[article.id] = (article.id, article, published, source, True)
-                stored[article.id] = (published, source)
-                link_rows.append((feed_id, article.id, article, published))
-                new += 1
-        counts.append(
-            SaveCounts(new, updated, unchanged, linked, duplicates, rekeyed, dropped, why)
-        )
+    plan = classify(batches, checked, links, stored, rekeys)
 
     if rekeys:
         _rekey = pa.table(  # noqa: F841 - read by DuckDB's replacement scan below
@@ -492,24 +393,24 @@ def save_many(
             "UPDATE article_feeds SET entry_key = r.new_key FROM _rekey r "
             "WHERE article_feeds.feed_id = r.feed_id AND article_feeds.entry_key = r.old_key"
         )
-    rows = list(changed.values())
+    rows = plan.changed
     if rows:
         table = pa.table(
             {
-                "id": [r[0] for r in rows],
-                "url": [r[1].url for r in rows],
-                "title": [r[1].title for r in rows],
-                "summary": [r[1].summary for r in rows],
-                "text": [r[1].text for r in rows],
-                "published": pa.array([r[2] for r in rows], pa.timestamp("us")),
-                "date_source": [r[3] for r in rows],
-                "date_assumed_utc": [r[1].date_assumed_utc for r in rows],
-                "language": [r[1].language for r in rows],
-                "word_count": pa.array([r[1].word_count for r in rows], pa.int32()),
-                "reading_minutes": pa.array([r[1].reading_minutes for r in rows], pa.int32()),
-                "comments": pa.array([r[1].comments for r in rows], pa.int32()),
-                "fulltext_error": pa.array([r[1].fulltext_error for r in rows], pa.string()),
-                "is_new": [r[4] for r in rows],
+                "id": [r.id for r in rows],
+                "url": [r.article.url for r in rows],
+                "title": [r.article.title for r in rows],
+                "summary": [r.article.summary for r in rows],
+                "text": [r.article.text for r in rows],
+                "published": pa.array([r.published for r in rows], pa.timestamp("us")),
+                "date_source": [r.date_source for r in rows],
+                "date_assumed_utc": [r.article.date_assumed_utc for r in rows],
+                "language": [r.article.language for r in rows],
+                "word_count": pa.array([r.article.word_count for r in rows], pa.int32()),
+                "reading_minutes": pa.array([r.article.reading_minutes for r in rows], pa.int32()),
+                "comments": pa.array([r.article.comments for r in rows], pa.int32()),
+                "fulltext_error": pa.array([r.article.fulltext_error for r in rows], pa.string()),
+                "is_new": [r.is_new for r in rows],
             }
         )
         with _registered(con, "_changed", table):
@@ -522,7 +423,7 @@ def save_many(
                 "FROM _changed WHERE is_new",
                 [when, when],
             )
-            old_ids = [r[0] for r in rows if not r[4]]
+            old_ids = [r.id for r in rows if not r.is_new]
             if old_ids:
                 # The old version's terms leave the rollup while its language is still stored.
                 span = _span([before[i] for i in old_ids])
@@ -543,28 +444,28 @@ def save_many(
                         "AND article_id IN (SELECT id FROM _changed WHERE NOT is_new)",
                         list(span),
                     )
-        _insert_children(con, [(r[0], r[1], r[2], r[3]) for r in rows])
+        _insert_children(con, rows)
 
-    if link_rows:
+    if plan.new_links:
         _append(
             con,
             "article_feeds",
             {
-                "feed_id": pa.array([r[0] for r in link_rows], pa.int32()),
-                "entry_key": [r[2].entry_key for r in link_rows],
-                "article_id": [r[1] for r in link_rows],
-                "entry_hash": [r[2].content_hash for r in link_rows],
-                "first_seen": pa.array([when] * len(link_rows), pa.timestamp("us")),
-                "published": pa.array([r[3] for r in link_rows], pa.timestamp("us")),
+                "feed_id": pa.array([r.feed_id for r in plan.new_links], pa.int32()),
+                "entry_key": [r.article.entry_key for r in plan.new_links],
+                "article_id": [r.article_id for r in plan.new_links],
+                "entry_hash": [r.article.content_hash for r in plan.new_links],
+                "first_seen": pa.array([when] * len(plan.new_links), pa.timestamp("us")),
+                "published": pa.array([r.published for r in plan.new_links], pa.timestamp("us")),
             },
         )
-    if upd_rows:
+    if plan.updated_links:
         upd_table = pa.table(
             {
-                "feed_id": pa.array([r[0] for r in upd_rows], pa.int32()),
-                "entry_key": [r[2].entry_key for r in upd_rows],
-                "article_id": [r[1] for r in upd_rows],
-                "entry_hash": [r[2].content_hash for r in upd_rows],
+                "feed_id": pa.array([r.feed_id for r in plan.updated_links], pa.int32()),
+                "entry_key": [r.article.entry_key for r in plan.updated_links],
+                "article_id": [r.article_id for r in plan.updated_links],
+                "entry_hash": [r.article.content_hash for r in plan.updated_links],
             }
         )
         with _registered(con, "_upd", upd_table):
@@ -578,7 +479,7 @@ def save_many(
                 "WHERE article_feeds.article_id = a.id "
                 "AND a.id IN (SELECT article_id FROM _upd)"
             )
-    return counts
+    return plan.counts
 
 
 # -- identity of entries ---------------------------------------------------------------
@@ -596,61 +497,6 @@ class _FeedUrls:
             row = first(self._con.execute("SELECT url FROM feeds WHERE id = ?", [feed_id]))
             self._urls[feed_id] = str(row[0]) if row else f"feed:{feed_id}"
         return self._urls[feed_id]
-
-
-def _distinct_entries(
-    articles: Sequence[Article], feed_url: Callable[[], str]
-) -> tuple[list[Article], int]:
-    """The distinct entries of one document, each with a key and an id unique in it, and how
-    many were repeats.
-
-    - Same guid and same link (or, without links, same title): one entry repeated; the first
-      is kept.
-    - Same guid, different links: the guid identifies nothing (some feeds give every item
-      the feed's address as guid); each becomes "guid\\nlink".
-    - Different entries, same page (a ticker whose items all link to the home page, episodes
-      linking to the show, forum posts "#post-1", "#post-2"): the page does not identify
-      them. Each takes the id of its own link with fragment when no other entry has that
-      link, else an id of its own from (feed, entry key): never merged with each other, nor
-      with another feed's story of that page.
-    """
-    signatures: dict[str, list[str]] = {}
-    for article in articles:
-        signature = article.url or f"title:{article.title}"
-        seen = signatures.setdefault(article.entry_key, [])
-        if signature not in seen:
-            seen.append(signature)
-    kept: list[Article] = []
-    taken: set[tuple[str, str]] = set()
-    for article in articles:
-        signature = article.url or f"title:{article.title}"
-        if (article.entry_key, signature) in taken:
-            continue
-        taken.add((article.entry_key, signature))
-        if len(signatures[article.entry_key]) > 1:
-            article = replace(article, entry_key=f"{article.entry_key}\n{signature}")
-        kept.append(article)
-    duplicates = len(articles) - len(kept)
-
-    by_page: dict[str, list[Article]] = {}
-    for article in kept:
-        by_page.setdefault(article.id, []).append(article)
-    links = Counter(a.url for a in kept if len(by_page[a.id]) > 1)
-    out: list[Article] = []
-    ids: set[str] = set()
-    for article in kept:
-        group = by_page[article.id]
-        new_id = article.id
-        if len(group) > 1:
-            if article.url and links[article.url] == 1:
-                new_id = page_id(article.url)
-            else:
-                new_id = entry_id(feed_url(), article.entry_key)
-        if new_id in ids:
-            new_id = entry_id(feed_url(), article.entry_key)
-        ids.add(new_id)
-        out.append(article if new_id == article.id else replace(article, id=new_id))
-    return out, duplicates
 
 
 def _same_feed_links(
@@ -680,78 +526,6 @@ def _same_feed_links(
     return found
 
 
-@dataclass(frozen=True)
-class _Rekey:
-    """A stored entry of a feed that the current document carries under a new key."""
-
-    feed_id: int
-    old_key: str
-    new_key: str
-    article_id: str
-    entry_hash: str
-
-
-def _page_of(article: Article) -> str | None:
-    """The id of the page an entry's link names with a fragment ("t/1#post-2" -> "t/1"),
-    when it differs from the entry's id, else None."""
-    if not article.url or "#" not in article.url:
-        return None
-    page = page_id(article.url.split("#", 1)[0])
-    return page if page != article.id else None
-
-
-def _resolve_same_feed(
-    batches: Sequence[tuple[int, list[Article], int]],
-    links: Mapping[tuple[int, str], tuple[str, str]],
-    same_feed: Mapping[tuple[int, str], list[tuple[str, str, str]]],
-    feed_urls: _FeedUrls,
-) -> tuple[list[tuple[int, list[Article], int]], list[_Rekey], list[str]]:
-    """New entries whose article (or, for a link with a fragment, whose page) is already an
-    entry of their own feed under another key. The same entry under a new key, when the old
-    key is gone from the document and the title is unchanged: it takes over the stored entry
-    (a `_Rekey`; this also recovers forum posts that older versions merged by page).
-    Otherwise an entry whose own article is taken is a different entry that happens to share
-    the page: it gets an id of its own. Returns the batches, the re-keyed entries and the
-    ids newly given out."""
-    rekeys: list[_Rekey] = []
-    own: list[str] = []
-    out: list[tuple[int, list[Article], int]] = []
-    for feed_id, batch, duplicates in batches:
-        keys = {a.entry_key for a in batch}
-        claimed: set[str] = set()
-        resolved: list[Article] = []
-        for article in batch:
-            direct = same_feed.get((feed_id, article.id), [])
-            page = _page_of(article)
-            candidates = [(article.id, c) for c in direct]
-            if page is not None:
-                candidates += [(page, c) for c in same_feed.get((feed_id, page), [])]
-            if not candidates or (feed_id, article.entry_key) in links:
-                resolved.append(article)
-                continue
-            match = next(
-                (
-                    (article_id, key, entry_hash)
-                    for article_id, (key, entry_hash, title) in candidates
-                    if key not in keys and key not in claimed and title == article.title
-                ),
-                None,
-            )
-            if match is not None:
-                article_id, key, entry_hash = match
-                claimed.add(key)
-                rekeys.append(_Rekey(feed_id, key, article.entry_key, article_id, entry_hash))
-                resolved.append(article)
-            elif direct:
-                new_id = entry_id(feed_urls.get(feed_id), article.entry_key)
-                own.append(new_id)
-                resolved.append(replace(article, id=new_id))
-            else:
-                resolved.append(article)
-        out.append((feed_id, resolved, duplicates))
-    return out, rekeys, own
-
-
 def _stored_articles(
     con: duckdb.DuckDBPyConnection, ids: Sequence[str]
 ) -> dict[str, tuple[datetime, str]]:
@@ -768,93 +542,8 @@ def _stored_articles(
 
 # -- what the store can hold -----------------------------------------------------------
 
-_INT32 = 2**31 - 1
 
-
-def _count_problem(name: str, value: object, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if type(value) is not int:
-        return f"{name} {_short(value)} is not a whole number"
-    if not 0 <= value <= _INT32:
-        return f"{name} {value} does not fit the store (0 to {_INT32})"
-    return None
-
-
-def _unstorable(article: Article) -> str | None:
-    """Why the store cannot hold this article's row (a value beyond a column's type, text
-    that is not valid Unicode, a missing value), or None. Checked before anything is written:
-    once DuckDB refuses a row, the whole transaction is lost, with the feed's other entries."""
-    texts: list[object] = [
-        article.id,
-        article.entry_key,
-        article.title,
-        article.summary,
-        article.text,
-        article.date_source,
-        article.content_hash,
-    ]
-    if not all(isinstance(value, str) for value in texts):
-        names = ("id", "entry_key", "title", "summary", "text", "date_source", "content_hash")
-        bad = next(n for n, v in zip(names, texts, strict=True) if not isinstance(v, str))
-        return f"{bad} is missing"
-    for name, value in (
-        ("url", article.url),
-        ("language", article.language),
-        ("fulltext_error", article.fulltext_error),
-    ):
-        if value is not None and not isinstance(value, str):
-            return f"{name} {_short(value)} is not text"
-        if value is not None:
-            texts.append(value)
-    if not isinstance(article.published, datetime):
-        return "published is not a time"
-    if not isinstance(article.date_assumed_utc, bool):
-        return "date_assumed_utc is not true or false"
-    for problem in (
-        _count_problem("word_count", article.word_count),
-        _count_problem("reading_minutes", article.reading_minutes),
-        _count_problem("comments", article.comments, optional=True),
-    ):
-        if problem:
-            return problem
-    try:
-        texts.extend(article.authors)
-        for tag in article.tags:
-            texts.extend((tag.key, tag.display, tag.source))
-        terms, counts = zip(*article.terms, strict=True) if article.terms else ((), ())
-    except (TypeError, ValueError, AttributeError):
-        return "authors, tags or terms are malformed"
-    # map/min/max run in C: an article has a hundred terms, and this runs for every entry.
-    if not set(map(type, texts)) | set(map(type, terms)) <= {str}:
-        return "an author, tag or term is not text"
-    if counts and not (
-        set(map(type, counts)) == {int} and min(counts) > 0 and max(counts) <= _INT32
-    ):
-        return "a term count does not fit the store"
-    try:
-        "\0".join(texts).encode("utf-8")  # type: ignore[arg-type]
-        "\0".join(terms).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"text holds a character that is not valid Unicode ({exc.reason} at {exc.start})"
-    return None
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = " ".join(str(value).split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _published_for(article: Article, stored: tuple[datetime, str] | None) -> tuple[datetime, str]:
-    """An entry without a date keeps the first-seen time it was given the first time."""
-    if article.date_source == "first-seen" and stored is not None:
-        return stored
-    return utc_naive(article.published), article.date_source
-
-
-def _insert_children(
-    con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, Article, datetime, str]]
-) -> None:
+def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) -> None:
     authors: dict[str, list[Any]] = {
         "article_id": [],
         "position": [],
@@ -876,7 +565,8 @@ def _insert_children(
         "language": [],
     }
     # Column by column with extend: an article has a hundred terms, this runs per row.
-    for article_id, article, published, _source in rows:
+    for row in rows:
+        article_id, article, published = row.id, row.article, row.published
         size = len(article.authors)
         authors["article_id"].extend([article_id] * size)
         authors["position"].extend(range(size))
