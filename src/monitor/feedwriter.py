@@ -8,7 +8,8 @@ parsing); HTML fields (`summary`, `content`) are HTML that the document carries 
 the fields named in `Style.cdata`, in CDATA sections. Characters XML 1.0 cannot carry at all
 (most C0 controls, U+FFFE, U+FFFF, lone surrogates) raise `ValueError` naming the field, since
 no escaping could bring them through. Dates are aware datetimes written in their own offset
-(convert them to the publisher's zone first); a naive datetime is refused.
+(convert them to the publisher's zone first); a naive datetime is refused. A date given as a
+string is written as it is (escaped), for fixtures of the odd dates real feeds carry.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ class Entry:
     link: str | None = None
     guid: str | None = None  # RSS <guid>, Atom <id>
     permalink: bool | None = None  # RSS guid's isPermaLink; None writes no attribute
-    published: datetime | None = None
-    updated: datetime | None = None  # Atom <updated>; defaults to `published`
+    published: datetime | str | None = None
+    updated: datetime | str | None = None  # Atom <updated>; defaults to `published`
     authors: tuple[str, ...] = ()
     byline: str | None = None  # RSS/RDF dc:creator as the site writes it; default "A, B"
     email: str | None = None  # RSS <author>EMAIL (byline)</author> instead of dc:creator
@@ -117,13 +118,17 @@ def _aware(moment: datetime, name: str) -> datetime:
     return moment
 
 
-def _rfc822(moment: datetime, style: Style, name: str) -> str:
+def _rfc822(moment: datetime | str, style: Style, name: str) -> str:
+    if isinstance(moment, str):
+        return _text(moment, name)
     moment = _aware(moment, name)
     gmt = style.gmt and moment.utcoffset() == UTC.utcoffset(None)
     return format_datetime(moment.astimezone(UTC) if gmt else moment, usegmt=gmt)
 
 
-def _iso(moment: datetime, name: str) -> str:
+def _iso(moment: datetime | str, name: str) -> str:
+    if isinstance(moment, str):
+        return _text(moment, name)
     return _aware(moment, name).isoformat(timespec="seconds")
 
 
