@@ -9,6 +9,8 @@ traceback.
 
 from __future__ import annotations
 
+__all__ = ["InputError", "MonitorError", "NetworkError", "NotFound", "StoreError", "one_line"]
+
 
 class MonitorError(Exception):
     """A fault worth a one-line message. `exit_code` is what the command line exits with."""
@@ -41,11 +43,13 @@ class NetworkError(MonitorError):
     exit_code = 1
 
 
-def one_line(exc: BaseException | str, limit: int | None = None) -> str:
-    """The message of an error (or a text) on one line: whitespace runs become one space, an
-    OSError reads "file: reason", an empty message gives the class name; cut to `limit`."""
-    if isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+def one_line(exc: object, limit: int | None = None) -> str:
+    """The message of an error (or any value) on one line: whitespace runs (newlines too)
+    become one space; an OSError about a file reads "file: reason" (one without a file keeps
+    its "[Errno N] reason"); an empty message gives the class name; cut to `limit` characters
+    with "…" at the end."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.filename}: {exc.strerror}"
     else:
         text = str(exc)
     text = " ".join(text.split())

@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 
 from monitor import fetch as fetching
+from monitor.errors import one_line
 from monitor.models import Article, FeedState, FetchRequest, FetchResult, ParsedFeed
 from monitor.normalize import apply_page
 from monitor.parse import parse_feed, parse_page
@@ -407,7 +408,7 @@ def ingest_documents(
             # parsed again in a process of its own, so only one that kills it again fails.
             parsed = _parse_alone(document, now)
         except Exception as exc:  # noqa: BLE001 - a worker died: this source's failure
-            parsed = ParsedFeed(document.source, "", "", None, None, (), error=_line(exc))
+            parsed = ParsedFeed(document.source, "", "", None, None, (), error=one_line(exc))
         if parsed.error:
             group.append(
                 SourceReport(document.source, document.feed_url, "failed", error=parsed.error)
@@ -476,13 +477,8 @@ def _parse_alone(document: Document, now: datetime) -> ParsedFeed:
         try:
             return alone.submit(_parse_document, document, now).result()
         except Exception as exc:  # noqa: BLE001 - it killed its process again
-            error = f"the parse process ended while reading it ({_line(exc)})"
+            error = f"the parse process ended while reading it ({one_line(exc)})"
             return ParsedFeed(document.source, "", "", None, None, (), error=error)
-
-
-def _line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def ingest_sources(
