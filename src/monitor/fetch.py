@@ -637,5 +637,4 @@ def _header_safe(value: object) -> bool:
 
 
 def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(text, limit)
