@@ -32,12 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from monitor.errors import StoreError
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
-from monitor.store.duckdb import query, write
+from monitor.store.duckdb import query
 from monitor.store.duckdb.rows import first
 from monitor.store.duckdb.schema import MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
 from monitor.store.entries import COPY_COLUMNS, noted
@@ -53,6 +52,9 @@ __all__ = [
     "default_db_path",
     "first",
 ]
+
+# The writes (`write`, and pyarrow, which they need) are imported by the methods that write:
+# a query command prints its JSON without loading either (most of its start-up time).
 
 # Every connection: DuckDB would otherwise download and load extensions by itself when a
 # query or a file seems to need one (a SQLite file given as the store made it fetch
@@ -631,8 +633,12 @@ class DuckDBStore:
         try:
             with self.write() as con:
                 return _save_feeds(con, updates, clock)
-        except duckdb.Error as exc:
-            # Not the file's fault (that is a StoreError already): a value DuckDB refused.
+        except (duckdb.Error, UnicodeError, OverflowError, ValueError) as exc:
+            # A value DuckDB (or Arrow on the way to it) refused; the file's own problems are
+            # StoreErrors already.
+            refused = isinstance(exc, duckdb.Error | UnicodeError | OverflowError)
+            if not refused and not type(exc).__module__.startswith("pyarrow"):
+                raise
             names = ", ".join(
                 str(u.url) if u.feed_id is None else f"feed {u.feed_id}" for u in updates[:3]
             )
@@ -652,6 +658,8 @@ class DuckDBStore:
         full_text: bool | None = None,
         restricted: bool = False,
     ) -> tuple[int, bool]:
+        from monitor.store.duckdb import write
+
         with self.write() as con:
             return write.add_feed(
                 con,
@@ -665,22 +673,32 @@ class DuckDBStore:
             )
 
     def remove_feed(self, url: str) -> int | None:
+        from monitor.store.duckdb import write
+
         with self.write() as con:
             return write.remove_feed(con, url)
 
     def set_feed_enabled(self, url: str, enabled: bool) -> bool:
+        from monitor.store.duckdb import write
+
         with self.write() as con:
             return write.set_feed_enabled(con, url, enabled)
 
     def make_due(self, url: str) -> bool | None:
+        from monitor.store.duckdb import write
+
         with self.write() as con:
             return write.make_due(con, url)
 
     def add_stopwords(self, language: str, words: Sequence[str]) -> int:
+        from monitor.store.duckdb import write
+
         with self.write() as con:
             return write.add_stopwords(con, language, words)
 
     def remove_stopwords(self, language: str, words: Sequence[str]) -> int:
+        from monitor.store.duckdb import write
+
         with self.write() as con:
             return write.remove_stopwords(con, language, words)
 
@@ -720,11 +738,15 @@ class DuckDBStore:
         if missing:
             raise ValueError(f"{table}: rows without key column(s) {', '.join(sorted(missing))}")
         columns = [c for c in rows.columns if c in COPY_COLUMNS[table]]
+        import pyarrow as pa
+
         batch = pa.table({c: pa.array(rows[c]) for c in columns})
         names = ", ".join(columns)
         match = " AND ".join(f"t.{k} = c.{k}" for k in keys)
         # The batch comes in key order: its first key's range prunes the look-up.
         low, high = min(rows[keys[0]]), max(rows[keys[0]])
+        from monitor.store.duckdb import write
+
         with self.write() as con, write.registered(con, "_copy", batch):
             con.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM _copy c "
@@ -776,6 +798,8 @@ def _save_feeds(
     con: duckdb.DuckDBPyConnection, updates: Sequence[FeedUpdate], clock: datetime
 ) -> list[SaveCounts]:
     """`DuckDBStore.save_feeds` inside its transaction."""
+    from monitor.store.duckdb import write
+
     named = [u for u in updates if u.feed_id is None]
     earliest = min((u.now or clock for u in named), default=clock)
     new_ids = iter(
@@ -827,6 +851,8 @@ def _save_run(
     counts: list[SaveCounts],
     clock: datetime,
 ) -> None:
+    from monitor.store.duckdb import write
+
     parsed = [updates[i].parsed for i in run]
     saved = write.save_many(
         con,
@@ -954,11 +980,16 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+# For tests and benchmarks that look at the file itself (they import no duckdb of their own).
+Connection = duckdb.DuckDBPyConnection
+DuckDBError = duckdb.Error
+DuckDBPermissionError = duckdb.PermissionException
+
+
 def raw_connection(
     path: str | Path, *, read_only: bool = False, config: dict[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A plain DuckDB connection to a store file, for tests and benchmarks that look at (or
-    tamper with) the file itself; the monitor never uses one. `config` None: the monitor's
-    own CONNECTION_CONFIG; {} DuckDB's defaults."""
-    settings: dict[str, Any] = dict(CONNECTION_CONFIG) if config is None else dict(config)
-    return duckdb.connect(str(path), read_only=read_only, config=settings)
+    """A plain DuckDB connection to a store file with DuckDB's own settings (unless `config`),
+    for tests and benchmarks that look at (or tamper with) the file itself; the monitor never
+    uses one."""
+    return duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))
