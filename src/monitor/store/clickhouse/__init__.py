@@ -100,7 +100,8 @@ class ClickHouseStore:
         self._interrupted = False
         self._tag = f"monitor-{uuid.uuid4().hex[:12]}"
         self._server_version = ""
-        self._writer = Writer(self._run, self._insert)
+        # Through a lambda: the writer always inserts through this store's `_insert`.
+        self._writer = Writer(self._run, lambda *args: self._insert(*args))
 
     def __repr__(self) -> str:
         return f"ClickHouseStore({self.location.shown!r})"
@@ -125,8 +126,19 @@ class ClickHouseStore:
                 )
             if not self.read_only:
                 client.command(f"CREATE DATABASE IF NOT EXISTS {where.database}")
+            elif not client.query(
+                "SELECT count() FROM system.databases WHERE name = {db:String}",
+                parameters={"db": where.database},
+            ).result_rows[0][0]:
+                client.close()
+                raise StoreError(
+                    f"{where.shown}: no monitor store here, and a read-only dashboard does not "
+                    "create one; set MONITOR_DB to an existing store"
+                )
             client.database = where.database
             self._server_version = str(client.server_version)
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"{where.shown}: cannot connect: {one_line(exc)}") from None
         return client
@@ -520,7 +532,7 @@ class ClickHouseStore:
         p = Params()
         where = "true"
         if after is not None:
-            types = [_KEY_TYPES[k] for k in keys]
+            types = [_key_type(table, k) for k in keys]
             values = ", ".join(p.add(v, t) for v, t in zip(after, types, strict=True))
             where = f"({', '.join(keys)}) > ({values})"
         names, rows = self._run(
@@ -541,7 +553,7 @@ class ClickHouseStore:
         key_index = [columns.index(k) for k in keys]
         p = Params()
         first_values = sorted({row[key_index[0]] for row in data})
-        kind = _KEY_TYPES[keys[0]]
+        kind = _key_type(table, keys[0])
         _, there = self._run(
             f"SELECT {', '.join(keys)} FROM {table} "
             f"WHERE {keys[0]} IN {p.add(first_values, f'Array({kind})')}",
@@ -582,6 +594,10 @@ _KEY_TYPES = {
     "language": "String",
     "word": "String",
 }
+
+
+def _key_type(table: str, column: str) -> str:
+    return "Int64" if (table, column) == ("feeds", "id") else _KEY_TYPES[column]
 
 
 def _aware(value: Any) -> Any:
