@@ -16,6 +16,7 @@ from typing import Any
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.base import ARTICLE_SORTS, BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES
 from monitor.store.clickhouse.sql import (
+    UTC_TIME,
     Params,
     article_where,
     child_where,
@@ -552,7 +553,7 @@ def due_feeds(run: Run, now: datetime, *, all_feeds: bool) -> list[FeedState]:
     p = Params()
     due = "true"
     if not all_feeds:
-        moment = p.add(utc_naive(now), "DateTime64(6)")
+        moment = p.add(utc_naive(now), UTC_TIME)
         due = f"(fd.next_due_at IS NULL OR fd.next_due_at <= {moment})"
     sql = (
         "SELECT fd.id, fd.url, fd.etag, fd.last_modified, fd.body_hash, fd.error_count, "
@@ -744,8 +745,9 @@ def export_batches(run: Run, f: Filters, *, size: int = 5000) -> Iterator[Table]
         p = Params()
         where = article_where(f, p)
         if after is not None:
-            at = p.add(after[0], "DateTime64(6)")
-            where += f" AND (a.published < {at} OR (a.published = {at} AND a.id > {p.add(after[1], 'String')}))"
+            at = p.add(after[0], UTC_TIME)
+            last = p.add(after[1], "String")
+            where += f" AND (a.published < {at} OR (a.published = {at} AND a.id > {last}))"
         _, rows = run(
             "SELECT a.id, a.url, a.title, a.published, a.date_source, a.language, a.word_count, "
             f"a.reading_minutes, a.comments, a.text FROM articles a WHERE {where} "
@@ -773,7 +775,18 @@ def export_batches(run: Run, f: Filters, *, size: int = 5000) -> Iterator[Table]
                     comments,
                     text,
                 )
-                for aid, url, title, published, source, language, words, minutes, comments, text in rows
+                for (
+                    aid,
+                    url,
+                    title,
+                    published,
+                    source,
+                    language,
+                    words,
+                    minutes,
+                    comments,
+                    text,
+                ) in rows
             ],
         )
         if len(rows) < size:

@@ -16,6 +16,9 @@ from typing import Any
 
 from monitor.models import Filters
 
+# Times go in as naive UTC: the type names the zone, or the server would read its own.
+UTC_TIME = "DateTime64(6, 'UTC')"
+
 
 class Params(dict[str, Any]):
     """Named query parameters; `add` returns the placeholder for a value."""
@@ -36,9 +39,9 @@ def escape_like(text: str) -> str:
 def time_conditions(column: str, f: Filters, p: Params) -> list[str]:
     out = []
     if f.since is not None:
-        out.append(f"{column} >= {p.add(utc_naive(f.since), 'DateTime64(6)')}")
+        out.append(f"{column} >= {p.add(utc_naive(f.since), UTC_TIME)}")
     if f.until is not None:
-        out.append(f"{column} < {p.add(utc_naive(f.until), 'DateTime64(6)')}")
+        out.append(f"{column} < {p.add(utc_naive(f.until), UTC_TIME)}")
     return out
 
 

@@ -124,7 +124,7 @@ def feed_id_for(url: str, attempt: int = 0) -> int:
     """A feed's id: a hash of its URL (see `schema`); `attempt` > 0 when it is taken."""
     text = url if attempt == 0 else f"{url}#{attempt}"
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % (2**_ID_BITS - 1) + 1
+    return int(int.from_bytes(digest, "big") % (2**_ID_BITS - 1)) + 1
 
 
 class Writer:
@@ -283,10 +283,10 @@ class Writer:
             known.setdefault(str(row["url"]), row)
         changed = []
         for url, _, sub in feeds:
-            row = known.get(url)
-            if row is not None and sub and not row["subscribed"]:
-                row["subscribed"] = True
-                changed.append(row)
+            had = known.get(url)
+            if had is not None and sub and not had["subscribed"]:
+                had["subscribed"] = True
+                changed.append(had)
         missing: dict[str, tuple[str, bool]] = {}
         for url, kind, sub in feeds:
             if url not in known and url not in missing:
@@ -531,42 +531,42 @@ class Writer:
         original: dict[tuple[int, str], tuple[Any, ...]] = {}
         if moved:
             q = Params()
-            for row in self.select(
+            for link_row in self.select(
                 f"SELECT {', '.join(LINK_COLUMNS)} FROM article_feeds "
                 f"WHERE article_id IN {q.texts(sorted(moved))}",
                 q,
             ):
-                key = (int(row[0]), str(row[1]))
-                current[key] = list(row)
-                original[key] = row
+                key = (int(link_row[0]), str(link_row[1]))
+                current[key] = list(link_row)
+                original[key] = link_row
         dirty: set[tuple[int, str]] = set()
         tombs: Rows = []
         for r in rekeys:
             old_key = (r.feed_id, r.old_key)
-            row = current.pop(old_key, None)
-            if row is None:
+            moving = current.pop(old_key, None)
+            if moving is None:
                 continue
             tombs.append(original.pop(old_key))
-            row[1] = r.new_key
-            current[(r.feed_id, r.new_key)] = row
+            moving[1] = r.new_key
+            current[(r.feed_id, r.new_key)] = moving
             dirty.add((r.feed_id, r.new_key))
         for link in plan.updated_links:
             key = (link.feed_id, link.article.entry_key)
             if key in current:
                 current[key][3] = link.article.content_hash
                 dirty.add(key)
-        for key, row in current.items():
-            new_time = published.get(row[2])
-            if new_time is not None and row[5] != new_time:
-                row[5] = new_time
+        for key, values in current.items():
+            new_time = published.get(values[2])
+            if new_time is not None and values[5] != new_time:
+                values[5] = new_time
                 dirty.add(key)
         link_rows: Rows = []
         for key in sorted(dirty):
-            row = current[key]
-            old = original.get(key)
-            if old is not None and old[5] != row[5]:
-                tombs.append(old)
-            link_rows.append(tuple(row))
+            values = current[key]
+            was = original.get(key)
+            if was is not None and was[5] != values[5]:
+                tombs.append(was)
+            link_rows.append(tuple(values))
         for link in plan.new_links:
             link_rows.append(
                 (
