@@ -415,12 +415,17 @@ CASES: dict[str, tuple[str, Callable[[int], bytes]]] = {
 }
 
 
-GOOD = (
-    HEAD + '<rss version="2.0"><channel><title>Gut</title>'
-    "<item><title>Gut 1</title><link>https://good.example/1</link><guid>good-1</guid></item>"
-    "<item><title>Gut 2</title><link>https://good.example/2</link><guid>good-2</guid></item>"
-    "</channel></rss>"
-).encode()
+def good_feed() -> bytes:
+    """The small good feed stored beside each hostile one, from monitor's feed writer (the
+    hostile documents above are raw strings on purpose: no writer would make them)."""
+    from monitor import feedwriter
+
+    channel = feedwriter.Channel(title="Gut", link="https://good.example/")
+    entries = [
+        feedwriter.Entry(title=f"Gut {n}", link=f"https://good.example/{n}", guid=f"good-{n}")
+        for n in (1, 2)
+    ]
+    return feedwriter.rss(channel, entries)
 
 
 def child(name: str, size: int, folder: Path) -> dict[str, object]:
@@ -432,7 +437,7 @@ def child(name: str, size: int, folder: Path) -> dict[str, object]:
     content = CASES[name][1](size)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "a-hostile.xml").write_bytes(content)
-    (folder / "b-good.xml").write_bytes(GOOD)
+    (folder / "b-good.xml").write_bytes(good_feed())
     store = Store(folder / "bench.duckdb")
     started, cpu = time.perf_counter(), time.process_time()
     reports = ingest.ingest_sources(store, [str(folder)], workers=0)

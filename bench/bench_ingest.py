@@ -40,13 +40,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import feedparser
 
-from monitor import ingest, parse
+from monitor import feedwriter, ingest, parse
 from monitor.store import Store
 
 WORDS_DE = (
@@ -77,20 +76,14 @@ def make_corpus(
 ) -> list[bytes]:
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
+    style = feedwriter.Style(newline="", encoding="UTF-8")
     documents = []
     for f in range(feeds):
         german = f % 2 == 0
         words, function = (WORDS_DE, FUNCTION_DE) if german else (WORDS_EN, FUNCTION_EN)
-        out = io.StringIO()
-        out.write(
-            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
-        )
-        out.write(f"<title>Feed {f}</title><link>https://feed{f}.example/</link>")
-        out.write(
-            f"<description>Bench</description><language>{'de' if german else 'en'}</language>"
-        )
+        entries = []
         for i in range(items):
+            # The draws stay in this order: the same seed gives the same corpus as before.
             length = rng.randint(*words_per_article)
             body = " ".join(
                 rng.choice(function) if rng.random() < 0.45 else rng.choice(words)
@@ -99,18 +92,26 @@ def make_corpus(
             tags = " ".join("#" + t for t in rng.sample(TAGS, rng.randint(0, 8)))
             html = f"<p>{escape(body)}</p><h2>Zwischentitel</h2><p>{escape(tags)}</p>"
             when = start + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
-            out.write("<item>")
-            out.write(f"<title>{escape(' '.join(rng.sample(words, 6)))}</title>")
-            out.write(f"<link>https://feed{f}.example/{i}?utm_source=rss</link>")
-            out.write(f"<guid>https://feed{f}.example/{i}</guid>")
-            out.write(f"<pubDate>{format_datetime(when)}</pubDate>")
-            out.write(f"<dc:creator>{rng.choice(AUTHORS)}</dc:creator>")
-            for category in rng.sample(TAGS, 2):
-                out.write(f"<category>{category}</category>")
-            out.write(f"<description>{escape(html)}</description>")
-            out.write("</item>")
-        out.write("</channel></rss>")
-        documents.append(out.getvalue().encode("utf-8"))
+            title = " ".join(rng.sample(words, 6))
+            author = rng.choice(AUTHORS)
+            entries.append(
+                feedwriter.Entry(
+                    title=title,
+                    link=f"https://feed{f}.example/{i}?utm_source=rss",
+                    guid=f"https://feed{f}.example/{i}",
+                    published=when,
+                    authors=(author,),
+                    categories=tuple(rng.sample(TAGS, 2)),
+                    summary=html,
+                )
+            )
+        channel = feedwriter.Channel(
+            title=f"Feed {f}",
+            link=f"https://feed{f}.example/",
+            description="Bench",
+            language="de" if german else "en",
+        )
+        documents.append(feedwriter.rss(channel, entries, style))
     return documents
 
 

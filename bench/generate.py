@@ -36,7 +36,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pyarrow as pa
 
-from monitor import ingest, text
+from monitor import feedwriter, ingest, text
 from monitor.normalize import hash_fields, split_authors
 from monitor.store import Store, write
 
@@ -709,55 +708,50 @@ def generate(
 # -- ingest mode: RSS documents through the real pipeline -----------------------------------------
 
 
-def _rss_item(rows: dict[str, Any], i: int) -> str:
-    when = datetime.fromtimestamp(rows["published"][i], UTC)
+def _entry(rows: dict[str, Any], i: int) -> feedwriter.Entry:
     body = rows["text"][i].split("\n")
-    content = "".join(f"<p>{escape(p)}</p>" for p in body)
-    authors = rows["authors"][i]
-    parts = [
-        f"<item><title>{escape(rows['title'][i])}</title>",
-        f"<link>{escape(rows['url'][i])}</link>",
-        f'<guid isPermaLink="true">{escape(rows["url"][i])}</guid>',
-        f"<pubDate>{format_datetime(when)}</pubDate>",
-    ]
-    if authors:
-        parts.append(f"<dc:creator>{escape(', '.join(authors))}</dc:creator>")
-    for _key, display, source in rows["tags"][i]:
-        if source == "category":
-            parts.append(f"<category>{escape(display)}</category>")
-    teaser = escape("<p>" + escape(rows["summary"][i]) + "</p>")
-    parts.append(f"<description>{teaser}</description>")
-    parts.append(f"<content:encoded><![CDATA[{content}]]></content:encoded></item>")
-    return "".join(parts)
+    return feedwriter.Entry(
+        title=rows["title"][i],
+        link=rows["url"][i],
+        guid=rows["url"][i],
+        permalink=True,
+        published=datetime.fromtimestamp(rows["published"][i], UTC),
+        authors=tuple(rows["authors"][i]),
+        categories=tuple(
+            display for _key, display, source in rows["tags"][i] if source == "category"
+        ),
+        summary="<p>" + escape(rows["summary"][i]) + "</p>",
+        content="".join(f"<p>{escape(p)}</p>" for p in body),
+    )
+
+
+# One line per document, content in CDATA, as the big CMSs write it.
+_STYLE = feedwriter.Style(newline="", encoding="UTF-8")
 
 
 def documents(corpus: Corpus, start: int, count: int) -> list[ingest.Document]:
     """Articles start..start+count-1 as RSS 2.0 documents, one per feed that carries any."""
-    items: dict[int, list[str]] = defaultdict(list)
+    entries: dict[int, list[feedwriter.Entry]] = defaultdict(list)
     index = start
     while index < start + count:
         number, offset = divmod(index, BLOCK)
         stop = min(BLOCK, offset + (start + count - index))
         rows = corpus.rows(number, offset, stop)
         for i in range(len(rows["id"])):
-            item = _rss_item(rows, i)
+            entry = _entry(rows, i)
             for f in rows["feeds"][i]:
-                items[f].append(item)
+                entries[f].append(entry)
         index += stop - offset
     docs = []
-    for f in sorted(items):
+    for f in sorted(entries):
         url = f"https://news{f:04d}.example/feed.xml"
         lang = "de" if corpus.feed_lang[f] == 0 else "en"
         title = f"Tagesblatt {f:04d}" if lang == "de" else f"Daily Ledger {f:04d}"
-        head = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-            f"<title>{title}</title><link>https://news{f:04d}.example/</link>"
-            f"<description>{title}</description><language>{lang}</language>"
+        channel = feedwriter.Channel(
+            title=title, link=f"https://news{f:04d}.example/", description=title, language=lang
         )
-        body = head + "".join(items[f]) + "</channel></rss>"
-        docs.append(ingest.Document(url, url, "http", body.encode("utf-8")))
+        content = feedwriter.rss(channel, entries[f], _STYLE)
+        docs.append(ingest.Document(url, url, "http", content))
     return docs
 
 

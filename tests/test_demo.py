@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -252,3 +255,47 @@ def test_generation_is_quick() -> None:
     started = time.process_time()  # CPU time: immune to a busy machine
     demo_feeds(SHIPPED_ANCHOR + timedelta(days=3))
     assert time.process_time() - started < 2.0
+
+
+def test_every_local_date_carries_its_zones_offset_at_that_instant() -> None:
+    # The shipped anchor's window crosses the European (25 Oct) and US (1 Nov) autumn switch.
+    documents = demo_feeds(SHIPPED_ANCHOR)
+    zones = {
+        "nachrichten-politik.rss.xml": ("pubDate", "Europe/Berlin"),
+        "ledger-business.rss.xml": ("pubDate", "Europe/London"),
+        "lantern-review.rss.xml": ("pubDate", "America/New_York"),
+        "circuit-notes.atom.xml": ("published", "Europe/London"),
+        "technik-ticker.rdf": ("dc:date", "Europe/Berlin"),
+    }
+    for name, (element, zone) in zones.items():
+        text = documents[name].decode("latin-1")
+        found = re.findall(rf"<{element}>([^<]+)</{element}>", text)
+        stamps = [
+            parsedate_to_datetime(s) if element == "pubDate" else datetime.fromisoformat(s)
+            for s in found
+        ]
+        assert len(stamps) > 20, name
+        for stamp in stamps:
+            assert stamp.utcoffset() == stamp.astimezone(ZoneInfo(zone)).utcoffset(), (name, stamp)
+        assert len({stamp.utcoffset() for stamp in stamps}) == 2, name  # summer and winter
+
+
+def test_vocabulary_and_sources_are_package_data_that_fit_together() -> None:
+    files = resources.files("monitor.demo")
+    sources = json.loads(files.joinpath("sources.json").read_text(encoding="utf-8"))
+    topics = json.loads(files.joinpath("topics.json").read_text(encoding="utf-8"))
+    words = json.loads(files.joinpath("words.json").read_text(encoding="utf-8"))
+    keys = {topic["key"] for topic in topics["topics"]}
+    assert {source["filename"] for source in sources} == set(DEMO_FEED_URLS)
+    for source in sources:
+        assert set(source["topics"]) <= keys, source["filename"]
+        ZoneInfo(source["zone"])  # an IANA name, not a home-made rule
+        assert len(source["weekdays"]) == 7 and set(source["hours"]) <= {str(h) for h in range(24)}
+    for topic in topics["topics"]:
+        for lang in ("de", "en"):
+            vocab = topic[lang]
+            if vocab is not None:
+                assert vocab["titles"] and vocab["nouns"] and vocab["sentences"], topic["key"]
+                places = vocab["places"]
+                assert isinstance(places, list) or places in topics["places"]
+    assert set(words["generic"]) == set(words["kickers"]) == set(words["weekdays"]) == {"de", "en"}

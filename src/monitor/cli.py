@@ -2,12 +2,14 @@
 
 Every query command prints a table by default and JSON with `--json`; the JSON keys are a
 contract documented in the README (and checked against src/monitor/schemas/). Exit codes:
-0 done, 1 a source or the store failed (one line each on standard error), 2 usage errors;
-`exit_code` is the one place that decides which.
+0 done, 1 a source, a file or the store failed or refused (one line each on standard error),
+2 usage errors and input that cannot be right; `exit_code` is the one place that decides which
+(a `monitor.errors.MonitorError` carries its own).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -25,8 +27,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from monitor import LazyModule, __version__, analyze
+from monitor import settings as monitor_settings
+from monitor.errors import MonitorError, one_line
 from monitor.models import Filters, Table
-from monitor.settings import SettingError, flag
 from monitor.store import Store, StoreError, default_db_path, query
 
 if TYPE_CHECKING:
@@ -59,7 +62,10 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(n) * _SECONDS[u.lower()] for n, u in _DURATION.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"duration must be positive: {text!r}")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"duration too long: {text!r}") from None
 
 
 def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
@@ -70,7 +76,10 @@ def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
         return now
     compact = raw.lower().replace(" ", "")
     if compact and not _DURATION.sub("", compact):
-        return now - parse_duration(raw)
+        try:
+            return now - parse_duration(raw)
+        except OverflowError:
+            raise ValueError(f"not a date: {text!r} (an age before the year 1)") from None
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
@@ -120,15 +129,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def exit_code(exc: BaseException) -> int | None:
     """The exit code for a refusal the command line reports in one line (None: a bug).
 
-    2: what was typed cannot be right (not a URL, a setting that is neither on nor off).
-    1: it was well formed, but the store, a file or a source said no (no such feed, a damaged
-    store, an OPML file that is not OPML, a file that cannot be read).
+    A MonitorError carries its own: 2 for an InputError (what was typed cannot be right: not
+    a URL, a setting that is neither on nor off, a page with several feeds), 1 for the rest
+    (no such feed, a store that is locked, damaged or read-only, an OPML file that is not
+    OPML). 1 for a file that cannot be read or written (missing, a folder, no permission).
+    Click's usage errors (a bad option, date, duration or zone) are 2, in `_Commands`.
     """
     if isinstance(exc, BrokenPipeError):
         return None  # the reader went away (`| head`): main() ends quietly
-    if isinstance(exc, SettingError | subscriptions.InvalidInput):
-        return 2
-    if isinstance(exc, StoreError | subscriptions.SubscriptionError | opml.OpmlError | OSError):
+    if isinstance(exc, MonitorError):
+        return exc.exit_code
+    if isinstance(exc, StoreError | OSError):  # StoreError: until it is a MonitorError too
         return 1
     return None
 
@@ -136,20 +147,41 @@ def exit_code(exc: BaseException) -> int | None:
 class _Commands(click.Group):
     """The command group: every command's refusals become one line and `exit_code`'s code."""
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `monitor` alone: the help, as click shows it
+        except click.UsageError as exc:  # an option of the group itself (`--db` with no path)
+            fail(_usage_line(exc), exc.exit_code)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `monitor feeds` alone: its help
+        except click.UsageError as exc:
+            fail(_usage_line(exc), exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - exit_code decides; anything else goes on
             code = exit_code(exc)
             if code is None:
                 raise
-            fail(_one_line(exc), code)
+            fail(one_line(exc), code)
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _usage_line(exc: click.UsageError) -> str:
+    """Click's usage error in one line, naming the command and its help, instead of click's
+    four (usage, hint, blank, error)."""
+    command = " ".join(exc.ctx.command_path.split()[1:]) if exc.ctx else ""
+    where = f"monitor {command} --help" if command else "monitor --help"
+    message = one_line(exc.format_message()).rstrip(".")
+    return f"{command}: {message} (see {where})" if command else f"{message} (see {where})"
 
 
 # -- shared options -------------------------------------------------------------------
@@ -180,11 +212,13 @@ def make_filters(
     languages: tuple[str, ...],
     search: str | None,
 ) -> Filters:
-    try:
-        start = parse_moment(since) if since else None
-        end = parse_moment(until) if until else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    moments: dict[str, datetime | None] = {}
+    for hint, text in (("--since", since), ("--until", until)):
+        try:
+            moments[hint] = parse_moment(text) if text else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    start, end = moments["--since"], moments["--until"]
     return Filters(
         since=start,
         until=end,
@@ -344,7 +378,8 @@ def feeds_retry(ctx: click.Context, url: str) -> None:
 
 
 @feeds_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay=False: a folder is a file that cannot be read (exit 1, one line), as everywhere.
+@click.argument("file", type=click.Path(path_type=Path))
 @click.pass_context
 def feeds_import(ctx: click.Context, file: Path) -> None:
     """Subscribe to every feed in an OPML file.
@@ -365,7 +400,7 @@ def feeds_import(ctx: click.Context, file: Path) -> None:
 
 
 @feeds_group.command("export")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.pass_context
 def feeds_export(ctx: click.Context, file: Path | None) -> None:
     """Write the subscribed feeds as OPML 2.0 (to FILE, else standard output).
@@ -675,7 +710,7 @@ def authors_command(ctx: click.Context, /, limit: int, as_json: bool, **filters:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Write here instead of standard output.",
 )
 @click.pass_context
@@ -699,6 +734,8 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
 
 def _export(store: Store, f: Filters, fmt: str, out: Path | None) -> None:
     if fmt == "parquet":
+        if out is not None:
+            _writable(out)
         target = out or Path(tempfile.mkdtemp()) / "export.parquet"
         with store.read() as con:
             query.export_parquet(con, f, str(target))
@@ -717,6 +754,15 @@ def _export(store: Store, f: Filters, fmt: str, out: Path | None) -> None:
     finally:
         if out:
             handle.close()
+
+
+def _writable(out: Path) -> None:
+    """The OSError naming `out` if it cannot be a file here, as opening it would raise
+    (DuckDB's COPY would name the store instead, as an IO error of the store)."""
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out))
+    if not out.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out))
 
 
 # -- demo -------------------------------------------------------------------------------
@@ -757,13 +803,13 @@ def demo_command(ctx: click.Context, if_empty: bool) -> None:
 def main() -> None:
     """Console entry point: one-line errors, never a traceback."""
     try:
-        debug = flag("MONITOR_DEBUG")
-    except SettingError as exc:
-        fail(str(exc), 2)
+        debug = monitor_settings.debug()
+    except MonitorError as exc:
+        fail(one_line(exc), exc.exit_code)
     try:
         cli(standalone_mode=True)
-    except StoreError as exc:
-        fail(str(exc))
+    except (MonitorError, StoreError) as exc:
+        fail(one_line(exc), exit_code(exc) or 1)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: still one line, the traceback only on request

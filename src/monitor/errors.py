@@ -9,6 +9,8 @@ traceback.
 
 from __future__ import annotations
 
+__all__ = ["InputError", "MonitorError", "NetworkError", "NotFound", "StoreError", "one_line"]
+
 
 class MonitorError(Exception):
     """A fault worth a one-line message. `exit_code` is what the command line exits with."""
@@ -41,13 +43,18 @@ class NetworkError(MonitorError):
     exit_code = 1
 
 
-def one_line(exc: BaseException | str, limit: int | None = None) -> str:
-    """The message of an error (or a text) on one line: whitespace runs become one space, an
-    OSError reads "file: reason", an empty message gives the class name; cut to `limit`."""
-    if isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+def one_line(exc: object, limit: int | None = None, *, first: bool = False) -> str:
+    """The message of an error (or any value) on one line: whitespace runs (newlines too)
+    become one space; an OSError about a file reads "file: reason" (one without a file keeps
+    its "[Errno N] reason"); an empty message gives the class name; cut to `limit` characters
+    with "…" at the end. `first`: only the first non-empty line (a database error goes on
+    with the SQL it failed in, which says nothing to a user)."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.filename}: {exc.strerror}"
     else:
         text = str(exc)
+    if first:
+        text = next((line for line in text.splitlines() if line.strip()), "")
     text = " ".join(text.split())
     if not text and isinstance(exc, BaseException):
         text = type(exc).__name__

@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 import monitor
+from monitor.errors import one_line
 from monitor.models import FetchRequest, FetchResult
 
 ACCEPT = (
@@ -125,7 +126,7 @@ def check_public_url(url: str, *, resolve: SyncResolver | None = None) -> str | 
     try:
         addresses = (resolve or _system_resolve_sync)(host, port)
     except (OSError, UnicodeError) as exc:
-        return f"cannot resolve {host}: {_one_line(exc)}"
+        return f"cannot resolve {host}: {one_line(exc, 300)}"
     return _addresses_problem(host, addresses)
 
 
@@ -160,7 +161,7 @@ def _parse_target(url: str) -> tuple[str, int] | str:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        return f"invalid URL {_short(url)}: {_one_line(exc)}"
+        return f"invalid URL {_short(url)}: {one_line(exc, 300)}"
     if parsed.scheme not in ("http", "https"):
         if not parsed.scheme:
             return f"not an absolute http(s) URL: {_short(url)}"
@@ -273,7 +274,7 @@ async def _vet(
     try:
         addresses = await resolve(host, port)
     except (OSError, UnicodeError) as exc:
-        return f"cannot connect: cannot resolve {host}: {_one_line(exc)}", None
+        return f"cannot connect: cannot resolve {host}: {one_line(exc, 300)}", None
     problem = addresses_problem(host, addresses)
     if problem:
         return f"refused: {problem}", None
@@ -400,7 +401,7 @@ async def _fetch(
             try:
                 url = str(httpx.URL(url).join(location))
             except (httpx.InvalidURL, TypeError, ValueError) as exc:
-                reason = f"bad redirect Location {_short(location)}: {_one_line(exc)}"
+                reason = f"bad redirect Location {_short(location)}: {one_line(exc, 300)}"
                 raise _Abort(reason, hop.status) from None
     except _Abort as abort:
         return replace(
@@ -421,7 +422,7 @@ async def _fetch(
         return replace(
             failed,
             final_url=url,
-            error=f"unexpected {type(exc).__name__}: {_one_line(exc)}",
+            error=f"unexpected {type(exc).__name__}: {one_line(exc, 300)}",
             elapsed=settings.total_timeout - budget,
         )
     return _result(request, url, hop, redirects > 0 and all_permanent, settings, budget)
@@ -562,7 +563,7 @@ class _Body:
                     self._raw_deflate_tried = True
                     self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                     continue
-                raise _Abort(f"cannot decode {self._encoding} body: {_one_line(exc)}") from None
+                raise _Abort(f"cannot decode {self._encoding} body: {one_line(exc, 300)}") from None
             self._raw_deflate_tried = True
             self._append(out)
             if self._z.eof:
@@ -583,7 +584,7 @@ class _Body:
 
 
 def _transport_error(exc: httpx.HTTPError, settings: FetchSettings) -> str:
-    message = _one_line(exc)
+    message = one_line(exc, 300)
     if isinstance(exc, httpx.ConnectTimeout):
         return f"cannot connect: timed out after {settings.connect_timeout:g} s"
     if isinstance(exc, httpx.TimeoutException):
@@ -635,13 +636,5 @@ def _header_safe(value: object) -> bool:
     return isinstance(value, str) and value.isascii() and not any(ch in value for ch in "\r\n\0")
 
 
-def _one_line(exc: BaseException | str) -> str:
-    text = " ".join(str(exc).split())
-    if not text and isinstance(exc, BaseException):
-        text = type(exc).__name__
-    return text[:300]
-
-
 def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(text, limit)

@@ -31,10 +31,11 @@ from typing import Any
 import duckdb
 
 from monitor import fetch as fetching
+from monitor.errors import one_line
 from monitor.models import Article, FeedState, FetchRequest, FetchResult, ParsedFeed
 from monitor.normalize import apply_page
 from monitor.parse import parse_feed, parse_page
-from monitor.store import Store, query, write
+from monitor.store import Store, StoreError, query, write
 from monitor.store.base import SaveCounts
 from monitor.store.entries import noted
 
@@ -407,7 +408,9 @@ def ingest_documents(
             # parsed again in a process of its own, so only one that kills it again fails.
             parsed = _parse_alone(document, now)
         except Exception as exc:  # noqa: BLE001 - a worker died: this source's failure
-            parsed = ParsedFeed(document.source, "", "", None, None, (), error=_line(exc))
+            parsed = ParsedFeed(
+                document.source, "", "", None, None, (), error=one_line(exc, first=True)
+            )
         if parsed.error:
             group.append(
                 SourceReport(document.source, document.feed_url, "failed", error=parsed.error)
@@ -476,13 +479,8 @@ def _parse_alone(document: Document, now: datetime) -> ParsedFeed:
         try:
             return alone.submit(_parse_document, document, now).result()
         except Exception as exc:  # noqa: BLE001 - it killed its process again
-            error = f"the parse process ended while reading it ({_line(exc)})"
+            error = f"the parse process ended while reading it ({one_line(exc, first=True)})"
             return ParsedFeed(document.source, "", "", None, None, (), error=error)
-
-
-def _line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def ingest_sources(
@@ -543,16 +541,20 @@ def known_hashes(store: Store) -> dict[str, str]:
 def _guard(
     source: str, feed_url: str, work: Callable[[], SourceReport], stop: Stop | None = None
 ) -> SourceReport:
-    """A bug or a store error on one source is that source's failure, not the run's; an
-    interrupt that DuckDB turned into an ordinary error is the run's stop."""
+    """A bug or a database error on one source is that source's failure, not the run's; an
+    interrupt that DuckDB turned into an ordinary error is the run's stop. A StoreError (a
+    store that cannot be written, is damaged or locked) is the store's, not the source's: it
+    ends the run in one line, as it does every other command, instead of failing each source
+    with the same reason."""
     try:
         return work()
+    except StoreError:
+        raise
     except Exception as exc:  # noqa: BLE001 - reported as this source's one-line reason
         interrupt = _interrupted(exc, stop)
         if interrupt is not None:
             raise interrupt from exc
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return SourceReport(source, feed_url, "failed", error=reason)
+        return SourceReport(source, feed_url, "failed", error=one_line(exc, first=True))
 
 
 def _settings() -> fetching.FetchSettings:

@@ -47,6 +47,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from monitor import text as textmod
+from monitor.errors import one_line
 from monitor.models import Article, Tag
 
 if TYPE_CHECKING:
@@ -751,8 +752,7 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def _short(value: object, limit: int = 60) -> str:
-    text = " ".join(str(value).split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+    return repr(one_line(value, limit))
 
 
 # Date fields of an entry in the order they are tried, with the date_source each gives.

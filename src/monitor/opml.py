@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+from monitor.errors import MonitorError
+
 
 @dataclass(frozen=True)
 class Outline:
@@ -16,8 +18,9 @@ class Outline:
     site_url: str | None = None
 
 
-class OpmlError(ValueError):
-    """The document is not usable OPML; the message is one line."""
+class OpmlError(MonitorError, ValueError):
+    """The document is not usable OPML; the message is one line. Exit code 1, as for any
+    source that is not what it should be (a file that is not a feed fails `ingest` with 1)."""
 
 
 def read_opml(content: bytes) -> list[Outline]:

@@ -87,6 +87,7 @@ from feedparser.sanitizer import replace_doctype
 from feedparser.util import FeedParserDict
 
 from monitor import text as textmod
+from monitor.errors import one_line
 from monitor.models import Article, ParsedFeed, Tag
 from monitor.normalize import (
     canonical_url,
@@ -139,11 +140,6 @@ class PageInfo:
 # --- notes ------------------------------------------------------------------------------
 
 
-def _one_line(value: object, limit: int = 300) -> str:
-    line = " ".join(str(value).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 @dataclass
 class _Notes:
     """What was cut, repaired or skipped, once per kind: a hostile document can produce a
@@ -174,7 +170,7 @@ class _Notes:
             place = ""
             if entry is not None:
                 title = title_of(entry)
-                place = f"entry {entry}" + (f" ({_one_line(title, 60)!r})" if title else "")
+                place = f"entry {entry}" + (f" ({one_line(title, 60)!r})" if title else "")
             if where:
                 place = f"{place}, {where}" if place else where
             more = f" (and {count - 1:,} more)" if count > 1 else ""
@@ -933,7 +929,7 @@ class _Bounded:
 
     def _failed_element(self, tag: str, exc: Exception) -> None:
         entry, _ = self._where()
-        what = f"<{tag[:40]}> could not be read ({type(exc).__name__}: {_one_line(exc, 60)})"
+        what = f"<{tag[:40]}> could not be read ({type(exc).__name__}: {one_line(exc, 60)})"
         self.notes.add(what + ": skipped", entry)
 
     def handle_charref(self, ref: str) -> Any:
@@ -1245,7 +1241,7 @@ def _entries_one_by_one(prepared: _Prepared, notes: _Notes) -> _Parsed:
                 part, strict=prepared.strict, baselang=prepared.baselang, notes=notes
             )
         except Exception as exc:  # noqa: BLE001 - this part's failure only
-            what = f"could not be parsed ({type(exc).__name__}: {_one_line(exc, 80)}): skipped"
+            what = f"could not be parsed ({type(exc).__name__}: {one_line(exc, 80)}): skipped"
             if number is None:
                 notes.add(what, None, "feed metadata")
                 continue
@@ -1332,7 +1328,7 @@ def parse_feed(
     try:
         return _parse_feed(content, source, feed_url, fetched_at, headers, max_entries)
     except Exception as exc:  # last line of defence: bad input must not stop an ingest run
-        return _failed(source, f"cannot parse {source}: {type(exc).__name__}: {_one_line(exc)}")
+        return _failed(source, f"cannot parse {source}: {type(exc).__name__}: {one_line(exc, 300)}")
 
 
 def _failed(source: str, error: str) -> ParsedFeed:
@@ -1376,7 +1372,7 @@ def _parse_feed(
                 prepared.data, strict=prepared.strict, baselang=prepared.baselang, notes=notes
             )
         except Exception as exc:  # noqa: BLE001 - feedparser failed on the whole: entry by entry
-            notes.add(f"feedparser failed ({type(exc).__name__}: {_one_line(exc, 80)}); each "
+            notes.add(f"feedparser failed ({type(exc).__name__}: {one_line(exc, 80)}); each "
                       "entry parsed on its own")  # fmt: skip
             parsed = _entries_one_by_one(prepared, notes)
     notes.merge(parsed.notes)
@@ -1389,7 +1385,7 @@ def _parse_feed(
     bozo = parsed.bozo or prepared.encoding_problem
     if bozo is not None:
         if not entries and not title and not version:
-            what = _html_reason(content) or f"not XML ({_one_line(bozo)})"
+            what = _html_reason(content) or f"not XML ({one_line(bozo, 300)})"
             return _failed(source, f"not a feed: {source}: {what}")
     if not version and not entries and not title:
         what = _html_reason(content) or "no RSS/Atom/RDF root element"
@@ -1424,7 +1420,7 @@ def _parse_feed(
                 )
             except Exception as exc:  # one bad entry must not cost the others
                 what = f"skipped, could not be normalised ({type(exc).__name__}: "
-                notes.add(what + f"{_one_line(exc, 80)})", number)
+                notes.add(what + f"{one_line(exc, 80)})", number)
 
     def title_of(number: int) -> str:
         if 0 < number <= len(entries):
@@ -1437,7 +1433,7 @@ def _parse_feed(
     if dropped:
         lines.append(f"{len(dropped)} fields of entries not used ({dropped[0]})")
     if bozo is not None:
-        lines.insert(0, f"not well-formed XML: {_one_line(bozo)}")
+        lines.insert(0, f"not well-formed XML: {one_line(bozo, 300)}")
     return ParsedFeed(
         source=source,
         version=version,

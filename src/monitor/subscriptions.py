@@ -12,9 +12,10 @@ added; a web page is searched for the feeds it announces (`<link rel="alternate"
 from. A URL without a scheme gets `https://`. Remove, enable (a feed disabled by 410 Gone)
 and retry (a feed in backoff) work on one feed by its URL.
 
-A refused change raises a ValueError with a one-line reason: a `SubscriptionError`, and of
-those `InvalidInput` when what was given cannot be right (not a URL) and `NoSuchFeed` when it
-names no feed. The CLI maps them to its exit codes in one place.
+A refused change raises a `SubscriptionError` (a `monitor.errors.MonitorError`, and a
+ValueError) with a one-line reason; of those `InvalidInput` (an `InputError`) when what was
+given cannot be right (not a URL) and `NoSuchFeed` (a `NotFound`) when it names no feed. The
+CLI takes the exit code from the class (`exit_code`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from typing import Any
 
 from monitor import discover, ingest
 from monitor import fetch as fetching
+from monitor import settings as monitor_settings
 from monitor.discover import FeedLink
+from monitor.errors import InputError, MonitorError, NotFound
 from monitor.models import FetchRequest
 from monitor.opml import OpmlError, Outline, read_opml, write_opml
 from monitor.parse import parse_feed
-from monitor.settings import flag
 from monitor.store import Store, query, write
 
 __all__ = [
@@ -62,33 +64,33 @@ PRIVATE_HINT = (
 )
 
 
-class SubscriptionError(ValueError):
-    """A change to the subscriptions that was refused, with a one-line reason."""
+class SubscriptionError(MonitorError, ValueError):
+    """A change to the subscriptions that was refused, with a one-line reason. Exit code 1."""
 
 
-class InvalidInput(SubscriptionError):
-    """What was given cannot be right whatever the store holds (not a URL, say)."""
+class InvalidInput(SubscriptionError, InputError):
+    """What was given cannot be right whatever the store holds (not a URL, say). Exit code 2."""
 
 
-class NoSuchFeed(SubscriptionError):
-    """A well-formed URL that no feed in the store has."""
+class NoSuchFeed(SubscriptionError, NotFound):
+    """A well-formed URL that no feed in the store has. Exit code 1."""
 
 
 def read_only() -> bool:
     """MONITOR_READ_ONLY: a shared deployment where nothing may be changed from the web.
     A value that is neither on nor off raises `monitor.settings.SettingError`."""
-    return flag("MONITOR_READ_ONLY")
+    return monitor_settings.read_only()
 
 
 def private_networks_allowed() -> bool:
     """MONITOR_ALLOW_PRIVATE_NETWORKS: web-added feeds may point into private networks."""
-    return flag("MONITOR_ALLOW_PRIVATE_NETWORKS")
+    return monitor_settings.allow_private_networks()
 
 
 def _refuse_read_only(from_web: bool) -> None:
     """A change asked for from the web of a read-only dashboard is refused (one line)."""
     if from_web and read_only():
-        raise ValueError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
+        raise SubscriptionError("this dashboard is read-only (MONITOR_READ_ONLY=1)")
 
 
 def _check_url(url: str, from_web: bool) -> None:
