@@ -89,7 +89,17 @@ class _Location:
 class ClickHouseStore:
     """A monitor store in ClickHouse (see the module docstring)."""
 
-    def __init__(self, location: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        location: str,
+        *,
+        read_only: bool = False,
+        lock_timeout: float = 30.0,
+        salvage: bool = False,
+    ) -> None:
+        # `lock_timeout` and `salvage` are the DuckDB engine's (a file lock, a damaged file):
+        # ClickHouse has neither, so they are taken and ignored.
+        del lock_timeout, salvage
         self.location = _Location(location)
         self.read_only = read_only
         self._client: Any = None
@@ -414,8 +424,10 @@ class ClickHouseStore:
     def _save_group(self, group: Sequence[FeedUpdate]) -> list[SaveCounts]:
         w = self._writer
         moments = [utc_naive(u.now) if u.now is not None else _utc_now() for u in group]
-        by_url = [(u.url, u.kind, u.subscribed) for u in group if u.feed_id is None and u.url]
-        ids_for_urls = iter(w.ensure_feeds(by_url, now=min(moments)) if by_url else [])
+        named = [(u, m) for u, m in zip(group, moments, strict=True) if u.feed_id is None]
+        by_url = [(str(u.url), u.kind, u.subscribed) for u, _ in named if u.url]
+        earliest = min((m for _, m in named), default=_utc_now())
+        ids_for_urls = iter(w.ensure_feeds(by_url, now=earliest) if by_url else [])
         ids: list[int] = []
         for u in group:
             if u.feed_id is not None:
@@ -535,12 +547,12 @@ class ClickHouseStore:
             types = [_key_type(table, k) for k in keys]
             values = ", ".join(p.add(v, t) for v, t in zip(after, types, strict=True))
             where = f"({', '.join(keys)}) > ({values})"
-        names, rows = self._run(
+        _, rows = self._run(
             f"SELECT {', '.join(columns)} FROM {table} WHERE {where} "
             f"ORDER BY {', '.join(keys)} LIMIT {int(size)}",
             p,
         )
-        return Table(names, rows)
+        return Table(columns, rows)
 
     def write_rows(self, table: str, rows: Table) -> None:
         self._refuse_writes()

@@ -834,7 +834,7 @@ def options(run: Run, *, limit: int) -> dict[str, list[str]]:
 def user_stopwords(run: Run) -> Table:
     return _table(
         run,
-        "SELECT language, word, removed FROM stopwords WHERE NOT removed ORDER BY language, word",
+        "SELECT language, word FROM stopwords WHERE NOT removed ORDER BY language, word",
         Params(),
-        ("language", "word", "removed"),
+        ("language", "word"),
     )
