@@ -98,7 +98,7 @@ def article_count(run: Run, f: Filters, *, with_tag: str | None = None) -> int:
     where = article_where(f, p)
     if with_tag is not None:
         where += (
-            " AND a.id IN (SELECT t.article_id FROM article_tags t "
+            " AND a.aid IN (SELECT t.aid FROM article_tags t "
             f"WHERE t.key = {p.add(with_tag, 'String')})"
         )
     return int(_one(run, f"SELECT count() FROM articles a WHERE {where}", p)[0])
@@ -187,7 +187,7 @@ def frequency(
             SELECT {_slot("a.published")} AS slot, toUInt8(1) AS is_none, toUInt8(0) AS folded,
                    CAST(NULL AS Nullable(String)) AS series, count() AS n
             FROM articles a
-            WHERE {none_where} AND a.id NOT IN (SELECT c.article_id FROM {child} c)
+            WHERE {none_where} AND a.aid NOT IN (SELECT c.aid FROM {child} c)
             GROUP BY slot
         ) s {forms}
         GROUP BY bucket, label ORDER BY bucket, count DESC, label"""
@@ -237,7 +237,7 @@ def cooccurring_tags(run: Run, f: Filters, key: str, *, limit: int) -> Table:
         WITH top AS (
             SELECT x.key AS key, uniqExact(x.article_id) AS n FROM article_tags x
             WHERE {where}
-              AND x.article_id IN (SELECT t.article_id FROM article_tags t WHERE t.key = {k})
+              AND x.aid IN (SELECT t.aid FROM article_tags t WHERE t.key = {k})
               AND x.key <> {k}
             GROUP BY x.key ORDER BY n DESC, x.key LIMIT {int(limit)}
         )
@@ -390,7 +390,7 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
     row = _one(
         run,
         f"SELECT count() FROM articles a WHERE {article_where(f, q)} "
-        "AND a.id NOT IN (SELECT c.article_id FROM article_authors c)",
+        "AND a.aid NOT IN (SELECT c.aid FROM article_authors c)",
         q,
     )
     table.attrs["unattributed"] = int(row[0])
