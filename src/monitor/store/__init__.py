@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from monitor import settings
 from monitor.errors import InputError, StoreError
 from monitor.store.base import Storage
 from monitor.store.duckdb import (
@@ -45,8 +46,11 @@ _CLICKHOUSE_SCHEMES = ("clickhouse", "chdb")
 
 def default_location() -> str:
     """`MONITOR_DB` if set (and not empty), else data/monitor.duckdb."""
-    value = os.environ.get("MONITOR_DB", "").strip()
-    return value or str(DEFAULT_DB)
+    # monitor.settings gains `db()` in this wave (the `errors` helper); until then, the
+    # environment as it is.
+    reader = getattr(settings, "db", None)
+    value = reader() if callable(reader) else os.environ.get("MONITOR_DB", "").strip()
+    return str(value) if value else str(DEFAULT_DB)
 
 
 def open_store(
@@ -81,9 +85,8 @@ def open_store(
                 f"{_redacted(text)}: the ClickHouse engine is not installed "
                 f"({exc.name or exc}); install monitor[clickhouse]"
             ) from None
-        store: Storage = ClickHouseStore(
-            text, read_only=read_only, lock_timeout=lock_timeout, salvage=salvage
-        )
+        # A server has no file lock to wait for, nor a file to salvage from.
+        store: Storage = ClickHouseStore(text, read_only=read_only)
         return store
     if scheme:
         raise InputError(

@@ -452,6 +452,15 @@ class DuckDBStore:
                         f"{actual:,} bytes, but its blocks need at least {needed:,}: "
                         "the file was cut short",
                     )
+                # DuckDB grows and shrinks the file by whole blocks. With free blocks in the
+                # middle (a store written over several checkpoints) a cut can leave more bytes
+                # than the used blocks need, yet take one of them: it ends inside a block.
+                elif (actual - _HEADER_BYTES) % int(size[0]):
+                    damage = _damaged_reason(
+                        self.path,
+                        f"{actual:,} bytes, which ends inside a block of "
+                        f"{int(size[0]):,} bytes: the file was cut short",
+                    )
             version = _schema_version(con)
             if version == 0 and _has_tables(con):
                 raise StoreError(
