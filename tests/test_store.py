@@ -773,6 +773,17 @@ def test_interrupt_stops_a_running_statement_as_keyboard_interrupt(store: DuckDB
         timer.cancel()
     assert time.monotonic() - started < 20
     assert store.stats(Filters())["articles"] == 0  # the store works on
+    # In a write, the transaction is rolled back.
+    store.add_stopwords("de", ["wort"])
+    timer = threading.Timer(0.5, store.interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt), store.write() as con:
+            con.execute("DELETE FROM stopwords")
+            con.execute("SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3")
+    finally:
+        timer.cancel()
+    assert store.user_stopwords()["word"] == ["wort"]
 
 
 def _fill(store: DuckDBStore, shared_feeds: Path) -> None:
