@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from httpserver import TestServer
 
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 if TYPE_CHECKING:
     from dashboard import Dashboard
@@ -20,9 +20,9 @@ SHARED_FEEDS = REPO.parent / "shared" / "feeds"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> DuckDBStore:
     """An empty store in a real DuckDB file."""
-    return Store(tmp_path / "monitor.duckdb")
+    return DuckDBStore(tmp_path / "monitor.duckdb")
 
 
 @pytest.fixture
