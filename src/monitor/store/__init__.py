@@ -8,7 +8,6 @@ engine's package holds all of its SQL; nothing else imports an engine's driver.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,11 +45,7 @@ _CLICKHOUSE_SCHEMES = ("clickhouse", "chdb")
 
 def default_location() -> str:
     """`MONITOR_DB` if set (and not empty), else data/monitor.duckdb."""
-    # monitor.settings gains `db()` in this wave (the `errors` helper); until then, the
-    # environment as it is.
-    reader = getattr(settings, "db", None)
-    value = reader() if callable(reader) else os.environ.get("MONITOR_DB", "").strip()
-    return str(value) if value else str(DEFAULT_DB)
+    return settings.db() or str(DEFAULT_DB)
 
 
 def open_store(

@@ -20,7 +20,6 @@ this thread's connection across the calls inside it (see there).
 
 from __future__ import annotations
 
-import os
 import random
 import stat
 import threading
@@ -33,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from monitor import settings
 from monitor.errors import StoreError
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
@@ -91,7 +91,7 @@ def _damaged_reason(path: Path, detail: str) -> str:
 
 def default_db_path() -> Path:
     """`MONITOR_DB` if set, else data/monitor.duckdb (relative to the working directory)."""
-    env = os.environ.get("MONITOR_DB")
+    env = settings.db()
     return Path(env) if env else DEFAULT_DB
 
 
