@@ -52,6 +52,23 @@ class Article:
 
 
 @dataclass(frozen=True)
+class PageInfo:
+    """What an article's web page held (`parse.parse_page` makes it, `normalize.apply_page`
+    uses it)."""
+
+    url: str
+    text: str = ""
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None  # UTC
+    date_assumed_utc: bool = False  # the page date carried no time zone (or no time)
+    date_relative: bool = False  # the page said "vor 5 Tagen": counted back from the fetch
+    tags: tuple[Tag, ...] = ()  # page categories/tags ("category") + hashtags ("hashtag")
+    language: str | None = None
+    error: str | None = None  # one-line reason the page could not be used
+
+
+@dataclass(frozen=True)
 class ParsedFeed:
     """What one feed document held. `error` set means: not a feed at all, store nothing."""
 
