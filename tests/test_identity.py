@@ -119,8 +119,13 @@ def test_forum_posts_stored_merged_before_are_recovered(store: Store) -> None:
     thread = "https://forum.example/t/1"
     parsed = parse_feed(rss([Item("Frage", link=thread)]), source=url, feed_url=url, fetched_at=NOW)
     legacy = replace(parsed.articles[0], entry_key=thread)  # how the old code keyed it
-    ingest.store_parsed(
-        store, replace(parsed, articles=(legacy,)), feed_url=url, kind="http", now=NOW, digest="x"
+    ingest.store_turns(
+        store,
+        [
+            ingest.Turn.parsed(
+                replace(parsed, articles=(legacy,)), feed_url=url, kind="http", digest="x", now=NOW
+            )
+        ],
     )
     posts = [Item("Frage", link=thread + "#post-1"), Item("Antwort", link=thread + "#post-2")]
     report = _ingest(store, posts, url, days=1)
@@ -155,13 +160,17 @@ def test_a_group_of_feeds_sharing_pages_stores_what_one_at_a_time_stores(
     for url, items in docs.items():
         _ingest(one, items, url)
     group = Store(tmp_path / "group.duckdb")
-    parsed = [
-        ingest.Parsed(
-            url, url, "http", url, parse_feed(rss(items), source=url, feed_url=url, fetched_at=NOW)
+    turns = [
+        ingest.Turn.parsed(
+            parse_feed(rss(items), source=url, feed_url=url, fetched_at=NOW),
+            feed_url=url,
+            kind="http",
+            digest=url,
+            now=NOW,
         )
         for url, items in docs.items()
     ]
-    reports = ingest.store_many(group, parsed, now=NOW)
+    reports = ingest.store_turns(group, turns)  # one store call for both feeds
     assert [r.counts.new for r in reports] == [3, 1] and reports[1].counts.linked == 1
     for store in (one, group):
         # The story is one article in both feeds; the two home-page items of feed a are two
@@ -230,13 +239,17 @@ def test_an_entry_the_store_cannot_hold_is_left_out_alone(
     )
     articles = list(parsed.articles)
     articles[2] = replace(articles[2], **changes)  # type: ignore[arg-type]
-    report = ingest.store_parsed(
+    (report,) = ingest.store_turns(
         store,
-        replace(parsed, articles=tuple(articles)),
-        feed_url=url,
-        kind="http",
-        now=NOW,
-        digest="d",
+        [
+            ingest.Turn.parsed(
+                replace(parsed, articles=tuple(articles)),
+                feed_url=url,
+                kind="http",
+                digest="d",
+                now=NOW,
+            )
+        ],
     )
     assert report.status == "stored"
     assert (report.counts.new, report.counts.dropped) == (3, 1)
