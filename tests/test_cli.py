@@ -19,7 +19,7 @@ from httpserver import Reply, Request, TestServer
 from monitor import analyze, subscriptions
 from monitor.cli import cli, parse_duration, parse_moment
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import SCHEMA_VERSION, Store, open_store
 
 GERMAN = rss(
     [
@@ -91,6 +91,12 @@ def test_ingest_reads_folders_recursively_and_reports_per_source(filled: Path) -
         "tags": 6,
         "first_published": "2026-11-02T09:00:00Z",
         "last_published": "2026-11-04T15:00:00Z",
+        "engine": {
+            "name": "duckdb",
+            "location": str(filled),
+            "version": open_store(filled).info().version,  # DuckDB's own, e.g. "1.4.1"
+            "schema_version": SCHEMA_VERSION,
+        },
     }
 
 
