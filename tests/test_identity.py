@@ -14,32 +14,32 @@ from monitor import analyze, ingest
 from monitor.models import Article, Filters, Tag
 from monitor.normalize import canonical_url
 from monitor.parse import parse_feed
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOME = "https://ticker.example/"
 
 
 def _ingest(
-    store: Store, items: list[Item], url: str = "https://ticker.example/feed", days: int = 0
+    store: DuckDBStore, items: list[Item], url: str = "https://ticker.example/feed", days: int = 0
 ) -> ingest.SourceReport:
     return ingest.ingest_bytes(
         store, rss(items), source=url, feed_url=url, kind="http", now=NOW + timedelta(days=days)
     )
 
 
-def _count(store: Store, sql: str) -> int:
+def _count(store: DuckDBStore, sql: str) -> int:
     with store.read() as con:
         row = con.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
 
 
-def _titles(store: Store) -> list[str]:
+def _titles(store: DuckDBStore) -> list[str]:
     return sorted(r["title"] for r in analyze.export_rows(store, Filters()))
 
 
-def _assert_keys_unique(store: Store) -> None:
+def _assert_keys_unique(store: DuckDBStore) -> None:
     for sql in (
         "SELECT count(*) - count(DISTINCT id) FROM articles",
         "SELECT count(*) - count(DISTINCT (feed_id, entry_key)) FROM article_feeds",
@@ -51,7 +51,7 @@ def _assert_keys_unique(store: Store) -> None:
 # --- one feed, many fetches ---------------------------------------------------------------
 
 
-def test_entries_sharing_a_page_stay_apart_across_fetches(store: Store) -> None:
+def test_entries_sharing_a_page_stay_apart_across_fetches(store: DuckDBStore) -> None:
     """A ticker whose items all link to the home page: the first fetch has one item, later
     ones more, items roll off; no item is ever merged into another."""
     first = Item("Meldung 1", link=HOME, guid="t1")
@@ -70,7 +70,7 @@ def test_entries_sharing_a_page_stay_apart_across_fetches(store: Store) -> None:
 
 
 def test_a_one_item_feed_with_a_new_guid_and_title_each_time_keeps_every_item(
-    store: Store,
+    store: DuckDBStore,
 ) -> None:
     for day in range(3):
         _ingest(store, [Item(f"Lage am Tag {day}", link=HOME, guid=f"lage-{day}")], days=day)
@@ -78,7 +78,7 @@ def test_a_one_item_feed_with_a_new_guid_and_title_each_time_keeps_every_item(
     _assert_keys_unique(store)
 
 
-def test_a_changed_guid_is_the_same_entry(store: Store) -> None:
+def test_a_changed_guid_is_the_same_entry(store: DuckDBStore) -> None:
     """The feed's CMS changed every guid: same links, same titles, the old guids gone. The
     stored entries take the new guids (merged, with the reason), nothing is duplicated; the
     next fetch finds them by the new guid."""
@@ -106,7 +106,7 @@ def test_a_changed_guid_is_the_same_entry(store: Store) -> None:
     _assert_keys_unique(store)
 
 
-def test_forum_posts_stored_merged_before_are_recovered(store: Store) -> None:
+def test_forum_posts_stored_merged_before_are_recovered(store: DuckDBStore) -> None:
     """Before this change, guid-less posts differing only by "#post-2" were one entry (keyed
     by the link without fragment). Read again, the old entry becomes post 1 (same title) and
     post 2 is stored: no duplicate, nothing lost."""
@@ -156,10 +156,10 @@ def test_a_group_of_feeds_sharing_pages_stores_what_one_at_a_time_stores(
             Item("Home", link="https://news.example/", guid="b2"),
         ],
     }
-    one = Store(tmp_path / "one.duckdb")
+    one = DuckDBStore(tmp_path / "one.duckdb")
     for url, items in docs.items():
         _ingest(one, items, url)
-    group = Store(tmp_path / "group.duckdb")
+    group = DuckDBStore(tmp_path / "group.duckdb")
     turns = [
         ingest.Turn.parsed(
             parse_feed(rss(items), source=url, feed_url=url, fetched_at=NOW),
@@ -187,7 +187,7 @@ def test_a_group_of_feeds_sharing_pages_stores_what_one_at_a_time_stores(
     assert rows[0] == rows[1]
 
 
-def test_the_run_summary_counts_merges_and_left_out_entries(store: Store) -> None:
+def test_the_run_summary_counts_merges_and_left_out_entries(store: DuckDBStore) -> None:
     item = Item("Doppelt", link="https://s.example/d", guid="d")
     report = _ingest(store, [item, item, Item("Einmal", link="https://s.example/e")])
     assert (report.counts.new, report.counts.merged, report.counts.duplicates) == (2, 1, 1)
@@ -228,7 +228,7 @@ def _article(**changes: object) -> Article:
     ],
 )
 def test_an_entry_the_store_cannot_hold_is_left_out_alone(
-    store: Store, changes: dict[str, object], reason: str
+    store: DuckDBStore, changes: dict[str, object], reason: str
 ) -> None:
     url = "https://bad.example/feed"
     parsed = parse_feed(

@@ -207,7 +207,8 @@ def authors(store: Storage, f: Filters, *, limit: int | None = 200) -> Table:
 
 def feeds(store: Storage) -> pd.DataFrame:
     """Every feed with its health and stored article count."""
-    return store.feeds().to_pandas()
+    frame: pd.DataFrame = store.feeds().to_pandas()
+    return frame
 
 
 # -- empty views ------------------------------------------------------------------------------
@@ -423,7 +424,7 @@ def tag_trends(
             which = "this window" if not n_current else "the window before this one"
             empty.attrs["reason"] = f"No articles in {which}: there is nothing to compare."
             return empty
-        merged = store.tag_windows(f, before).to_pandas()
+        merged: pd.DataFrame = store.tag_windows(f, before).to_pandas()
     c = merged["current"].astype("int64")
     p = merged["previous"].astype("int64")
     ratio = n_current / n_previous
@@ -452,7 +453,7 @@ def cooccurring_tags(store: Storage, f: Filters, tag: str, *, limit: int = 20) -
     """
     key = tag_key(tag)
     with store.session():
-        table = store.cooccurring_tags(f, key, limit=limit).to_pandas()
+        table: pd.DataFrame = store.cooccurring_tags(f, key, limit=limit).to_pandas()
         # The view's articles that carry the tag (adding it to f.tags would mean "or").
         base = store.article_count(f, with_tag=key)
     table["share"] = (table["articles"] / base).round(3) if base else 0.0
@@ -462,7 +463,7 @@ def cooccurring_tags(store: Storage, f: Filters, tag: str, *, limit: int = 20) -
 def heatmap(store: Storage, f: Filters, *, timezone: str = "UTC") -> pd.DataFrame:
     """Articles per weekday (0 = Monday) and hour in `timezone`: all 168 cells."""
     check_timezone(timezone)
-    table = store.heatmap(f, timezone=timezone).to_pandas()
+    table: pd.DataFrame = store.heatmap(f, timezone=timezone).to_pandas()
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     counts = table.astype("int64").set_index(["weekday", "hour"])["count"]
     return counts.reindex(grid, fill_value=0).reset_index()
@@ -495,7 +496,7 @@ def cadence(store: Storage, f: Filters, *, now: datetime | None = None) -> pd.Da
     not a quiet news day), ok. Status first: it is what a reader on a narrow screen needs.
     """
     moment = now or datetime.now(UTC)
-    table = store.cadence(f).to_pandas()
+    table: pd.DataFrame = store.cadence(f).to_pandas()
     end = f.until or moment
     end_naive = end.astimezone(UTC).replace(tzinfo=None)
     now_naive = moment.astimezone(UTC).replace(tzinfo=None)
@@ -545,8 +546,8 @@ def compare_terms(
     the shared vocabulary. Computed over each side's `depth` most frequent terms.
     """
     with store.session():
-        a = store.term_counts(f_a, limit=depth).to_pandas()
-        b = store.term_counts(f_b, limit=depth).to_pandas()
+        a: pd.DataFrame = store.term_counts(f_a, limit=depth).to_pandas()
+        b: pd.DataFrame = store.term_counts(f_b, limit=depth).to_pandas()
     n_a = a.attrs.get("total", 0) or int(a["count"].sum())
     n_b = b.attrs.get("total", 0) or int(b["count"].sum())
     merged = (
@@ -593,7 +594,8 @@ def articles(
     table, total = store.articles_page(
         f, sort=sort, descending=descending, limit=limit, offset=offset
     )
-    return table.to_pandas(), total
+    frame: pd.DataFrame = table.to_pandas()
+    return frame, total
 
 
 def export_rows(store: Storage, f: Filters) -> Iterator[dict[str, Any]]:
