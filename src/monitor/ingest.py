@@ -414,6 +414,9 @@ def ingest_documents(
     """
     now = now or _now()
     known = known or {}
+    # A store that cannot be written (not a store, damaged, newer, read-only) is the run's
+    # one-line failure, said once before any work, not every document's.
+    store.ensure_schema()
     pool: ProcessPoolExecutor | None = _pool(workers) if workers > 0 else None
 
     def submit(document: Document) -> Future[ParsedFeed]:
