@@ -3,12 +3,13 @@
 Four workers run at once against one store and a real HTTP server on 127.0.0.1, which counts
 the requests per feed: every feed is asked for exactly once between them. The store is named
 by a location (`open_store`), so the same test runs on every engine: the `location` fixture
-gives a DuckDB file here; the conformance suite adds chDB (threads of one process: chDB
-opens a directory in one process only).
+gives a DuckDB file and a chDB directory (threads of one process there: chDB opens a
+directory in one process only; DuckDB's several writers are processes).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import threading
@@ -39,10 +40,16 @@ def _close(store: Storage) -> None:
         close()
 
 
-@pytest.fixture
-def location(tmp_path: Path) -> str:
-    """Where the shared store lives (a DuckDB file; chDB's is added by the conformance suite)."""
-    return str(tmp_path / "shards.duckdb")
+@pytest.fixture(params=["duckdb", "chdb"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the shared store lives: a DuckDB file, or a chDB directory (once the ClickHouse
+    engine is there)."""
+    if request.param == "duckdb":
+        return str(tmp_path / "shards.duckdb")
+    if importlib.util.find_spec("monitor.store.clickhouse") is None:
+        pytest.skip("the ClickHouse engine (monitor.store.clickhouse) is not in this tree")
+    pytest.importorskip("chdb")
+    return f"chdb://{tmp_path / 'shards-chdb'}"
 
 
 @pytest.fixture
