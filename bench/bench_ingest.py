@@ -178,13 +178,18 @@ def cpu_stages(corpus: list[bytes], repeat: int) -> dict[str, float]:
             store.ensure_schema()
             cpu = cpu_seconds()
             with store.holding():
-                ingest.store_group(
+                ingest.store_turns(
                     store,
                     [
-                        ingest.Parsed(p.source, f"https://feed{n}.example/rss", "http", "", p)
+                        ingest.Turn.parsed(
+                            p,
+                            feed_url=f"https://feed{n}.example/rss",
+                            kind="http",
+                            digest=None,
+                            now=now,
+                        )
                         for n, p in enumerate(parsed)
                     ],
-                    now=now,
                 )
             stages["store"].append(cpu_seconds() - cpu)
     return {name: 1000 * statistics.median(v) / items for name, v in stages.items()}
