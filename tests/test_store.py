@@ -486,7 +486,7 @@ def test_terms_from_the_rollup_equal_terms_from_every_article(
     until: datetime | None,
     languages: tuple[str, ...],
 ) -> None:
-    from monitor.store import query
+    from monitor.store.duckdb import query
 
     f = Filters(since=since, until=until, languages=languages)
     with spread_store.read() as con:
@@ -561,7 +561,7 @@ def test_buckets_in_a_time_zone_match_converting_every_article(
 
     want = Counter(start_of(t) for t in local)
     with store.read() as con:
-        from monitor.store import query
+        from monitor.store.duckdb import query
 
         got = query.frequency(con, Filters(), by=by, timezone=zone)
         split = query.frequency(con, Filters(), by=by, timezone=zone, split="author", top=2)
