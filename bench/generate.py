@@ -47,8 +47,9 @@ import pyarrow as pa
 from monitor import feedwriter, ingest, text
 from monitor.models import Table
 from monitor.normalize import hash_fields, split_authors
-from monitor.store import Store, open_store, write
+from monitor.store import DuckDBStore, open_store
 from monitor.store.base import TABLES, Storage
+from monitor.store.duckdb import write
 from monitor.store.entries import COPY_COLUMNS
 
 BLOCK = 10_000
@@ -665,7 +666,7 @@ def generate(
     if path.exists():
         raise SystemExit(f"{path} exists; remove it first")
     started = time.perf_counter()
-    store = Store(path)
+    store = DuckDBStore(path)
     store.ensure_schema()
     import duckdb
 
