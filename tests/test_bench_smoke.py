@@ -227,3 +227,51 @@ def test_generating_into_chdb_stores_the_same_rows(tmp_path: Path) -> None:
         assert click.count_rows("article_terms") == done.terms > 0
     finally:
         getattr(click, "close", lambda: None)()
+
+
+@pytest.mark.slow
+def test_bench_script_runs_side_by_side_on_chdb(tmp_path: Path) -> None:
+    """bench_scale.py with a DuckDB store and the same articles in chDB: every page renders on
+    both engines (pages, CLI and ingest on chDB; floor and peer are DuckDB's own), and the
+    side-by-side table has a row for every page and range."""
+    pytest.importorskip("chdb")
+    corpus = small_corpus(2_000)
+    duck = tmp_path / "small.duckdb"
+    generate.generate(duck, corpus, workers=0)
+    chdb = f"chdb://{tmp_path / 'small-chdb'}"
+    generate.generate_location(chdb, corpus, workers=0)
+    out = tmp_path / "both.json"
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "bench_scale.py"),
+        "--db",
+        str(duck),
+        "--db",
+        chdb,
+        "--runs",
+        "1",
+        "--ingest-articles",
+        "30",
+        "--skip",
+        "browser",
+        "--skip",
+        "peer",
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    duck_run, chdb_run = figures["runs"][str(duck)], figures["runs"][chdb]
+    assert (duck_run["engine"], chdb_run["engine"]) == ("duckdb", "clickhouse")
+    assert duck_run["articles"] == chdb_run["articles"] == 2_000
+    assert chdb_run["kb_per_article"] > 0
+    assert "floor" in duck_run and "floor" not in chdb_run
+    for run in (duck_run, chdb_run):
+        assert run["apptest"]["errors"] == []
+        assert set(run["cli"]) == {"frequency", "tags", "terms", "authors"}
+        assert run["ingest"]["new"] == [[30, 30]]
+    for range_name in ("30 days", "all time"):
+        assert set(chdb_run["apptest"][range_name]) == set(duck_run["apptest"][range_name])
+        assert f"| overview | {range_name} |" in figures["report"]
+    assert "Side by side: duckdb" in figures["report"]
