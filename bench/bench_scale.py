@@ -17,9 +17,18 @@ One run, figures side by side (medians of `--runs`):
   and the server's peak RSS after visiting every page with both ranges;
 - store size on disk per article, machine, load average.
 
+Either engine: `--db` takes a DuckDB path or a ClickHouse location (`chdb:///dir`,
+`clickhouse://...`). The floor and the peer are DuckDB's own (hand-written DuckDB SQL, DuckDB
+into pandas) and are skipped on ClickHouse. Given `--db` twice, the sections run for each
+store in turn (interleaved section by section on a noisy machine) and a side-by-side table
+with the ratios follows.
+
 Usage:
     .venv/bin/python bench/generate.py --out /tmp/monitor-bench/1m.duckdb
+    .venv/bin/python bench/generate.py --out chdb:///tmp/monitor-bench/1m-chdb
     .venv/bin/python bench/bench_scale.py --db /tmp/monitor-bench/1m.duckdb
+    .venv/bin/python bench/bench_scale.py --db /tmp/monitor-bench/1m.duckdb \
+        --db chdb:///tmp/monitor-bench/1m-chdb
 
 Results: a Markdown table on standard output and JSON in bench/out/scale-<articles>.json.
 """
@@ -50,7 +59,8 @@ sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
 import generate  # noqa: E402
 
-from monitor.store import DuckDBStore  # noqa: E402
+from monitor.store import open_store  # noqa: E402
+from monitor.store.base import Storage  # noqa: E402
 from monitor.store.duckdb import raw_connection  # noqa: E402
 
 APP = str(REPO / "app.py")
@@ -108,15 +118,40 @@ def proc_status(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
-def store_size(db: Path) -> int:
-    wal = db.with_name(db.name + ".wal")
-    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+def is_duckdb(location: str) -> bool:
+    return not generate.is_location(location)
 
 
-def count_articles(db: Path) -> int:
-    with raw_connection(db, read_only=True) as con:
-        row = con.execute("SELECT count(*) FROM articles").fetchone()
-    return int(row[0]) if row else 0
+def close(store: Storage) -> None:
+    """Let go of a store (a chDB directory is one process's at a time)."""
+    closer = getattr(store, "close", None)
+    if closer is not None:
+        closer()
+
+
+@contextmanager
+def opened(location: str, *, read_only: bool = False) -> Iterator[Storage]:
+    store = open_store(location, read_only=read_only)
+    try:
+        yield store
+    finally:
+        close(store)
+
+
+def describe(location: str) -> dict[str, Any]:
+    """Articles, bytes on disk and the engine of the store at `location`."""
+    with opened(location, read_only=True) as store:
+        articles = store.count_rows("articles")
+        info = store.info()
+    size = generate.disk_bytes(location)
+    return {
+        "location": location,
+        "engine": info.name,
+        "engine_version": info.version,
+        "articles": articles,
+        "size_mb": size / 1e6,
+        "kb_per_article": size / max(articles, 1) / 1e3,
+    }
 
 
 def window(range_name: str, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -158,7 +193,7 @@ def timed_analyze() -> Iterator[dict[str, float]]:
             setattr(analyze, name, function)
 
 
-def apptest_pages(db: Path, runs: int) -> dict[str, Any]:
+def apptest_pages(db: str, runs: int) -> dict[str, Any]:
     """Cold and warm render seconds per page and range; the analyze calls of the cold runs."""
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no bare-mode warnings
     import streamlit as st
@@ -338,7 +373,7 @@ def floor_sql(since: datetime | None, until: datetime | None) -> dict[str, list[
     }
 
 
-def floor(db: Path, runs: int, now: datetime) -> dict[str, Any]:
+def floor(db: str, runs: int, now: datetime) -> dict[str, Any]:
     """Seconds per page for the hand-written SQL (a fresh read-only connection per page)."""
     results: dict[str, Any] = {}
     for range_name in RANGES:
@@ -348,7 +383,7 @@ def floor(db: Path, runs: int, now: datetime) -> dict[str, Any]:
         for _ in range(runs):
             for page, queries in floor_sql(since, until).items():
                 started = time.perf_counter()
-                with raw_connection(db, read_only=True) as con:
+                with raw_connection(Path(db), read_only=True) as con:
                     for label, sql in queries:
                         t = time.perf_counter()
                         con.execute(sql).fetchall()
@@ -358,7 +393,7 @@ def floor(db: Path, runs: int, now: datetime) -> dict[str, Any]:
         opens = []
         for _ in range(5):
             started = time.perf_counter()
-            raw_connection(db, read_only=True).close()
+            raw_connection(Path(db), read_only=True).close()
             opens.append(time.perf_counter() - started)
         results["connect_seconds"] = median(opens)
         results[f"{range_name} queries"] = {q: round(median(v), 3) for q, v in per_query.items()}
@@ -371,12 +406,12 @@ def floor(db: Path, runs: int, now: datetime) -> dict[str, Any]:
 # -- the peer: pandas --------------------------------------------------------------------------
 
 
-def peer_main(db: Path, range_name: str, runs: int, max_term_rows: int) -> None:
+def peer_main(db: str, range_name: str, runs: int, max_term_rows: int) -> None:
     """(In a subprocess.) Load the store's tables into pandas, then aggregate each page there."""
     now = datetime.now(UTC)
     since, until = window(range_name, now)
     started = time.perf_counter()
-    con = raw_connection(db, read_only=True)
+    con = raw_connection(Path(db), read_only=True)
     articles = con.execute(
         "SELECT id, published, title, url, language, reading_minutes FROM articles"
     ).df()
@@ -506,7 +541,7 @@ def peer_main(db: Path, range_name: str, runs: int, max_term_rows: int) -> None:
     )
 
 
-def peer(db: Path, runs: int, max_term_rows: int) -> dict[str, Any]:
+def peer(db: str, runs: int, max_term_rows: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for range_name in RANGES:
         done = subprocess.run(
@@ -538,7 +573,7 @@ def peer(db: Path, runs: int, max_term_rows: int) -> dict[str, Any]:
 # -- CLI ---------------------------------------------------------------------------------------
 
 
-def cli(db: Path, runs: int) -> dict[str, float]:
+def cli(db: str, runs: int) -> dict[str, float]:
     """Wall seconds of `monitor --db DB <command> --json` as whole processes (median)."""
     script = Path(sys.executable).with_name("monitor")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "monitor.cli"]
@@ -548,14 +583,14 @@ def cli(db: Path, runs: int) -> dict[str, float]:
         for _ in range(runs):
             started = time.perf_counter()
             done = subprocess.run(
-                [*command, "--db", str(db), name, "--json"],
+                [*command, "--db", db, name, "--json"],
                 capture_output=True,
                 text=True,
                 check=False,
             )
             times.append(time.perf_counter() - started)
             if done.returncode != 0:
-                raise SystemExit(f"monitor {name} failed: {done.stderr.strip()}")
+                raise SystemExit(f"monitor --db {db} {name} failed: {done.stderr.strip()}")
         results[name] = median(times)
     log("cli: " + ", ".join(f"{k} {v:.2f}" for k, v in results.items()))
     return results
@@ -564,31 +599,67 @@ def cli(db: Path, runs: int) -> dict[str, float]:
 # -- ingest ------------------------------------------------------------------------------------
 
 
-def ingest_rates(db: Path, articles: int, count: int, scratch: Path, runs: int) -> dict[str, Any]:
+def copy_of(location: str, scratch: Path, name: str) -> str:
+    """A copy of the store at `location` in `scratch` (the big store is never written to):
+    the DuckDB file and its WAL, or the whole chDB directory (nobody may hold it open)."""
+    if is_duckdb(location):
+        source = Path(location)
+        copy = scratch / f"{name}.duckdb"
+        shutil.copyfile(source, copy)
+        wal = source.with_name(source.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        return str(copy)
+    if not location.startswith("chdb://"):
+        raise SystemExit(
+            f"{location}: the ingest section copies the store; only a DuckDB file "
+            "or a chDB directory can be copied (use --skip ingest on a server)"
+        )
+    target = scratch / name
+    shutil.copytree(location[len("chdb://") :].split("?", 1)[0], target, symlinks=True)
+    return f"chdb://{target}"
+
+
+def empty_like(location: str, scratch: Path, name: str) -> str:
+    """A new, empty store of the same engine in `scratch`."""
+    return str(scratch / f"{name}.duckdb") if is_duckdb(location) else f"chdb://{scratch / name}"
+
+
+def remove(location: str) -> None:
+    if is_duckdb(location):
+        path = Path(location)
+        for file in (path, path.with_name(path.name + ".wal")):
+            file.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(location[len("chdb://") :].split("?", 1)[0], ignore_errors=True)
+
+
+def ingest_into(
+    location: str, corpus: generate.Corpus, start: int, count: int
+) -> tuple[float, int]:
+    with opened(location) as store:
+        store.ensure_schema()
+        return generate.ingest_slice(store, corpus, start, count)
+
+
+def ingest_rates(db: str, articles: int, count: int, scratch: Path, runs: int) -> dict[str, Any]:
     """Articles per second through the real ingest: into an empty store and into a copy of
     the big store, the same `count` new articles each time (later articles of the same corpus
     for each of `runs` rounds, empty and big interleaved; medians)."""
     corpus = generate.Corpus(articles=articles + runs * count)
-    copy = scratch / "ingest-big.duckdb"
-    shutil.copyfile(db, copy)
-    wal = db.with_name(db.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-    os.sync()  # the copy's 4 GB reach the disk now, not while the big store is timed
+    copy = copy_of(db, scratch, "ingest-big")
+    os.sync()  # the copy's gigabytes reach the disk now, not while the big store is timed
     empty_rates, big_rates, new = [], [], []
     for round_ in range(runs):
         start = articles + round_ * count
-        empty = scratch / f"ingest-empty-{round_}.duckdb"
-        DuckDBStore(empty).ensure_schema()
-        seconds_empty, new_empty = generate.ingest_slice(DuckDBStore(empty), corpus, start, count)
-        seconds_big, new_big = generate.ingest_slice(DuckDBStore(copy), corpus, start, count)
+        empty = empty_like(db, scratch, f"ingest-empty-{round_}")
+        seconds_empty, new_empty = ingest_into(empty, corpus, start, count)
+        seconds_big, new_big = ingest_into(copy, corpus, start, count)
         empty_rates.append(new_empty / seconds_empty)
         big_rates.append(new_big / seconds_big)
         new.append([new_empty, new_big])
-        for file in (empty, empty.with_name(empty.name + ".wal")):
-            file.unlink(missing_ok=True)
-    for file in (copy, copy.with_name(copy.name + ".wal")):
-        file.unlink(missing_ok=True)
+        remove(empty)
+    remove(copy)
     result = {
         "articles": count,
         "empty_rate": median(empty_rates),
@@ -598,14 +669,14 @@ def ingest_rates(db: Path, articles: int, count: int, scratch: Path, runs: int) 
         "new": new,
     }
     result["ratio"] = result["big_rate"] / result["empty_rate"]
-    log(f"ingest: {result}")
+    log(f"ingest {db}: {result}")
     return result
 
 
 # -- the browser -------------------------------------------------------------------------------
 
 
-def browser(db: Path, baseline: Path, runs: int, scratch: Path) -> dict[str, Any]:
+def browser(db: str, baseline: str, runs: int, scratch: Path) -> dict[str, Any]:
     """First chart after page.goto (tiny store vs big store); the big store's server peak RSS
     after visiting every page with both ranges."""
     from live_server import live_server
@@ -663,11 +734,14 @@ def verdict(ok: bool) -> str:
 
 def report(r: dict[str, Any]) -> str:
     lines = [
-        f"Store: {r['articles']:,} articles, {r['size_mb']:,.0f} MB on disk "
-        f"({r['kb_per_article']:.1f} kB per article). Machine: {r['machine']}. "
+        f"Store: {r['location']} ({r['engine']} {r['engine_version']}), {r['articles']:,} "
+        f"articles, {r['size_mb']:,.0f} MB on disk ({r['kb_per_article']:.1f} kB per article). "
+        f"Machine: {r['machine']}. "
         f"Load average before/after: {r['load_before']} / {r['load_after']}.",
         "",
     ]
+    if r.get("notes"):
+        lines += [*r["notes"], ""]
     app = r.get("apptest")
     fl = r.get("floor")
     pe = r.get("peer")
@@ -739,9 +813,81 @@ def report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(runs: dict[str, dict[str, Any]]) -> str:
+    """Two stores' figures in one table: each page cold and warm, the CLI, ingest, bytes per
+    article, and the second store's ratio to the first (the target: <= 1.5x on every page)."""
+    (a_loc, a), (b_loc, b) = list(runs.items())[:2]
+    an, bn = a["engine"], b["engine"]
+    lines = [
+        f"Side by side: {an} ({a_loc}) and {bn} ({b_loc}); ratio = {bn} / {an}.",
+        "",
+        f"| page | range | {an} cold s | {bn} cold s | cold ratio | {an} warm s | {bn} warm s "
+        "| warm ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    worst = 0.0
+    if a.get("apptest") and b.get("apptest"):
+        for range_name in RANGES:
+            for name, _ in PAGES:
+                x, y = a["apptest"][range_name][name], b["apptest"][range_name][name]
+                cold, warm = y["cold"] / x["cold"], y["warm"] / x["warm"]
+                worst = max(worst, cold)
+                lines.append(
+                    f"| {name} | {range_name} | {x['cold']:.2f} | {y['cold']:.2f} | {cold:.2f}x | "
+                    f"{x['warm']:.2f} | {y['warm']:.2f} | {warm:.2f}x |"
+                )
+    lines += ["", f"| figure | {an} | {bn} | ratio |", "|---|---:|---:|---:|"]
+    for name in CLI_COMMANDS:
+        x, y = (a.get("cli") or {}).get(name), (b.get("cli") or {}).get(name)
+        if x and y:
+            lines.append(f"| `monitor {name} --json` s | {x:.2f} | {y:.2f} | {y / x:.2f}x |")
+    if a.get("ingest") and b.get("ingest"):
+        for key, label in (("empty_rate", "empty store"), ("big_rate", "big store")):
+            x, y = a["ingest"][key], b["ingest"][key]
+            lines.append(
+                f"| ingest into the {label}, articles/s | {x:.0f} | {y:.0f} | {y / x:.2f}x |"
+            )
+        x, y = a["ingest"]["ratio"], b["ingest"]["ratio"]
+        lines.append(f"| ingest big / empty | {x:.2f} | {y:.2f} | |")
+    lines.append(
+        f"| kB per article on disk | {a['kb_per_article']:.1f} | {b['kb_per_article']:.1f} | "
+        f"{b['kb_per_article'] / a['kb_per_article']:.2f}x |"
+    )
+    if worst:
+        lines += [
+            "",
+            f"Slowest cold page ratio: {worst:.2f}x ({verdict(worst <= 1.5)} against <= 1.5x).",
+        ]
+    return "\n".join(lines)
+
+
+def child(section: str, db: str, runs: int) -> dict[str, Any]:
+    """Run one section in a process of its own (a chDB directory is one process's at a time,
+    and every engine gets the same clean process); its JSON is the last line it prints."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", section, "--db", db, "--runs", str(runs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{section} on {db} failed: {done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="a store made by generate.py")
+    parser.add_argument(
+        "--db",
+        action="append",
+        required=True,
+        help="a store made by generate.py: a DuckDB path or chdb:///dir (twice: side by side)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ingest-articles", type=int, default=3000)
     parser.add_argument("--peer-max-term-rows", type=int, default=60_000_000)
@@ -750,49 +896,84 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="where to write the figures as JSON")
     parser.add_argument("--peer", help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
-        peer_main(args.db, args.peer, args.runs, args.peer_max_term_rows)
+        peer_main(args.db[0], args.peer, args.runs, args.peer_max_term_rows)
         return
-    if not args.db.exists():
-        raise SystemExit(f"{args.db} does not exist: make it with bench/generate.py")
-    articles = count_articles(args.db)
-    size = store_size(args.db)
-    engine = DuckDBStore(args.db, read_only=True).info()
-    results: dict[str, Any] = {
-        "articles": articles,
-        "size_mb": size / 1e6,
-        "kb_per_article": size / max(articles, 1) / 1e3,
-        "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, duckdb {engine.version}",
-        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    if args.child == "apptest":
+        print(json.dumps(apptest_pages(args.db[0], args.runs), default=str))
+        return
+    locations: list[str] = args.db
+    for location in locations:
+        if is_duckdb(location) and not Path(location).exists():
+            raise SystemExit(f"{location} does not exist: make it with bench/generate.py")
+    runs: dict[str, dict[str, Any]] = {}
+    for location in locations:
+        r = describe(location)
+        r["machine"] = (
+            f"{platform.platform()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, {r['engine']} {r['engine_version']}"
+        )
+        r["load_before"] = load()
+        r["started"] = datetime.now(UTC).isoformat(timespec="seconds")
+        r["notes"] = []
+        r["loads"] = {}
+        if not is_duckdb(location):
+            r["notes"].append(
+                "Floor and peer skipped: they are DuckDB's own (hand-written DuckDB SQL, "
+                "DuckDB into pandas); compare with the DuckDB run's."
+            )
+        runs[location] = r
     now = datetime.now(UTC)
+
+    def each(section: str, run: Callable[[str, dict[str, Any]], Any]) -> None:
+        if section in args.skip:
+            return
+        for location, r in runs.items():
+            if section in ("floor", "peer") and not is_duckdb(location):
+                continue
+            r[section] = run(location, r)
+            r["loads"][section] = load()
+
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
         scratch = Path(tmp)
-        if "floor" not in args.skip:
-            results["floor"] = floor(args.db, args.runs, now)
-        if "apptest" not in args.skip:
-            results["apptest"] = apptest_pages(args.db, args.runs)
-        if "peer" not in args.skip:
-            results["peer"] = peer(args.db, args.runs, args.peer_max_term_rows)
-        if "cli" not in args.skip:
-            results["cli"] = cli(args.db, args.runs)
-        if "browser" not in args.skip:
-            baseline = scratch / "baseline.duckdb"
-            generate.generate(baseline, generate.Corpus(articles=1000), workers=0)
-            results["browser"] = browser(args.db, baseline, args.runs, scratch)
-        if "ingest" not in args.skip:
-            results["ingest"] = ingest_rates(
-                args.db, articles, args.ingest_articles, scratch, args.runs
-            )
-    results["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    text = report(results)
+        each("floor", lambda db, r: floor(db, args.runs, now))
+        each("apptest", lambda db, r: child("apptest", db, args.runs))
+        each("peer", lambda db, r: peer(db, args.runs, args.peer_max_term_rows))
+        each("cli", lambda db, r: cli(db, args.runs))
+
+        def run_browser(db: str, r: dict[str, Any]) -> Any:
+            baseline = empty_like(db, scratch, f"baseline-{r['engine']}")
+            generate.generate_location(baseline, generate.Corpus(articles=1000), workers=0)
+            return browser(db, baseline, args.runs, scratch)
+
+        each("browser", run_browser)
+        each(
+            "ingest",
+            lambda db, r: ingest_rates(db, r["articles"], args.ingest_articles, scratch, args.runs),
+        )
+    texts = []
+    for r in runs.values():
+        r["load_after"] = load()
+        r["report"] = report(r)
+        texts.append(r["report"])
+    if len(runs) > 1:
+        texts.append(side_by_side(runs))
+    text = "\n\n".join(texts)
     print(text)
-    out = args.json or REPO / "bench" / "out" / f"scale-{articles}.json"
+    first = next(iter(runs.values()))
+    if len(runs) == 1:
+        payload: dict[str, Any] = {**first, "report": text}
+        name = f"scale-{first['articles']}.json"
+    else:
+        payload = {"runs": runs, "report": text}
+        name = (
+            f"scale-{first['articles']}-" + "-".join(r["engine"] for r in runs.values()) + ".json"
+        )
+    out = args.json or REPO / "bench" / "out" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({**results, "report": text}, indent=1, default=str))
+    out.write_text(json.dumps(payload, indent=1, default=str))
     log(f"figures written to {out}")
 
 

@@ -45,9 +45,12 @@ import numpy as np
 import pyarrow as pa
 
 from monitor import feedwriter, ingest, text
+from monitor.models import Table
 from monitor.normalize import hash_fields, split_authors
-from monitor.store import DuckDBStore
+from monitor.store import DuckDBStore, open_store
+from monitor.store.base import TABLES, Storage
 from monitor.store.duckdb import write
+from monitor.store.entries import COPY_COLUMNS
 
 BLOCK = 10_000
 CONTENT_SHARE = 0.45  # the rest of a text is function words (stopwords)
@@ -523,17 +526,16 @@ def _append(con: Any, name: str, table: pa.Table) -> None:
     con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM _rows")
 
 
-def _insert(con: Any, corpus: Corpus, rows: dict[str, Any]) -> int:
-    """Append one set of rows to the five article tables; returns the article_terms rows."""
+def _block_tables(corpus: Corpus, rows: dict[str, Any]) -> dict[str, pa.Table]:
+    """One block's rows of the five article tables (base.TABLES' columns), as Arrow tables;
+    `article_terms` also carries each row's article language (for the per-day rollup)."""
     n = len(rows["id"])
     ids = pa.array(rows["id"], pa.string())
     published = _ts(rows["published"])
     first_seen = _ts(rows["first_seen"])
     words = np.asarray(rows["word_count"], dtype=np.int32)
-    _append(
-        con,
-        "articles",
-        pa.table(
+    tables = {
+        "articles": pa.table(
             {
                 "id": ids,
                 "url": rows["url"],
@@ -551,55 +553,43 @@ def _insert(con: Any, corpus: Corpus, rows: dict[str, Any]) -> int:
                 "first_seen": first_seen,
                 "updated_at": first_seen,
             }
-        ),
-    )
+        )
+    }
     owner = [i for i, feeds in enumerate(rows["feeds"]) for _ in feeds]
     take = pa.array(owner, pa.int64())
-    _append(
-        con,
-        "article_feeds",
-        pa.table(
-            {
-                "feed_id": pa.array([f + 1 for fs in rows["feeds"] for f in fs], pa.int32()),
-                "entry_key": pa.array(rows["url"]).take(take),
-                "article_id": ids.take(take),
-                "entry_hash": pa.array(rows["hash"]).take(take),
-                "first_seen": first_seen.take(take),
-                "published": published.take(take),
-            }
-        ),
+    tables["article_feeds"] = pa.table(
+        {
+            "feed_id": pa.array([f + 1 for fs in rows["feeds"] for f in fs], pa.int32()),
+            "entry_key": pa.array(rows["url"]).take(take),
+            "article_id": ids.take(take),
+            "entry_hash": pa.array(rows["hash"]).take(take),
+            "first_seen": first_seen.take(take),
+            "published": published.take(take),
+        }
     )
     owner = [i for i, names in enumerate(rows["authors"]) for _ in names]
     if owner:
         take = pa.array(owner, pa.int64())
-        _append(
-            con,
-            "article_authors",
-            pa.table(
-                {
-                    "article_id": ids.take(take),
-                    "position": pa.array([p for a in rows["authors"] for p in range(len(a))]),
-                    "author": pa.array([name for a in rows["authors"] for name in a]),
-                    "published": published.take(take),
-                }
-            ),
+        tables["article_authors"] = pa.table(
+            {
+                "article_id": ids.take(take),
+                "position": pa.array([p for a in rows["authors"] for p in range(len(a))]),
+                "author": pa.array([name for a in rows["authors"] for name in a]),
+                "published": published.take(take),
+            }
         )
     owner = [i for i, tags in enumerate(rows["tags"]) for _ in tags]
     if owner:
         take = pa.array(owner, pa.int64())
         flat = [t for tags in rows["tags"] for t in tags]
-        _append(
-            con,
-            "article_tags",
-            pa.table(
-                {
-                    "article_id": ids.take(take),
-                    "key": [t[0] for t in flat],
-                    "display": [t[1] for t in flat],
-                    "source": [t[2] for t in flat],
-                    "published": published.take(take),
-                }
-            ),
+        tables["article_tags"] = pa.table(
+            {
+                "article_id": ids.take(take),
+                "key": [t[0] for t in flat],
+                "display": [t[1] for t in flat],
+                "source": [t[2] for t in flat],
+                "published": published.take(take),
+            }
         )
     # Terms: (article, term) counted with one np.unique over the whole set.
     lengths = np.array([len(t) for t in rows["terms"]], dtype=np.int64)
@@ -609,23 +599,30 @@ def _insert(con: Any, corpus: Corpus, rows: dict[str, Any]) -> int:
     width = len(corpus.term_names)
     pairs, counts = np.unique(owner_arr[keep] * width + terms[keep], return_counts=True)
     art = pa.array(pairs // width)
-    term_rows = pa.table(
+    tables["article_terms"] = pa.table(
         {
             "article_id": ids.take(art),
             "term": corpus.term_array.take(pa.array(pairs % width)),
             "n": pa.array(counts.astype(np.int32)),
             "published": published.take(art),
+            "language": pa.array(rows["language"], pa.string()).take(art),
         }
     )
-    _append(con, "article_terms", term_rows)
+    return tables
+
+
+def _insert(con: Any, corpus: Corpus, rows: dict[str, Any]) -> int:
+    """Append one set of rows to the five article tables; returns the article_terms rows."""
+    tables = _block_tables(corpus, rows)
+    for name, table in tables.items():
+        if name == "article_terms":
+            table = table.drop_columns(["language"])
+        _append(con, name, table)
     # The per-day rollup, as the real ingest keeps it.
-    con.register(
-        "_new_terms",
-        term_rows.append_column("language", pa.array(rows["language"], pa.string()).take(art)),
-    )
+    con.register("_new_terms", tables["article_terms"])
     write.add_term_rollup(con, "_new_terms")
     con.unregister("_new_terms")
-    return len(pairs)
+    return tables["article_terms"].num_rows
 
 
 @dataclass
@@ -706,6 +703,97 @@ def generate(
     )
 
 
+# -- bulk mode through the storage interface (any engine) -------------------------------------
+
+
+def is_location(out: str | Path) -> bool:
+    """A DSN (`chdb:///dir`, `clickhouse://...`) rather than a DuckDB file path."""
+    return "://" in str(out)
+
+
+def _as_table(table: pa.Table, columns: tuple[str, ...]) -> Table:
+    """An Arrow table as a storage `Table` of `columns` (a column it lacks is all None)."""
+    n = table.num_rows
+    data = [table.column(c).to_pylist() if c in table.column_names else [None] * n for c in columns]
+    return Table(columns, list(zip(*data, strict=True)))
+
+
+def _feed_rows(corpus: Corpus) -> Table:
+    f = corpus.feeds
+    table = _feed_table(corpus)
+    extra = {
+        "kind": pa.array(["http"] * f),
+        "subscribed": pa.array([True] * f),
+        "full_text": pa.array([False] * f),
+        "restricted": pa.array([False] * f),
+        "disabled": pa.array([False] * f),
+        "pages_restricted": pa.array([False] * f),
+    }
+    for name, column in extra.items():
+        table = table.append_column(name, column)
+    return _as_table(table, COPY_COLUMNS["feeds"])
+
+
+def generate_into(
+    store: Storage, corpus: Corpus, *, progress: bool = False, workers: int | None = None
+) -> Generated:
+    """The same rows as `generate`, written through the storage interface into an empty
+    store of any engine: `write_rows` per table and block (base.TABLES' order), then
+    `finish_copy` (the target rebuilds its per-day term rollup)."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    started = time.perf_counter()
+    store.ensure_schema()
+    if store.count_rows("articles"):
+        raise SystemExit(f"{store.info().location} holds articles already; use an empty store")
+    store.write_rows("feeds", _feed_rows(corpus))
+    links = terms = 0
+    blocks = math.ceil(corpus.articles / BLOCK)
+    for number, rows in enumerate(_block_rows(corpus, blocks, workers)):
+        tables = _block_tables(corpus, rows)
+        for name in TABLES:
+            if name in tables:
+                store.write_rows(name, _as_table(tables[name], COPY_COLUMNS[name]))
+        links += tables["article_feeds"].num_rows
+        terms += tables["article_terms"].num_rows
+        if progress:
+            done = number * BLOCK + len(rows["id"])
+            rate = done / (time.perf_counter() - started)
+            print(f"  {done:>9,} articles  {rate:,.0f}/s", file=sys.stderr, flush=True)
+    store.finish_copy()
+    return Generated(corpus.articles, links, terms, time.perf_counter() - started, 0)
+
+
+def disk_bytes(location: str | Path) -> int:
+    """Bytes a store takes on disk: a DuckDB file and its WAL, or a chDB directory's files
+    (0 for a server: its disk is not ours to measure)."""
+    text_ = str(location)
+    if text_.startswith("chdb://"):
+        root = Path(text_[len("chdb://") :].split("?", 1)[0])
+        return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    if is_location(text_):
+        return 0
+    path = Path(text_)
+    wal = path.with_name(path.name + ".wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def generate_location(
+    out: str | Path, corpus: Corpus, *, progress: bool = False, workers: int | None = None
+) -> Generated:
+    """`generate` for a DuckDB path (bulk SQL appends), `generate_into` for a DSN."""
+    if not is_location(out):
+        return generate(Path(out), corpus, progress=progress, workers=workers)
+    store = open_store(str(out))
+    try:
+        done = generate_into(store, corpus, progress=progress, workers=workers)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    done.bytes = disk_bytes(out)
+    return done
+
+
 # -- ingest mode: RSS documents through the real pipeline -----------------------------------------
 
 
@@ -757,7 +845,7 @@ def documents(corpus: Corpus, start: int, count: int) -> list[ingest.Document]:
 
 
 def ingest_slice(
-    store: DuckDBStore, corpus: Corpus, start: int, count: int, *, workers: int | None = None
+    store: Storage, corpus: Corpus, start: int, count: int, *, workers: int | None = None
 ) -> tuple[float, int]:
     """Push articles start..start+count-1 through the real ingest. Returns (seconds, new)."""
     docs = documents(corpus, start, count)
@@ -774,7 +862,9 @@ def ingest_slice(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--out", required=True, help="a DuckDB file, or chdb:///dir or clickhouse://... (empty)"
+    )
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--feeds", type=int, default=2_000)
     parser.add_argument("--authors", type=int, default=20_000)
@@ -793,16 +883,17 @@ def main() -> None:
         seed=args.seed,
         **({"end": datetime.fromisoformat(args.end)} if args.end else {}),
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not is_location(args.out):
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.mode == "bulk":
-        done = generate(args.out, corpus, progress=True)
+        done = generate_location(args.out, corpus, progress=True)
         print(
             f"{done.articles:,} articles, {done.links:,} feed links, {done.terms:,} term rows "
             f"in {done.seconds:.0f} s; {done.bytes / 1e6:,.0f} MB "
             f"({done.bytes / done.articles / 1e3:.1f} kB per article)"
         )
     else:
-        store = DuckDBStore(args.out)
+        store = open_store(args.out)
         store.ensure_schema()
         total = 0.0
         for start in range(0, args.articles, BLOCK):

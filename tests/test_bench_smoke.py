@@ -202,3 +202,76 @@ def test_bench_script_runs_on_the_small_store(
     if CHROMIUM.exists():
         assert figures["browser"]["server_rss_mb"]["VmHWM"] > 0
     assert "| overview | 30 days |" in figures["report"]
+
+
+def test_generating_into_chdb_stores_the_same_rows(tmp_path: Path) -> None:
+    """`generate.py --out chdb:///dir` writes through the storage interface (write_rows per
+    block, then finish_copy): every copied table holds the rows the DuckDB bulk mode wrote."""
+    pytest.importorskip("chdb")
+    from monitor.store import open_store
+    from monitor.store.base import TABLES
+
+    corpus = small_corpus(200)
+    bulk = tmp_path / "bulk.duckdb"
+    generate.generate(bulk, corpus, workers=0)
+    location = f"chdb://{tmp_path / 'chdb'}"
+    done = generate.generate_location(location, corpus, workers=0)
+    assert done.articles == 200 and done.bytes > 0
+    duck, click = open_store(str(bulk), read_only=True), open_store(location, read_only=True)
+    try:
+        for table in TABLES:
+            want = duck.read_rows(table, after=None, size=1_000_000)
+            got = click.read_rows(table, after=None, size=1_000_000)
+            assert got.columns == want.columns, table
+            assert set(got.rows) == set(want.rows), (table, len(got), len(want))
+        assert click.count_rows("article_terms") == done.terms > 0
+    finally:
+        getattr(click, "close", lambda: None)()
+
+
+@pytest.mark.slow
+def test_bench_script_runs_side_by_side_on_chdb(tmp_path: Path) -> None:
+    """bench_scale.py with a DuckDB store and the same articles in chDB: every page renders on
+    both engines (pages, CLI and ingest on chDB; floor and peer are DuckDB's own), and the
+    side-by-side table has a row for every page and range."""
+    pytest.importorskip("chdb")
+    corpus = small_corpus(2_000)
+    duck = tmp_path / "small.duckdb"
+    generate.generate(duck, corpus, workers=0)
+    chdb = f"chdb://{tmp_path / 'small-chdb'}"
+    generate.generate_location(chdb, corpus, workers=0)
+    out = tmp_path / "both.json"
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "bench_scale.py"),
+        "--db",
+        str(duck),
+        "--db",
+        chdb,
+        "--runs",
+        "1",
+        "--ingest-articles",
+        "30",
+        "--skip",
+        "browser",
+        "--skip",
+        "peer",
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    duck_run, chdb_run = figures["runs"][str(duck)], figures["runs"][chdb]
+    assert (duck_run["engine"], chdb_run["engine"]) == ("duckdb", "clickhouse")
+    assert duck_run["articles"] == chdb_run["articles"] == 2_000
+    assert chdb_run["kb_per_article"] > 0
+    assert "floor" in duck_run and "floor" not in chdb_run
+    for run in (duck_run, chdb_run):
+        assert run["apptest"]["errors"] == []
+        assert set(run["cli"]) == {"frequency", "tags", "terms", "authors"}
+        assert run["ingest"]["new"] == [[30, 30]]
+    for range_name in ("30 days", "all time"):
+        assert set(chdb_run["apptest"][range_name]) == set(duck_run["apptest"][range_name])
+        assert f"| overview | {range_name} |" in figures["report"]
+    assert "Side by side: duckdb" in figures["report"]
