@@ -25,7 +25,7 @@ from monitor.normalize import (
     parse_relative_date,
     split_authors,
 )
-from monitor.store.duckdb import write
+from monitor.store.entries import unstorable
 
 # No deadline (a loaded machine must not fail a test), no example database in the work tree.
 modest = settings(
@@ -375,6 +375,6 @@ def test_any_entry_normalises_to_a_row_the_store_can_hold(entry: dict[str, objec
         feed_authors=(),
         fetched_at=ANCHOR,
     )
-    assert write._unstorable(article) is None, write._unstorable(article)
+    assert unstorable(article) is None, unstorable(article)
     assert article.published.utcoffset() == timedelta(0)
     assert article.comments is None or 0 <= article.comments <= normalize.MAX_COUNT

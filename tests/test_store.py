@@ -573,7 +573,7 @@ def test_buckets_in_a_time_zone_match_converting_every_article(
     assert per_bucket == want
     assert set(split["series"]) == {"Ada", "Bo", "other"}
     cells = Counter((t.weekday(), t.hour) for t in local)
-    assert {(int(w), int(h)): int(c) for w, h, c in grid.itertuples(index=False)} == cells
+    assert {(int(w), int(h)): int(c) for w, h, c in grid.rows} == cells
 
 
 def test_reading_shares_one_connection_and_lets_go_for_writes(store: DuckDBStore) -> None:

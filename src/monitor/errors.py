@@ -37,6 +37,11 @@ class StoreError(MonitorError):
     exit_code = 1
 
 
+class StoreRefused(StoreError):
+    """The store refused one feed's data (a value it cannot hold); the store itself is fine,
+    so the run goes on with the other feeds."""
+
+
 class NetworkError(MonitorError):
     """A fetch that could not be made at all (refused address, DNS, TLS), named by its URL."""
 

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import fetch as fetching
-from monitor.errors import StoreError, one_line
+from monitor.errors import StoreError, StoreRefused, one_line
 from monitor.models import Article, FeedState, FetchRequest, FetchResult, ParsedFeed
 from monitor.normalize import apply_page
 from monitor.parse import parse_feed, parse_page
@@ -210,6 +210,8 @@ def store_turns(
         counts = store.save_feeds([t.update for t in saving if t.update is not None])
     except Exception as exc:  # noqa: BLE001 - one by one below, each failure reported
         _raise_if_stopped(exc, stop)
+        if isinstance(exc, StoreError) and not isinstance(exc, StoreRefused):
+            raise  # the store's own fault (cannot be written, locked, damaged): the run's
         if len(saving) <= 1:
             return [
                 _failed(turn, exc) if turn.update is not None else _report(turn, None)

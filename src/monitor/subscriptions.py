@@ -367,6 +367,7 @@ def enable_feed(store: Storage, url: str, *, from_web: bool = False) -> str:
         if not disabled:
             return f"{url} is enabled already"
         store.set_feed_enabled(url, True)
+        store.make_due(url)
     return f"enabled {url}: the next fetch reads it"
 
 
@@ -375,14 +376,13 @@ def retry_feed(store: Storage, url: str, *, from_web: bool = False) -> str:
     stays, so another failure backs off further). A disabled feed is refused: enable it."""
     _refuse_read_only(from_web)
     url = _known_url(url)
-    with store.session():
-        state = store.feed_state(url)
-        if state is None:
-            raise NoSuchFeed(f"{url}: no such feed")
-        if state.get("disabled"):
-            # Left as it is: a disabled feed is not fetched, due or not.
-            raise SubscriptionError(f"{url}: the feed is disabled; enable it to fetch it again")
-        store.make_due(url)
+    # The write first, as every write command does: a store that cannot be written says so
+    # before anything else; a disabled feed is left as it is (make_due changes nothing then).
+    disabled = store.make_due(url)
+    if disabled is None:
+        raise NoSuchFeed(f"{url}: no such feed")
+    if disabled:
+        raise SubscriptionError(f"{url}: the feed is disabled; enable it to fetch it again")
     return f"{url} is due now: the next fetch reads it"
 
 

@@ -547,10 +547,12 @@ class ClickHouseStore:
         row = self._writer.feed_by_url(url)
         if row is None:
             return None
+        if row["disabled"]:
+            return True  # nothing changes: enable it first
         row["next_due_at"] = None
         self._writer.put_feeds([row])
         self._bump()
-        return bool(row["disabled"])
+        return False
 
     def add_stopwords(self, language: str, words: Sequence[str]) -> int:
         self._refuse_writes()

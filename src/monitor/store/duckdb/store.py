@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 
 from monitor import settings
-from monitor.errors import StoreError
+from monitor.errors import StoreError, StoreRefused
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
 from monitor.store.duckdb import query
@@ -634,7 +634,7 @@ class DuckDBStore:
                 str(u.url) if u.feed_id is None else f"feed {u.feed_id}" for u in updates[:3]
             )
             more = f" and {len(updates) - 3} more" if len(updates) > 3 else ""
-            raise StoreError(
+            raise StoreRefused(
                 f"{self.path}: could not store {names}{more}: {_first_line(exc)}"
             ) from None
 

@@ -199,9 +199,13 @@ def set_feed_enabled(con: duckdb.DuckDBPyConnection, url: str, enabled: bool) ->
 
 def make_due(con: duckdb.DuckDBPyConnection, url: str) -> bool | None:
     """End a feed's backoff: the next fetch takes it. None when no feed has the URL, else
-    whether the feed is disabled (a disabled feed is not fetched, due or not)."""
+    whether the feed is disabled (then nothing changes: enable it first)."""
     row = first(
-        con.execute("UPDATE feeds SET next_due_at = NULL WHERE url = ? RETURNING disabled", [url])
+        con.execute(
+            "UPDATE feeds SET next_due_at = CASE WHEN disabled THEN next_due_at END "
+            "WHERE url = ? RETURNING disabled",
+            [url],
+        )
     )
     return None if row is None else bool(row[0])
 
