@@ -43,7 +43,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +50,8 @@ sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
 import generate  # noqa: E402
 
-from monitor.store import Store  # noqa: E402
+from monitor.store import DuckDBStore  # noqa: E402
+from monitor.store.duckdb import raw_connection  # noqa: E402
 
 APP = str(REPO / "app.py")
 PAGES = [
@@ -114,7 +114,7 @@ def store_size(db: Path) -> int:
 
 
 def count_articles(db: Path) -> int:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with raw_connection(db, read_only=True) as con:
         row = con.execute("SELECT count(*) FROM articles").fetchone()
     return int(row[0]) if row else 0
 
@@ -354,7 +354,7 @@ def floor(db: Path, runs: int, now: datetime) -> dict[str, Any]:
         for _ in range(runs):
             for page, queries in floor_sql(since, until).items():
                 started = time.perf_counter()
-                with duckdb.connect(str(db), read_only=True) as con:
+                with raw_connection(db, read_only=True) as con:
                     for label, sql in queries:
                         t = time.perf_counter()
                         con.execute(sql).fetchall()
@@ -364,7 +364,7 @@ def floor(db: Path, runs: int, now: datetime) -> dict[str, Any]:
         opens = []
         for _ in range(5):
             started = time.perf_counter()
-            duckdb.connect(str(db), read_only=True).close()
+            raw_connection(db, read_only=True).close()
             opens.append(time.perf_counter() - started)
         results["connect_seconds"] = median(opens)
         results[f"{range_name} queries"] = {q: round(median(v), 3) for q, v in per_query.items()}
@@ -382,7 +382,7 @@ def peer_main(db: Path, range_name: str, runs: int, max_term_rows: int) -> None:
     now = datetime.now(UTC)
     since, until = window(range_name, now)
     started = time.perf_counter()
-    con = duckdb.connect(str(db), read_only=True)
+    con = raw_connection(db, read_only=True)
     articles = con.execute(
         "SELECT id, published, title, url, language, reading_minutes FROM articles"
     ).df()
@@ -585,9 +585,9 @@ def ingest_rates(db: Path, articles: int, count: int, scratch: Path, runs: int) 
     for round_ in range(runs):
         start = articles + round_ * count
         empty = scratch / f"ingest-empty-{round_}.duckdb"
-        Store(empty).ensure_schema()
-        seconds_empty, new_empty = generate.ingest_slice(Store(empty), corpus, start, count)
-        seconds_big, new_big = generate.ingest_slice(Store(copy), corpus, start, count)
+        DuckDBStore(empty).ensure_schema()
+        seconds_empty, new_empty = generate.ingest_slice(DuckDBStore(empty), corpus, start, count)
+        seconds_big, new_big = generate.ingest_slice(DuckDBStore(copy), corpus, start, count)
         empty_rates.append(new_empty / seconds_empty)
         big_rates.append(new_big / seconds_big)
         new.append([new_empty, new_big])
@@ -764,12 +764,13 @@ def main() -> None:
         raise SystemExit(f"{args.db} does not exist: make it with bench/generate.py")
     articles = count_articles(args.db)
     size = store_size(args.db)
+    engine = DuckDBStore(args.db, read_only=True).info()
     results: dict[str, Any] = {
         "articles": articles,
         "size_mb": size / 1e6,
         "kb_per_article": size / max(articles, 1) / 1e3,
         "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, duckdb {duckdb.__version__}",
+        f"{platform.python_version()}, duckdb {engine.version}",
         "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }

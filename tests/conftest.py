@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from httpserver import TestServer
 
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FEEDS = REPO.parent / "shared" / "feeds"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> DuckDBStore:
     """An empty store in a real DuckDB file."""
-    return Store(tmp_path / "monitor.duckdb")
+    return DuckDBStore(tmp_path / "monitor.duckdb")
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -21,7 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, text
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import DuckDBStore
+from monitor.store.duckdb import Connection, raw_connection
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -46,16 +46,16 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, generate.Gene
 
 
 @pytest.fixture
-def con(small: tuple[Path, generate.Generated]) -> Iterator[duckdb.DuckDBPyConnection]:
-    with duckdb.connect(str(small[0]), read_only=True) as connection:
+def con(small: tuple[Path, generate.Generated]) -> Iterator[Connection]:
+    with raw_connection(small[0], read_only=True) as connection:
         yield connection
 
 
 def test_stats_match_what_was_generated(
-    small: tuple[Path, generate.Generated], con: duckdb.DuckDBPyConnection
+    small: tuple[Path, generate.Generated], con: Connection
 ) -> None:
     path, done = small
-    stats = analyze.stats(Store(path), Filters())
+    stats = analyze.stats(DuckDBStore(path), Filters())
     assert stats["articles"] == SMALL == done.articles
     assert stats["feeds_total"] == 2_000
     links = con.execute("SELECT count(*) FROM article_feeds").fetchone()
@@ -73,7 +73,7 @@ def test_stats_match_what_was_generated(
     assert set(languages) == {"de", "en"}
 
 
-def test_volume_is_uneven(con: duckdb.DuckDBPyConnection) -> None:
+def test_volume_is_uneven(con: Connection) -> None:
     """A few very busy feeds and many quiet ones; tags with a long tail."""
     feeds = [r[0] for r in con.execute(
         "SELECT count(*) n FROM article_feeds GROUP BY feed_id ORDER BY n DESC"
@@ -87,20 +87,20 @@ def test_volume_is_uneven(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_terms_hold_no_stopwords(small: tuple[Path, generate.Generated]) -> None:
     path, _ = small
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with raw_connection(path, read_only=True) as connection:
         stored = {
             r[0] for r in connection.execute("SELECT DISTINCT term FROM article_terms").fetchall()
         }
     stop = text.stopwords("de") | text.stopwords("en")
     assert stored and not stored & stop
     assert all(len(t) >= 3 and not any(ch.isdigit() for ch in t) for t in stored)
-    top = analyze.terms(Store(path), Filters(), limit=200)
+    top = analyze.terms(DuckDBStore(path), Filters(), limit=200)
     assert not set(top["term"]) & stop
     assert {"der", "und", "nicht", "the", "and"}.isdisjoint(stored)
 
 
 def _table(path: Path, sql: str) -> set[tuple[Any, ...]]:
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with raw_connection(path, read_only=True) as connection:
         return set(connection.execute(sql).fetchall())
 
 
@@ -125,7 +125,7 @@ def test_bulk_rows_equal_the_real_ingest(tmp_path: Path) -> None:
     bulk = tmp_path / "bulk.duckdb"
     generate.generate(bulk, corpus, workers=0)
     real = tmp_path / "real.duckdb"
-    store = Store(real)
+    store = DuckDBStore(real)
     store.ensure_schema()
     _, new = generate.ingest_slice(store, corpus, 0, 200, workers=0)
     assert new == 200

@@ -1,6 +1,6 @@
 """A store is only ever written when it is a healthy monitor store and writing is allowed.
 
-- Read-only (`MONITOR_READ_ONLY`, `Store(read_only=True)`): read-only connections only; a
+- Read-only (`MONITOR_READ_ONLY`, `DuckDBStore(read_only=True)`): read-only connections only; a
   missing file is not created, an older schema is read if it can be and never migrated.
 - One parser for every MONITOR_* yes/no setting; a value that is neither is an error.
 - A damaged store (cut short, bytes flipped) and a file that is not a monitor store (text,
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import streamlit as st
 from click.testing import CliRunner, Result
@@ -35,8 +34,14 @@ from streamlit.testing.v1 import AppTest
 from monitor import analyze, settings, subscriptions
 from monitor.cli import cli
 from monitor.models import Filters
-from monitor.store import CONNECTION_CONFIG, SCHEMA_VERSION, Store, StoreError
-from monitor.store.schema import MIGRATIONS, READABLE_FROM
+from monitor.store import CONNECTION_CONFIG, SCHEMA_VERSION, DuckDBStore, StoreError
+from monitor.store.duckdb import (
+    MIGRATIONS,
+    READABLE_FROM,
+    DuckDBError,
+    DuckDBPermissionError,
+    raw_connection,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -110,7 +115,7 @@ def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
 
 
 def schema_version(path: Path) -> int:
-    con = duckdb.connect(str(path), read_only=True)
+    con = raw_connection(path, read_only=True)
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     finally:
@@ -121,7 +126,7 @@ def schema_version(path: Path) -> int:
 
 def make_old_store(path: Path, version: int) -> None:
     """A store made by a monitor that knew only the first `version` migrations."""
-    con = duckdb.connect(str(path))
+    con = raw_connection(path)
     for number in range(1, version + 1):
         for statement in MIGRATIONS[number - 1]:
             con.execute(statement)
@@ -172,12 +177,12 @@ def test_a_setting_that_is_neither_refuses_web_writes(
     db = tmp_path / "s.duckdb"
     monkeypatch.setenv("MONITOR_READ_ONLY", "maybe")
     with pytest.raises(ValueError, match="MONITOR_READ_ONLY='maybe'"):
-        subscriptions.add_feeds(Store(db), ["https://a.example/feed"], from_web=True)
+        subscriptions.add_feeds(DuckDBStore(db), ["https://a.example/feed"], from_web=True)
     assert not db.exists()
     monkeypatch.delenv("MONITOR_READ_ONLY")
     monkeypatch.setenv("MONITOR_ALLOW_PRIVATE_NETWORKS", "sure")
     with pytest.raises(ValueError, match="MONITOR_ALLOW_PRIVATE_NETWORKS='sure'"):
-        subscriptions.add_feeds(Store(db), ["http://127.0.0.1:9/feed"], from_web=True)
+        subscriptions.add_feeds(DuckDBStore(db), ["http://127.0.0.1:9/feed"], from_web=True)
     assert not db.exists()
 
 
@@ -236,14 +241,14 @@ def test_monitor_debug_neither_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_read_only_never_creates_a_store(tmp_path: Path) -> None:
     path = tmp_path / "not" / "yet" / "monitor.duckdb"
-    store = Store(path, read_only=True)
+    store = DuckDBStore(path, read_only=True)
     with pytest.raises(StoreError) as info:
         analyze.stats(store, Filters())
     message = str(info.value)
     assert "\n" not in message and str(path) in message and "does not create" in message
     assert not (tmp_path / "not").exists()
     # The next look finds it once another process made it.
-    Store(path).ensure_schema()
+    DuckDBStore(path).ensure_schema()
     assert analyze.stats(store, Filters())["articles"] == 0
 
 
@@ -254,7 +259,7 @@ def test_read_only_reads_an_older_schema_it_can_and_never_migrates(
     path = tmp_path / "old.duckdb"
     make_old_store(path, version)
     before = Snapshot.of(path)
-    store = Store(path, read_only=True)
+    store = DuckDBStore(path, read_only=True)
     assert analyze.stats(store, Filters())["feeds_total"] == 1
     assert analyze.feeds(store)["url"].tolist() == ["https://old.example/feed"]
     assert analyze.terms(store, Filters()).rows == []
@@ -269,11 +274,11 @@ def test_read_only_on_an_older_schema_says_so_when_a_query_needs_what_is_newer(
     old store, as if a migration after it had added them), the reason is the schema's age."""
     path = tmp_path / "old.duckdb"
     make_old_store(path, SCHEMA_VERSION - 1)
-    con = duckdb.connect(str(path))
+    con = raw_connection(path)
     con.execute("DROP TABLE stopwords")
     con.close()
     before = Snapshot.of(path)
-    store = Store(path, read_only=True)
+    store = DuckDBStore(path, read_only=True)
     assert analyze.stats(store, Filters())["feeds_total"] == 1
     with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION - 1} is older"):
         analyze.stopword_lists(store)
@@ -286,7 +291,7 @@ def test_read_only_refuses_a_schema_too_old_in_one_line(version: int, tmp_path: 
     make_old_store(path, version)
     before = Snapshot.of(path)
     with pytest.raises(StoreError) as info:
-        analyze.stats(Store(path, read_only=True), Filters())
+        analyze.stats(DuckDBStore(path, read_only=True), Filters())
     message = str(info.value)
     assert "\n" not in message and f"schema version {version}" in message
     assert "without MONITOR_READ_ONLY" in message
@@ -296,7 +301,7 @@ def test_read_only_refuses_a_schema_too_old_in_one_line(version: int, tmp_path: 
 
 def test_read_only_store_refuses_every_write(demo_copy: Path) -> None:
     before = Snapshot.of(demo_copy)
-    store = Store(demo_copy, read_only=True)
+    store = DuckDBStore(demo_copy, read_only=True)
     assert analyze.stats(store, Filters())["articles"] > 0
     with pytest.raises(StoreError, match="read-only"):
         subscriptions.add_feeds(store, ["https://a.example/feed"])
@@ -312,7 +317,7 @@ def test_read_only_store_refuses_every_write(demo_copy: Path) -> None:
 
 
 def test_every_connection_has_extension_autoloading_off(demo_copy: Path) -> None:
-    store = Store(demo_copy)
+    store = DuckDBStore(demo_copy)
     wanted = {k: str(v).lower() for k, v in CONNECTION_CONFIG.items()}
     assert wanted == {
         "autoinstall_known_extensions": "false",
@@ -320,7 +325,7 @@ def test_every_connection_has_extension_autoloading_off(demo_copy: Path) -> None
         "allow_community_extensions": "false",
     }
     sql = "SELECT name, value FROM duckdb_settings() WHERE name IN (SELECT unnest(?))"
-    for opened in (store.read, store.write, Store(demo_copy, read_only=True).read):
+    for opened in (store.read, store.write, DuckDBStore(demo_copy, read_only=True).read):
         with opened() as con:
             assert dict(con.execute(sql, [list(wanted)]).fetchall()) == wanted
     with store.holding(), store.write() as con:
@@ -330,10 +335,10 @@ def test_every_connection_has_extension_autoloading_off(demo_copy: Path) -> None
 def test_external_access_stays_on_because_the_parquet_export_needs_it(
     demo_copy: Path, tmp_path: Path
 ) -> None:
-    closed = duckdb.connect(
-        str(tmp_path / "x.duckdb"), config={**CONNECTION_CONFIG, "enable_external_access": False}
+    closed = raw_connection(
+        tmp_path / "x.duckdb", config={**CONNECTION_CONFIG, "enable_external_access": False}
     )
-    with pytest.raises(duckdb.PermissionException):
+    with pytest.raises(DuckDBPermissionError):
         closed.execute(f"COPY (SELECT 1 AS x) TO '{tmp_path / 'x.parquet'}' (FORMAT parquet)")
     closed.close()
     out = tmp_path / "export.parquet"
@@ -346,9 +351,9 @@ def test_a_connection_of_our_own_with_default_settings_is_joined(demo_copy: Path
     """DuckDB shares one database per file in a process; one opened elsewhere with its default
     settings (a notebook) is joined at once, not waited on as if locked, and its extension
     downloads are turned off too."""
-    theirs = duckdb.connect(str(demo_copy), read_only=True)
+    theirs = raw_connection(demo_copy, read_only=True)
     try:
-        store = Store(demo_copy, lock_timeout=1)
+        store = DuckDBStore(demo_copy, lock_timeout=1)
         assert analyze.stats(store, Filters())["articles"] > 0
         sql = "SELECT value FROM duckdb_settings() WHERE name = 'autoload_known_extensions'"
         assert theirs.execute(sql).fetchall() == [("false",)]
@@ -364,7 +369,7 @@ def test_a_sqlite_file_is_refused_before_duckdb_sees_it(tmp_path: Path) -> None:
     con.commit()
     con.close()
     before = Snapshot.of(path)
-    for store in (Store(path), Store(path, read_only=True)):
+    for store in (DuckDBStore(path), DuckDBStore(path, read_only=True)):
         with pytest.raises(StoreError) as info:
             analyze.stats(store, Filters())
         assert str(info.value) == (
@@ -373,8 +378,8 @@ def test_a_sqlite_file_is_refused_before_duckdb_sees_it(tmp_path: Path) -> None:
         )
     assert Snapshot.of(path) == before
     # And should DuckDB be handed one anyway, it refuses instead of fetching an extension.
-    with pytest.raises(duckdb.Error) as raw:
-        duckdb.connect(str(path), read_only=True, config=dict(CONNECTION_CONFIG))
+    with pytest.raises(DuckDBError) as raw:
+        raw_connection(path, read_only=True, config=dict(CONNECTION_CONFIG))
     assert "INSTALL" in str(raw.value) or "not found" in str(raw.value)
     assert Snapshot.of(path) == before
 
@@ -411,7 +416,7 @@ def _folder(_template: Path, path: Path) -> None:
 
 
 def _foreign(_template: Path, path: Path) -> None:
-    con = duckdb.connect(str(path))
+    con = raw_connection(path)
     con.execute("CREATE TABLE sales AS SELECT range AS id FROM range(10)")
     con.close()
 
@@ -506,7 +511,7 @@ def test_damage_found_by_a_read_stops_every_later_write(
 ) -> None:
     """Flipped bytes in a data block are only found when the block is read; from then on this
     Store writes nothing, and the file is as it was."""
-    con = duckdb.connect(str(demo_copy), read_only=True)
+    con = raw_connection(demo_copy, read_only=True)
     blocks = con.execute(
         "SELECT DISTINCT block_id FROM pragma_storage_info('article_feeds') WHERE block_id >= 0"
     ).fetchall()
@@ -516,7 +521,7 @@ def test_damage_found_by_a_read_stops_every_later_write(
     data[at : at + 64] = bytes(b ^ 0xFF for b in data[at : at + 64])
     demo_copy.write_bytes(bytes(data))
     before = Snapshot.of(demo_copy)
-    store = Store(demo_copy)
+    store = DuckDBStore(demo_copy)
     with pytest.raises(StoreError) as info:
         analyze.stats(store, Filters())
     assert "the store is damaged" in str(info.value) and "Corrupt" in str(info.value)
@@ -537,7 +542,7 @@ def test_export_saves_what_a_damaged_store_still_holds(tmp_path: Path) -> None:
     path = tmp_path / "cut.duckdb"
     result = run(path, "ingest", str(FEED))
     assert result.exit_code == 0, result.output
-    con = duckdb.connect(str(path))
+    con = raw_connection(path)
     con.execute(
         "CREATE TABLE filler AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(300000)"
     )

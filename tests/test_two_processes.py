@@ -21,7 +21,7 @@ from httpserver import Reply, Request, TestServer
 from streamlit.testing.v1 import AppTest
 
 from monitor import subscriptions
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -57,7 +57,7 @@ def test_dashboard_and_fetcher_processes_run_side_by_side(
     tmp_path: Path, growing_feed: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "live.duckdb"
-    subscriptions.add_feeds(Store(db), [growing_feed])
+    subscriptions.add_feeds(DuckDBStore(db), [growing_feed])
     monkeypatch.setenv("MONITOR_DB", str(db))
     fetcher = subprocess.Popen(
         [sys.executable, "-c", "from monitor.cli import main; main()", "--db", str(db),

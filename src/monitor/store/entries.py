@@ -349,3 +349,65 @@ def noted(parsed: ParsedFeed, counts: SaveCounts) -> ParsedFeed:
         return parsed
     note = f"{counts.dropped} entries not stored ({counts.warnings[0]})"
     return replace(parsed, warning=f"{parsed.warning}; {note}" if parsed.warning else note)
+
+
+# The columns of each of base.TABLES that `monitor copy` moves, the same on every engine
+# (`read_rows` gives them, `write_rows` takes them): what a feed, an article and the rows
+# hanging off it are, without any engine's own bookkeeping.
+COPY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "feeds": (
+        "id",
+        "url",
+        "name",
+        "title",
+        "site_url",
+        "language",
+        "kind",
+        "subscribed",
+        "full_text",
+        "restricted",
+        "added_at",
+        "etag",
+        "last_modified",
+        "body_hash",
+        "last_fetch_at",
+        "last_status",
+        "last_ok_at",
+        "error_count",
+        "last_error",
+        "warning",
+        "next_due_at",
+        "disabled",
+        "disabled_reason",
+        "pages_restricted",
+    ),
+    "articles": (
+        "id",
+        "url",
+        "title",
+        "summary",
+        "text",
+        "published",
+        "date_source",
+        "date_assumed_utc",
+        "language",
+        "word_count",
+        "reading_minutes",
+        "comments",
+        "fulltext_error",
+        "first_seen",
+        "updated_at",
+    ),
+    "article_feeds": (
+        "feed_id",
+        "entry_key",
+        "article_id",
+        "entry_hash",
+        "first_seen",
+        "published",
+    ),
+    "article_authors": ("article_id", "position", "author", "published"),
+    "article_tags": ("article_id", "key", "display", "source", "published"),
+    "article_terms": ("article_id", "term", "n", "published"),
+    "stopwords": ("language", "word", "removed"),
+}

@@ -1,0 +1,257 @@
+"""The ClickHouse schema, as numbered migrations, and the same tables for a cluster.
+
+Designed for ClickHouse rather than translated from DuckDB:
+
+- Every table is a `ReplacingMergeTree(version, is_deleted)`: a row is never updated in place;
+  a change inserts a newer version of the row under the same sorting key, a removal inserts
+  a tombstone (`is_deleted = 1`). Reads see the newest version of each key and no tombstones
+  (`FINAL`, applied to every read by the `final` setting). So an insert retried after a lost
+  answer, or a document ingested twice, leaves one row per key: nothing is counted twice.
+- The sorting keys start with `published` where the dashboard filters by time (articles and
+  every per-article table), so a time window reads a contiguous range of granules. A story
+  whose time changes gets a tombstone under its old key and a row under its new one.
+- `term_daily` (terms per UTC day and language, what the clouds read over months) is a
+  `SummingMergeTree` filled by a materialized view on `article_terms`: a term row adds
+  (n, 1), a tombstone of it adds (-n, -1). A writer tombstones an article's stored terms
+  before it writes new ones, so the rollup always sums to the current terms; keys that fall
+  to zero vanish at the next merge.
+- `meta` holds `schema_version` (the number of migrations applied).
+
+Feed ids: ClickHouse has no sequences, and several writers (processes on several machines)
+may register feeds at once. A feed's id is a 63-bit hash of its URL at creation (blake2b,
+positive Int64), so two writers registering the same URL at the same moment produce the same
+id and one row (the newer version wins), never two feeds. A renamed feed keeps its id; a new
+feed whose hash is taken by another URL takes the hash of "url#1", "url#2", ...
+`created` (a nanosecond version) keeps the order in which feeds were added.
+"""
+
+from __future__ import annotations
+
+_RMT = "ReplacingMergeTree(version, is_deleted)"
+
+# Column types shared by the statements below and by the cluster plan.
+_TABLES: dict[str, tuple[str, str, str]] = {
+    # name: (columns, engine arguments / sorting, extra settings)
+    "meta": (
+        "key String, value String, version UInt64, is_deleted UInt8 DEFAULT 0",
+        "ORDER BY key",
+        "",
+    ),
+    "feeds": (
+        """id Int64,
+            created Int64,
+            url String,
+            name Nullable(String),
+            title Nullable(String),
+            site_url Nullable(String),
+            language Nullable(String),
+            kind String,
+            subscribed Bool,
+            full_text Bool DEFAULT false,
+            restricted Bool DEFAULT false,
+            pages_restricted Nullable(Bool),
+            added_at DateTime64(6, 'UTC'),
+            etag Nullable(String),
+            last_modified Nullable(String),
+            body_hash Nullable(String),
+            last_fetch_at Nullable(DateTime64(6, 'UTC')),
+            last_status Nullable(Int32),
+            last_ok_at Nullable(DateTime64(6, 'UTC')),
+            error_count Int32 DEFAULT 0,
+            last_error Nullable(String),
+            warning Nullable(String),
+            next_due_at Nullable(DateTime64(6, 'UTC')),
+            disabled Bool DEFAULT false,
+            disabled_reason Nullable(String),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0""",
+        "ORDER BY id",
+        "",
+    ),
+    "articles": (
+        """id String,
+            url Nullable(String),
+            title String,
+            summary String,
+            text String,
+            published DateTime64(6, 'UTC'),
+            date_source LowCardinality(String),
+            date_assumed_utc Bool,
+            language LowCardinality(Nullable(String)),
+            word_count Int32,
+            reading_minutes Int32,
+            comments Nullable(Int32),
+            fulltext_error Nullable(String),
+            first_seen DateTime64(6, 'UTC'),
+            updated_at DateTime64(6, 'UTC'),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0,
+            INDEX id_bloom id TYPE bloom_filter GRANULARITY 4""",
+        "ORDER BY (published, id)",
+        "",
+    ),
+    "article_feeds": (
+        """feed_id Int64,
+            entry_key String,
+            article_id String,
+            entry_hash String,
+            first_seen DateTime64(6, 'UTC'),
+            published DateTime64(6, 'UTC'),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0,
+            INDEX feed_set feed_id TYPE set(100) GRANULARITY 1,
+            INDEX article_bloom article_id TYPE bloom_filter GRANULARITY 4""",
+        "ORDER BY (published, feed_id, entry_key)",
+        "",
+    ),
+    "article_authors": (
+        """article_id String,
+            position Int32,
+            author String,
+            published DateTime64(6, 'UTC'),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0,
+            INDEX article_bloom article_id TYPE bloom_filter GRANULARITY 4""",
+        "ORDER BY (published, article_id, position)",
+        "",
+    ),
+    "article_tags": (
+        """article_id String,
+            key String,
+            display String,
+            source LowCardinality(String),
+            published DateTime64(6, 'UTC'),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0,
+            INDEX article_bloom article_id TYPE bloom_filter GRANULARITY 4""",
+        "ORDER BY (published, article_id, key)",
+        "",
+    ),
+    "article_terms": (
+        """article_id String,
+            term String,
+            n Int32,
+            published DateTime64(6, 'UTC'),
+            language LowCardinality(String),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0,
+            INDEX article_bloom article_id TYPE bloom_filter GRANULARITY 4""",
+        "ORDER BY (published, article_id, term)",
+        "",
+    ),
+    "stopwords": (
+        "language String, word String, removed Bool DEFAULT false, version UInt64, "
+        "is_deleted UInt8 DEFAULT 0",
+        "ORDER BY (language, word)",
+        "",
+    ),
+}
+
+_TERM_DAILY_COLUMNS = (
+    "day Date, language LowCardinality(String), term String, n Int64, articles Int64"
+)
+_TERM_DAILY_SELECT = """
+    SELECT toDate(published) AS day, language, term,
+           if(is_deleted = 1, -toInt64(n), toInt64(n)) AS n,
+           if(is_deleted = 1, toInt64(-1), toInt64(1)) AS articles
+    FROM {source}"""
+
+
+def _create(name: str) -> str:
+    columns, order, _ = _TABLES[name]
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} ({columns}) ENGINE = {_RMT} {order} "
+        # A retried insert of the same block (same token) is dropped, and so is what the
+        # materialized view would derive from it.
+        "SETTINGS non_replicated_deduplication_window = 1000"
+    )
+
+
+MIGRATIONS: list[list[str]] = [
+    # 1: everything: feeds, articles and their per-article rows, stopwords, the term rollup.
+    [
+        *(_create(name) for name in _TABLES),
+        f"""CREATE TABLE IF NOT EXISTS term_daily ({_TERM_DAILY_COLUMNS})
+            ENGINE = SummingMergeTree((n, articles)) ORDER BY (day, language, term)""",
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS term_daily_mv TO term_daily AS "
+        + _TERM_DAILY_SELECT.format(source="article_terms"),
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# What `finish_copy` runs: the rollup rebuilt from the current terms.
+REBUILD_ROLLUP = [
+    "TRUNCATE TABLE term_daily",
+    "INSERT INTO term_daily SELECT toDate(published) AS day, language, term, "
+    "sum(toInt64(n)) AS n, toInt64(count()) AS articles FROM article_terms FINAL "
+    "GROUP BY day, language, term",
+]
+
+# Sharding keys on a cluster: an article and every row that hangs off it live on the same
+# shard (the hash of the article id), so the per-article joins and IN subqueries stay local
+# (`distributed_product_mode = 'local'`); feeds, stopwords and meta are small and read by
+# every query: one copy per shard (replicated to all, sharded by nothing).
+_SHARDING: dict[str, str | None] = {
+    "meta": None,
+    "feeds": None,
+    "stopwords": None,
+    "articles": "cityHash64(id)",
+    "article_feeds": "cityHash64(article_id)",
+    "article_authors": "cityHash64(article_id)",
+    "article_tags": "cityHash64(article_id)",
+    "article_terms": "cityHash64(article_id)",
+}
+
+
+def cluster_ddl(cluster: str, database: str = "monitor") -> list[str]:
+    """The ON CLUSTER DDL `monitor migrate --cluster NAME` runs: per table, a local
+    `Replicated*MergeTree` on every replica of every shard (`{name}_local`) and a
+    `Distributed` table under the name the queries use.
+
+    Sharded by article (`cityHash64(article_id)`): articles and their feeds, authors, tags and
+    terms. Small tables (feeds, stopwords, meta) are not sharded: each shard holds all of
+    them (a Distributed table over them would read one shard; writes go to every shard
+    through `insert_distributed_one_random_shard = 0` and the all-shards sharding key `0`
+    being replaced by writing to each shard's local table). `term_daily` is local per shard
+    (its view fills it from the shard's own terms) and read through a Distributed table
+    that sums across shards.
+    """
+    if not cluster.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"cluster name {cluster!r}: letters, digits, '-' and '_' only")
+    on = f"ON CLUSTER '{cluster}'"
+    db = database
+    statements = [f"CREATE DATABASE IF NOT EXISTS {db} {on}"]
+    for name, (columns, order, _) in _TABLES.items():
+        path = f"'/clickhouse/tables/{{shard}}/{db}/{name}', '{{replica}}'"
+        if _SHARDING[name] is None:
+            # One replica set over the whole cluster: every node keeps every row.
+            path = f"'/clickhouse/tables/all/{db}/{name}', '{{replica}}'"
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {db}.{name}_local {on} ({columns}) "
+            f"ENGINE = ReplicatedReplacingMergeTree({path}, version, is_deleted) {order}"
+        )
+        key = _SHARDING[name]
+        if key is None:
+            # Every node has all rows: a Distributed table reads one replica of them.
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {db}.{name} {on} AS {db}.{name}_local "
+                f"ENGINE = Distributed('{cluster}', '{db}', '{name}_local')"
+            )
+        else:
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {db}.{name} {on} AS {db}.{name}_local "
+                f"ENGINE = Distributed('{cluster}', '{db}', '{name}_local', {key})"
+            )
+    statements += [
+        f"""CREATE TABLE IF NOT EXISTS {db}.term_daily_local {on} ({_TERM_DAILY_COLUMNS})
+            ENGINE = ReplicatedSummingMergeTree(
+                '/clickhouse/tables/{{shard}}/{db}/term_daily', '{{replica}}', (n, articles))
+            ORDER BY (day, language, term)""",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.term_daily_mv {on} "
+        f"TO {db}.term_daily_local AS "
+        + _TERM_DAILY_SELECT.format(source=f"{db}.article_terms_local"),
+        f"CREATE TABLE IF NOT EXISTS {db}.term_daily {on} AS {db}.term_daily_local "
+        f"ENGINE = Distributed('{cluster}', '{db}', 'term_daily_local', rand())",
+    ]
+    return statements

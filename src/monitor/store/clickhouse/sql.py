@@ -1,0 +1,114 @@
+"""Filters as ClickHouse conditions, with server-side parameters ({name:Type}).
+
+The conditions mirror the DuckDB engine's (`article_where`, `child_where`, `tag_match`): the
+same view, the same rows. One difference by design: a per-article table (tags, terms,
+authors, feed links) is always narrowed to the articles that are stored (`article_id IN`
+the view's articles), because a writer stores an article's tags and terms *before* the
+article row (there is no multi-table transaction): what a query sees of an article being
+written is nothing, or the article with all of its tags and terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.models import Filters
+
+# Times go in as naive UTC: the type names the zone, or the server would read its own.
+UTC_TIME = "DateTime64(6, 'UTC')"
+
+
+class Params(dict[str, Any]):
+    """Named query parameters; `add` returns the placeholder for a value."""
+
+    def add(self, value: Any, kind: str) -> str:
+        name = f"p{len(self)}"
+        self[name] = value
+        return f"{{{name}:{kind}}}"
+
+    def texts(self, values: Sequence[str]) -> str:
+        return self.add(list(values), "Array(String)")
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def time_conditions(column: str, f: Filters, p: Params) -> list[str]:
+    out = []
+    if f.since is not None:
+        out.append(f"{column} >= {p.add(utc_naive(f.since), UTC_TIME)}")
+    if f.until is not None:
+        out.append(f"{column} < {p.add(utc_naive(f.until), UTC_TIME)}")
+    return out
+
+
+def tag_match(alias: str, values: Sequence[str], p: Params) -> str:
+    """Tags given in any form: by key (`tag_key`) or by a display form as given."""
+    from monitor.text import tag_key
+
+    keys = sorted({tag_key(v) for v in values} - {""})
+    forms = sorted({v.strip().lstrip("#\uff03").strip() for v in values} - {""})
+    if not keys and not forms:
+        return "false"
+    parts = []
+    if keys:
+        parts.append(f"{alias}.key IN {p.texts(keys)}")
+    if forms:
+        parts.append(f"{alias}.display IN {p.texts(forms)}")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def feed_match(alias: str, names: Sequence[str], p: Params) -> str:
+    listed = p.texts(names)
+    return f"({alias}.url IN {listed} OR {alias}.name IN {listed} OR {alias}.title IN {listed})"
+
+
+def article_where(f: Filters, p: Params, alias: str = "a") -> str:
+    """A condition on `articles {alias}` for every filter ("true" when there are none)."""
+    conditions = time_conditions(f"{alias}.published", f, p)
+    if f.languages:
+        conditions.append(f"{alias}.language IN {p.texts(f.languages)}")
+    if f.feeds:
+        conditions.append(
+            f"{alias}.id IN (SELECT af.article_id FROM article_feeds af WHERE af.feed_id IN "
+            f"(SELECT fd.id FROM feeds fd WHERE {feed_match('fd', f.feeds, p)}))"
+        )
+    if f.authors:
+        conditions.append(
+            f"{alias}.id IN (SELECT au.article_id FROM article_authors au "
+            f"WHERE au.author IN {p.texts(f.authors)})"
+        )
+    if f.tags:
+        conditions.append(
+            f"{alias}.id IN (SELECT tg.article_id FROM article_tags tg "
+            f"WHERE {tag_match('tg', f.tags, p)})"
+        )
+    if f.search and f.search.strip():
+        for word in f.search.split():
+            pattern = p.add(f"%{escape_like(word)}%", "String")
+            conditions.append(f"({alias}.title ILIKE {pattern} OR {alias}.text ILIKE {pattern})")
+    return " AND ".join(conditions) if conditions else "true"
+
+
+def child_where(f: Filters, p: Params, alias: str) -> str:
+    """A condition on a per-article table: its own time range (the sorting key) and its
+    article in the view (and stored: see the module docstring)."""
+    conditions = time_conditions(f"{alias}.published", f, p)
+    conditions.append(
+        f"{alias}.article_id IN (SELECT a.id FROM articles a WHERE {article_where(f, p)})"
+    )
+    return " AND ".join(conditions)
+
+
+def naive(moment: datetime | None) -> datetime | None:
+    return None if moment is None else utc_naive(moment)
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """Times are stored as UTC; aware datetimes are converted first."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,560 @@
+"""The ClickHouse engine (on chDB) answers every read exactly as the DuckDB engine does, for
+the same documents: real feeds from ../shared/feeds and the demo's; and keeps the
+guarantees: re-ingesting changes nothing, a changed entry replaces the old one with its tags
+and terms, the same story in two feeds is one article, writers in threads at once.
+
+chDB opens one directory per process: every test closes its store at teardown.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("chdb")
+
+from monitor import demo  # noqa: E402
+from monitor.models import Filters, ParsedFeed, Table  # noqa: E402
+from monitor.parse import parse_feed  # noqa: E402
+from monitor.store import Store, query, write  # noqa: E402
+from monitor.store.base import FeedUpdate, SaveCounts, Storage  # noqa: E402
+from monitor.store.clickhouse import ClickHouseStore, cluster_ddl  # noqa: E402
+from monitor.store.entries import noted  # noqa: E402
+
+FEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "feeds"
+ANCHOR = datetime(2026, 3, 30, 12, tzinfo=UTC)  # the demo's month spans Europe's DST change
+NOW = datetime(2026, 4, 2, 12, tzinfo=UTC)
+
+
+def _documents() -> list[tuple[str, bytes]]:
+    docs = [(f"file://{p}", p.read_bytes()) for p in sorted(FEEDS.glob("*.xml"))]
+    docs += sorted(demo.demo_feeds(ANCHOR).items())
+    return docs
+
+
+def _parse(url: str, body: bytes) -> ParsedFeed:
+    return parse_feed(body, source=url, feed_url=url, fetched_at=NOW)
+
+
+class Duck:
+    """The reference: the DuckDB engine's functions on one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = Store(path)
+
+    def save(self, docs: list[tuple[str, ParsedFeed]]) -> list[SaveCounts]:
+        with self.store.write() as con:
+            ids = write.ensure_feeds(con, [(url, "file", False) for url, _ in docs], now=NOW)
+            counts = write.save_many(
+                con, [(fid, p.articles) for fid, (_, p) in zip(ids, docs, strict=True)], now=NOW
+            )
+            write.record_parses(
+                con,
+                [
+                    (fid, noted(p, c), "h:" + url)
+                    for fid, (url, p), c in zip(ids, docs, counts, strict=True)
+                ],
+            )
+        return counts
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        with self.store.read() as con:
+            result = getattr(query, name)(con, *args, **kwargs)
+        return result
+
+
+def _save_ch(store: Storage, docs: list[tuple[str, ParsedFeed]]) -> list[SaveCounts]:
+    return store.save_feeds(
+        [
+            FeedUpdate(url=url, kind="file", parsed=p, body_hash="h:" + url, now=NOW)
+            for url, p in docs
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def parsed() -> list[tuple[str, ParsedFeed]]:
+    return [(url, _parse(url, body)) for url, body in _documents()]
+
+
+@pytest.fixture
+def chstore(tmp_path: Path) -> Iterator[ClickHouseStore]:
+    store = ClickHouseStore(f"chdb://{tmp_path / 'ch'}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, parsed: list[tuple[str, ParsedFeed]]
+) -> Iterator[tuple[Duck, ClickHouseStore]]:
+    base = tmp_path_factory.mktemp("pair")
+    duck = Duck(base / "m.duckdb")
+    ch = ClickHouseStore(f"chdb://{base / 'ch'}")
+    try:
+        assert duck.save(parsed) == _save_ch(ch, parsed)
+        yield duck, ch
+    finally:
+        ch.close()
+
+
+# -- comparing answers ---------------------------------------------------------------------
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, 9)
+    if isinstance(v, list | tuple):
+        return tuple(_value(x) for x in v)
+    if v is not None and type(v).__name__ in ("NaTType", "NAType"):
+        return None
+    if hasattr(v, "to_pydatetime"):
+        return v.to_pydatetime()
+    if hasattr(v, "tolist") and not isinstance(v, str):  # numpy values from a DataFrame
+        return _value(v.tolist())
+    return v
+
+
+def _rows(result: Any, drop: tuple[str, ...] = ()) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    if isinstance(result, Table):
+        columns, rows = result.columns, result.rows
+    else:  # a DataFrame from the old functions
+        columns = tuple(result.columns)
+        rows = [tuple(r) for r in result.itertuples(index=False)]
+    keep = [i for i, c in enumerate(columns) if c not in drop]
+    return (
+        tuple(columns[i] for i in keep),
+        [tuple(_value(r[i]) for i in keep) for r in rows],
+    )
+
+
+def _same(old: Any, new: Any, *, drop: tuple[str, ...] = (), ordered: bool = True) -> None:
+    a, b = _rows(old, drop), _rows(new, drop)
+    assert a[0] == b[0]
+    if not ordered:
+        a, b = (a[0], sorted(a[1])), (b[0], sorted(b[1]))
+    assert a[1] == b[1]
+
+
+def _views(parsed: list[tuple[str, ParsedFeed]]) -> list[Filters]:
+    feed_title = next(p.title for _, p in parsed if p.title)
+    author = next(a for _, p in parsed for art in p.articles for a in art.authors)
+    tag = next(t.display for _, p in parsed for art in p.articles for t in art.tags)
+    start = datetime(2026, 3, 20, 5, 30, tzinfo=UTC)
+    return [
+        Filters(),
+        Filters(since=start, until=start + timedelta(days=12, hours=7)),
+        Filters(since=datetime(2026, 3, 1, tzinfo=UTC)),
+        Filters(until=datetime(2026, 3, 25, tzinfo=UTC), languages=("de",)),
+        Filters(feeds=(feed_title,)),
+        Filters(authors=(author,)),
+        Filters(tags=(tag,)),
+        Filters(search="die"),
+        Filters(since=start, tags=(tag.upper(),), languages=("de", "en")),
+    ]
+
+
+ZONES = ("UTC", "Europe/Berlin", "America/New_York")
+
+
+def test_every_read_answers_as_duckdb(
+    pair: tuple[Duck, ClickHouseStore], parsed: list[tuple[str, ParsedFeed]]
+) -> None:
+    duck, ch = pair
+    for f in _views(parsed):
+        assert duck.call("stats", f) == ch.stats(f), f
+        assert duck.call("article_count", f) == ch.article_count(f)
+        for by in ("hour", "day", "week", "month"):
+            for zone in ZONES:
+                _same(
+                    duck.call("frequency", f, by=by, timezone=zone),
+                    ch.frequency(f, by=by, timezone=zone),
+                )
+        for split in ("feed", "author", "tag"):
+            for zone in ("UTC", "Europe/Berlin"):
+                _same(
+                    duck.call("frequency", f, by="day", timezone=zone, split=split, top=3),
+                    ch.frequency(f, by="day", timezone=zone, split=split, top=3),
+                )
+        for zone in ZONES:
+            _same(
+                duck.call("heatmap", f, timezone=zone), ch.heatmap(f, timezone=zone), ordered=False
+            )
+        _same(duck.call("tags", f, limit=20), ch.tags(f, limit=20))
+        earlier = replace(f, since=datetime(2025, 1, 1, tzinfo=UTC), until=f.since or NOW)
+        _same(duck.call("tag_windows", f, earlier), ch.tag_windows(f, earlier))
+        for rollup in (True, False):
+            _same(
+                duck.call("terms", f, limit=60, rollup=rollup), ch.terms(f, limit=60, rollup=rollup)
+            )
+        old, new = duck.call("term_counts", f, limit=30), ch.term_counts(f, limit=30)
+        _same(old, new)
+        assert old.attrs["total"] == new.attrs["total"]
+        for limit in (None, 5):
+            old, new = duck.call("authors", f, limit=limit), ch.authors(f, limit=limit)
+            _same(old, new)
+            assert old.attrs == new.attrs
+        _same(duck.call("cadence", f), ch.cadence(f), drop=("feed_id",))
+        for sort in ("published", "title", "reading_minutes"):
+            for descending in (True, False):
+                old_page, old_total = duck.call(
+                    "articles_page", f, sort=sort, descending=descending, limit=25, offset=5
+                )
+                new_page, new_total = ch.articles_page(
+                    f, sort=sort, descending=descending, limit=25, offset=5
+                )
+                assert old_total == new_total
+                _same(old_page, new_page)
+        top = ch.tags(f, limit=3)
+        for key in top["key"]:
+            _same(
+                duck.call("cooccurring_tags", f, key, limit=10),
+                ch.cooccurring_tags(f, key, limit=10),
+            )
+            with_tag = duck.call("article_count", f, with_tag=key)
+            assert with_tag == ch.article_count(f, with_tag=key)
+        sql, params = query.export_sql(f)
+        with duck.store.read() as con:
+            exported = con.execute(sql, params).fetchall()
+        mine = [row for batch in ch.export_batches(f, size=40) for row in batch.rows]
+        assert [tuple(_value(v) for v in r) for r in exported] == [
+            tuple(_value(v) for v in r) for r in mine
+        ]
+    keys = list(ch.tags(Filters(), limit=10)["key"]) + ["no-such-tag"]
+    assert duck.call("tag_displays", keys) == ch.tag_displays(keys)
+    assert duck.call("options", limit=7) == ch.options(limit=7)
+    _same(duck.call("feeds"), ch.feeds(), drop=("id",))
+    assert duck.call("body_hashes") == ch.body_hashes()
+
+
+# -- the guarantees ------------------------------------------------------------------------
+
+
+def _compare_some(duck: Duck, ch: Storage, views: list[Filters]) -> None:
+    """The reads a changed or re-ingested store could get wrong, on both engines."""
+    for f in views:
+        assert duck.call("stats", f) == ch.stats(f)
+        _same(
+            duck.call("frequency", f, by="day", timezone="Europe/Berlin"),
+            ch.frequency(f, by="day", timezone="Europe/Berlin"),
+        )
+        _same(
+            duck.call("frequency", f, by="week", split="tag", top=4),
+            ch.frequency(f, by="week", split="tag", top=4),
+        )
+        _same(duck.call("tags", f, limit=30), ch.tags(f, limit=30))
+        for rollup in (True, False):
+            _same(
+                duck.call("terms", f, limit=80, rollup=rollup), ch.terms(f, limit=80, rollup=rollup)
+            )
+        _same(duck.call("authors", f), ch.authors(f))
+        page = duck.call("articles_page", f, sort="published", descending=True, limit=500, offset=0)
+        mine = ch.articles_page(f, sort="published", descending=True, limit=500, offset=0)
+        assert page[1] == mine[1]
+        _same(page[0], mine[0])
+        _same(duck.call("cadence", f), ch.cadence(f), drop=("feed_id",))
+
+
+def _changed(parsed: ParsedFeed, every: int = 3) -> ParsedFeed:
+    """The same document with every `every`-th entry changed: title, a tag gone and one
+    new, terms gone and one new, moved two days later."""
+    from monitor.models import Tag
+
+    out = []
+    for i, a in enumerate(parsed.articles):
+        if i % every == 0:
+            a = replace(
+                a,
+                title=a.title + " (updated)",
+                tags=(*a.tags[1:], Tag("nachtrag", "Nachtrag", "category")),
+                terms=(*a.terms[:-3], ("nachtragswort", 3)),
+                published=a.published + timedelta(days=2),
+                authors=a.authors[:1],
+                content_hash=a.content_hash + "-changed",
+            )
+        out.append(a)
+    return replace(parsed, articles=tuple(out))
+
+
+@pytest.fixture
+def small(parsed: list[tuple[str, ParsedFeed]]) -> list[tuple[str, ParsedFeed]]:
+    return [(u, p) for u, p in parsed if u.startswith("file://")]
+
+
+def test_reingest_changes_nothing_and_changes_replace(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    duck = Duck(tmp_path / "m.duckdb")
+    first = _save_ch(chstore, small)
+    assert first == duck.save(small)
+    views = [Filters(), Filters(since=datetime(2020, 1, 1, tzinfo=UTC))]
+    terms_before = chstore.terms(Filters(), limit=1000)
+    for _ in range(2):
+        again = _save_ch(chstore, small)
+        assert again == duck.save(small)
+        assert sum(c.new + c.updated + c.linked for c in again) == 0
+        assert chstore.terms(Filters(), limit=1000).rows == terms_before.rows
+    _compare_some(duck, chstore, views)
+    changed = [(u, _changed(p)) for u, p in small]
+    counts = _save_ch(chstore, changed)
+    assert counts == duck.save(changed)
+    assert sum(c.updated for c in counts) > 0
+    _compare_some(duck, chstore, views)
+    # The rollup lost the old terms: it agrees with the terms themselves.
+    assert (
+        chstore.terms(Filters(), limit=5000).rows
+        == chstore.terms(Filters(), limit=5000, rollup=False).rows
+    )
+    tags = chstore.tags(Filters(), limit=5000)
+    assert "nachtrag" in tags["key"]
+    # Back to the first version: everything as before the change.
+    assert _save_ch(chstore, small) == duck.save(small)
+    _compare_some(duck, chstore, views)
+
+
+def test_same_story_in_two_feeds_is_one_article(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    url, doc = small[0]
+    other = replace(doc, title="Another feed", articles=doc.articles[:3])
+    docs = [(url, doc), ("file:///elsewhere.xml", other)]
+    duck = Duck(tmp_path / "m.duckdb")
+    counts = _save_ch(chstore, docs)
+    assert counts == duck.save(docs)
+    assert counts[1].linked == 3 and counts[1].new == 0
+    assert chstore.stats(Filters())["articles"] == len({a.id for a in doc.articles})
+    _compare_some(duck, chstore, [Filters(), Filters(feeds=("Another feed",))])
+
+
+def test_feed_lifecycle_matches_duckdb(tmp_path: Path, chstore: ClickHouseStore) -> None:
+    from monitor.store.base import FetchRecord
+
+    duck = Store(tmp_path / "m.duckdb")
+    url = "https://example.org/feed.xml"
+    with duck.write() as con:
+        assert write.add_feed(con, url, now=NOW)[1] is True
+    fid, created = chstore.add_feed(url, now=NOW)
+    assert created is True
+    assert chstore.add_feed(url, now=NOW, name="Example", full_text=True, restricted=True) == (
+        fid,
+        False,
+    )
+    with duck.write() as con:
+        write.add_feed(con, url, now=NOW, name="Example", full_text=True, restricted=True)
+        write.record_fetch(
+            con, 1, now=NOW, status=500, error="HTTP 500", next_due=NOW + timedelta(hours=1)
+        )
+    fetch = FetchRecord(status=500, error="HTTP 500", next_due=NOW + timedelta(hours=1))
+    chstore.save_feeds([FeedUpdate(feed_id=fid, fetch=fetch, now=NOW)])
+
+    def state(store_state: dict[str, Any] | None) -> dict[str, Any]:
+        assert store_state is not None
+        return {k: v for k, v in store_state.items() if k != "id"}
+
+    with duck.read() as con:
+        assert state(query.feed_state(con, url)) == state(chstore.feed_state(url))
+        assert [replace(s, id=0) for s in query.due_feeds(con, NOW, all_feeds=True)] == [
+            replace(s, id=0) for s in chstore.due_feeds(NOW, all_feeds=True)
+        ]
+        assert query.due_feeds(con, NOW, all_feeds=False) == []
+        assert query.subscriptions(con) == chstore.subscriptions()
+    assert chstore.due_feeds(NOW, all_feeds=False) == []
+    assert chstore.make_due(url) is False
+    assert [s.url for s in chstore.due_feeds(NOW, all_feeds=False)] == [url]
+    assert chstore.set_feed_enabled(url, False) is True
+    assert chstore.due_feeds(NOW, all_feeds=True) == []
+    assert chstore.set_feed_enabled(url, True) is True
+    state_now = chstore.feed_state(url)
+    assert state_now is not None and state_now["error_count"] == 0
+    assert chstore.set_feed_enabled("https://nowhere.example/", True) is False
+    assert chstore.make_due("https://nowhere.example/") is None
+    ok = FetchRecord(
+        status=200,
+        error=None,
+        next_due=NOW + timedelta(minutes=15),
+        etag='"v1"',
+        permanent_url="https://example.org/new.xml",
+    )
+    chstore.save_feeds([FeedUpdate(feed_id=fid, fetch=ok, now=NOW)])
+    moved = chstore.feed_state("https://example.org/new.xml")
+    assert moved is not None and moved["id"] == fid and moved["etag"] == '"v1"'
+    assert chstore.remove_feed("https://example.org/new.xml") == 0
+    assert chstore.remove_feed("https://example.org/new.xml") is None
+    assert chstore.feeds().empty
+    # A new feed at the old URL does not take the renamed feed's id.
+    assert chstore.add_feed(url, now=NOW)[0] != fid or chstore.feeds()["url"] == [url]
+
+
+def test_stopwords_match_duckdb(tmp_path: Path, chstore: ClickHouseStore) -> None:
+    duck = Store(tmp_path / "m.duckdb")
+    with duck.write() as con:
+        assert write.add_stopwords(con, "de", ["und", "oder", "und"]) == chstore.add_stopwords(
+            "de", ["und", "oder", "und"]
+        )
+        assert write.remove_stopwords(con, "de", ["oder", "nie"]) == chstore.remove_stopwords(
+            "de", ["oder", "nie"]
+        )
+        assert write.add_stopwords(con, "*", ["so"]) == chstore.add_stopwords("*", ["so"])
+    with duck.read() as con:
+        _same(query.user_stopwords(con), chstore.user_stopwords(), drop=("removed",))
+
+
+def test_remove_feed_takes_its_articles_and_their_terms(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    duck = Duck(tmp_path / "m.duckdb")
+    _save_ch(chstore, small)
+    duck.save(small)
+    with duck.store.write() as con:
+        old = write.remove_feed(con, small[0][0])
+    assert chstore.remove_feed(small[0][0]) == old
+    _compare_some(duck, chstore, [Filters()])
+    assert (
+        chstore.terms(Filters(), limit=5000).rows
+        == chstore.terms(Filters(), limit=5000, rollup=False).rows
+    )
+
+
+def test_writer_killed_midway_leaves_no_half_visible_feed(
+    chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    """A writer that dies after an article's tags and terms but before its article row (the
+    insert into `articles` fails) leaves nothing visible of the new articles, and the next
+    save of the same document completes them."""
+    url, doc = small[0]
+    real = chstore._insert
+
+    def dying(table: str, columns: Any, rows: Any) -> None:
+        if table == "articles":
+            raise KeyboardInterrupt  # the process is killed here
+        real(table, columns, rows)
+
+    chstore._insert = dying  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        _save_ch(chstore, [(url, doc)])
+    chstore._insert = real  # type: ignore[method-assign]
+    nothing = Filters()
+    assert chstore.stats(nothing)["articles"] == 0
+    assert chstore.tags(nothing).empty and chstore.authors(nothing).empty
+    assert chstore.terms(nothing, rollup=False).empty
+    assert chstore.frequency(nothing, by="day", split="tag").empty
+    assert chstore.body_hashes() == {}  # the feed row came last: the next run parses again
+    counts = _save_ch(chstore, [(url, doc)])
+    assert counts[0].new == len({a.id for a in doc.articles})
+    assert (
+        chstore.terms(Filters(), limit=5000).rows
+        == chstore.terms(Filters(), limit=5000, rollup=False).rows
+    )
+
+
+def test_writer_threads_at_once(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    """Four writer threads (chDB: one process) store a quarter of the feeds each, while a
+    reader reads; the result equals one writer's."""
+    errors: list[BaseException] = []
+
+    def writer(part: list[tuple[str, ParsedFeed]]) -> None:
+        try:
+            for doc in part:
+                _save_ch(chstore, [doc])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(small[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    while any(t.is_alive() for t in threads):
+        chstore.stats(Filters())
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    duck = Duck(tmp_path / "m.duckdb")
+    duck.save(small)
+    views = [Filters()]
+    _compare_some(duck, chstore, views)
+
+
+def test_copy_rows_from_duckdb(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    """Rows of every table written by `write_rows` (twice: a resumed copy) give the same
+    answers; `read_rows` pages them back in key order."""
+    from monitor.store.base import TABLES
+    from monitor.store.clickhouse import COPY_COLUMNS
+
+    duck = Duck(tmp_path / "m.duckdb")
+    duck.save(small)
+    with duck.store.write() as con:
+        write.add_stopwords(con, "en", ["the"])
+    for table, keys in TABLES.items():
+        columns = COPY_COLUMNS[table]
+        with duck.store.read() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(keys)}"
+            ).fetchall()
+        chstore.write_rows(table, Table(columns, rows[: len(rows) // 2]))
+        chstore.write_rows(table, Table(columns, rows))
+        assert chstore.count_rows(table) == len(rows)
+        paged: list[tuple[Any, ...]] = []
+        after = None
+        while True:
+            page = chstore.read_rows(table, after=after, size=97)
+            if page.empty:
+                break
+            paged += page.rows
+            after = tuple(page.rows[-1][columns.index(k)] for k in keys)
+        assert [tuple(_value(v) for v in r) for r in paged] == [
+            tuple(_value(v) for v in r) for r in rows
+        ]
+    chstore.finish_copy()
+    _compare_some(duck, chstore, [Filters(), Filters(since=datetime(2020, 1, 1, tzinfo=UTC))])
+
+
+def test_info_version_and_cluster_plan(chstore: ClickHouseStore) -> None:
+    info = chstore.info()
+    assert info.name == "clickhouse" and info.schema_version >= 1
+    assert info.version.split(".")[0].isdigit()
+    before = chstore.data_version()
+    chstore.add_feed("https://example.org/a.xml", now=NOW)
+    assert chstore.data_version() != before
+    ddl = cluster_ddl("prod")
+    assert all("ON CLUSTER 'prod'" in s for s in ddl)
+    assert any("ReplicatedReplacingMergeTree" in s and "articles_local" in s for s in ddl)
+    assert any("Distributed('prod', 'monitor', 'articles_local', cityHash64(id))" in s for s in ddl)
+    with pytest.raises(ValueError):
+        cluster_ddl("x'; DROP")
+
+
+def test_location_forms_and_read_only(tmp_path: Path) -> None:
+    from monitor.errors import StoreError
+    from monitor.store.clickhouse import _Location
+
+    server = _Location("clickhouse://me:secret@db.example:9000/news")
+    assert (server.host, server.port, server.username, server.password, server.database) == (
+        "db.example",
+        9000,
+        "me",
+        "secret",
+        "news",
+    )
+    assert "secret" not in server.shown
+    assert _Location("clickhouses://db.example/news").secure
+    assert _Location("clickhouse://db.example/news?secure=1").port == 8443
+    with pytest.raises(StoreError):
+        _Location("postgres://db.example/news")
+    store = ClickHouseStore(f"chdb://{tmp_path / 'none'}", read_only=True)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            store.stats(Filters())
+    finally:
+        store.close()
