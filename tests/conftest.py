@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engines import any_store, engine  # noqa: F401 - the engine-parametrised fixtures
 from httpserver import TestServer
 
 from monitor.store import DuckDBStore
