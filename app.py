@@ -43,7 +43,7 @@ PAGES = [
 
 page = st.navigation(PAGES)
 # One read connection for the whole script run (closed at its end, or when the page writes).
-with _ui.store().reading():
+with _ui.session():
     _ui.build_view()
     _ui.show_notes()
     _ui.show_flash()

@@ -63,7 +63,7 @@ PAGES = [
     ("articles", "pages/articles.py"),
     ("sources", "pages/sources.py"),
 ]
-# The range filter's URL values (pages/_ui.py RANGES): None is the default, last 30 days.
+# The range filter's URL values (pages/_ui/view.py RANGES): None is the default, last 30 days.
 RANGES = {"30 days": None, "all time": "all time"}
 CLI_COMMANDS = ("frequency", "tags", "terms", "authors")
 TARGETS = {
@@ -162,15 +162,9 @@ def apptest_pages(db: Path, runs: int) -> dict[str, Any]:
     """Cold and warm render seconds per page and range; the analyze calls of the cold runs."""
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no bare-mode warnings
     import streamlit as st
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest, app_test
 
-    class RouterPagesManager(PagesManager):
-        # As in tests/test_app.py: a server learns once that app.py routes with
-        # st.navigation; AppTest forgets it before every run, which would add a rerun.
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
+    from pages._ui.routing import RouterPagesManager  # the app's own fix; it says why
 
     app_test.PagesManager = RouterPagesManager  # type: ignore[misc]
     os.environ["MONITOR_DB"] = str(db)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _ui
+from pages._ui import queries
 
 PAGE_SIZE = 50
 
@@ -22,7 +23,7 @@ sort = _ui.selectbox(
 )
 ascending = _ui.toggle("Ascending", key="asc", where=controls[1])
 SORT_COLUMN = {"published": "published", "title": "title", "reading time": "reading_minutes"}
-first, total = _ui.call("articles", f, sort=SORT_COLUMN[sort], descending=not ascending, limit=1)
+first, total = queries.articles(f, sort=SORT_COLUMN[sort], descending=not ascending, limit=1)
 if not total:
     st.info(_ui.EMPTY_MESSAGE, icon=":material/inbox:")
     st.stop()
@@ -31,8 +32,7 @@ number = _ui.number_input(
     f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="page", where=controls[2]
 )
 rows: pd.DataFrame
-rows, total = _ui.call(
-    "articles",
+rows, total = queries.articles(
     f,
     sort=SORT_COLUMN[sort],
     descending=not ascending,

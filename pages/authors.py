@@ -9,6 +9,7 @@ import streamlit as st
 
 from monitor import charts
 from pages import _ui
+from pages._ui import queries
 
 view = _ui.view()
 f = view.filters
@@ -16,7 +17,7 @@ st.title("Authors")
 st.caption(view.caption())
 
 SHOWN = 500
-table: pd.DataFrame = _ui.call("authors", f, limit=SHOWN)
+table: pd.DataFrame = queries.authors(f, limit=SHOWN)
 if table.empty:
     _ui.show_empty(view, "authors")
     st.stop()
@@ -63,7 +64,7 @@ who = _ui.selectbox("Show one author", names, index=None, placeholder="Choose an
 if who:
     one = replace(f, authors=(who,))
     by, note = _ui.bucket_for(view, view.bucket)
-    series: pd.DataFrame = _ui.call("frequency", one, by=by, timezone=view.timezone)
+    series: pd.DataFrame = queries.frequency(one, by=by, timezone=view.timezone)
     st.subheader("Publishing")
     st.text(f"Author: {charts.plain_text(who)}")
     _ui.chart(
@@ -75,7 +76,7 @@ if who:
         st.caption(note)
     left, right = st.columns(2)
     with left:
-        tags: pd.DataFrame = _ui.call("tags", one, limit=15)
+        tags: pd.DataFrame = queries.tags(one, limit=15)
         if tags.empty:
             st.info("This author's articles carry no tags.")
         else:
@@ -87,7 +88,7 @@ if who:
                 "author-tags",
             )
     with right:
-        terms: pd.DataFrame = _ui.call("terms", one, limit=80)
+        terms: pd.DataFrame = queries.terms(one, limit=80)
         if terms.empty:
             st.info("No words to draw for this author.")
         else:

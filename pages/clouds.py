@@ -11,6 +11,7 @@ from monitor import charts
 from monitor.analyze import previous_window
 from monitor.models import Filters
 from pages import _ui
+from pages._ui import queries
 
 view = _ui.view()
 f = view.filters
@@ -32,13 +33,13 @@ def cloud(weights: dict[str, float], caption: str) -> None:
 
 def why_empty(side: Filters, label: str) -> None:
     """The true cause when one side of a comparison has no words."""
-    state = _ui.call("empty_state", side, need="terms", timezone=view.timezone)
+    state = queries.empty_state(side, need="terms", timezone=view.timezone)
     if state.cause != "none":
         st.info(_ui.md_escape(f"{label}: {state.message}", limit=500), icon=":material/inbox:")
 
 
 if not compare:
-    terms: pd.DataFrame = _ui.call("terms", f, limit=100)
+    terms: pd.DataFrame = queries.terms(f, limit=100)
     if terms.empty or not terms["count"].sum():
         _ui.show_empty(view, "terms")
     else:
@@ -79,7 +80,7 @@ else:
             label_a = f"This window ({view.window}, {view.timezone})"
             label_b = "The window of equal length before it"
     else:
-        choices: list[str] = list(_ui.call("options")[side])
+        choices: list[str] = list(queries.options()[side])
         if len(choices) < 2:
             st.info(f"Comparing needs at least two {side} in the store.")
         else:
@@ -93,7 +94,7 @@ else:
             f_b = replace(f, **{field: (b,)})
             label_a, label_b = a, b
     if f_a is not None and f_b is not None:
-        scores: pd.DataFrame = _ui.call("compare_terms", f_a, f_b, limit=60)
+        scores: pd.DataFrame = queries.compare_terms(f_a, f_b, limit=60)
         if scores.empty:
             why_empty(f_a, "Left" if side != "periods" else "This window")
             why_empty(f_b, "Right" if side != "periods" else "The window before")
@@ -119,7 +120,7 @@ else:
             _ui.download(scores, "compare-terms")
 
 with st.expander("Stopwords (left out of every cloud)"):
-    lists: pd.DataFrame = _ui.call("stopword_lists")
+    lists: pd.DataFrame = queries.stopword_lists()
     languages = sorted(set(lists["language"]))
     _ui.check_choice("swlang", languages)
     chosen = _ui.selectbox("Language", languages, key="swlang")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from monitor import analyze, charts
 from pages import _ui
+from pages._ui import queries
 
 view = _ui.view()
 f = view.filters
@@ -29,8 +30,7 @@ top = _ui.number_input(
 
 by, note = _ui.bucket_for(view, by)
 chosen_split = None if split == "none" else split
-table: pd.DataFrame = _ui.call(
-    "frequency",
+table: pd.DataFrame = queries.frequency(
     f,
     by=by,
     split=chosen_split,
@@ -51,7 +51,7 @@ else:
     if note:
         st.caption(note)
 
-    cells: pd.DataFrame = _ui.call("heatmap", f, timezone=view.timezone)
+    cells: pd.DataFrame = queries.heatmap(f, timezone=view.timezone)
     _ui.chart(
         charts.heatmap_chart(cells, **view.titles("Articles by weekday and hour")),
         cells,
@@ -59,7 +59,7 @@ else:
     )
 
 st.subheader("Cadence per feed")
-cadence: pd.DataFrame = _ui.call("cadence", f, now=view.now)
+cadence: pd.DataFrame = queries.cadence(f, now=view.now)
 if cadence.empty:
     if f.feeds:
         st.info("None of the chosen feeds is in the store.", icon=":material/inbox:")

@@ -7,13 +7,14 @@ import streamlit as st
 
 from monitor import charts
 from pages import _ui
+from pages._ui import queries
 
 view = _ui.view()
 f = view.filters
 st.title("Overview")
 st.caption(view.caption())
 
-compare: pd.DataFrame = _ui.call("compare_windows", f, now=view.now)
+compare: pd.DataFrame = queries.compare_windows(f, now=view.now)
 labels = {"articles": "Articles", "feeds": "Feeds", "authors": "Authors", "tags": "Tags"}
 columns = st.columns(4)
 for column, row in zip(columns, compare.to_dict("records"), strict=False):
@@ -34,7 +35,7 @@ if not int(compare.loc[compare["metric"] == "articles", "current"].iloc[0]):
     st.stop()
 
 by, note = _ui.bucket_for(view, view.bucket)
-series: pd.DataFrame = _ui.call("frequency", f, by=by, timezone=view.timezone)
+series: pd.DataFrame = queries.frequency(f, by=by, timezone=view.timezone)
 st.subheader("Publishing")
 st.caption(_ui.md_escape(view.title(f"Articles per {by}"), limit=160))
 _ui.chart(charts.sparkline(series), series, "overview-publishing", config=charts.SPARKLINE_CONFIG)
@@ -43,7 +44,7 @@ if note:
 
 left, right = st.columns(2)
 with left:
-    top: pd.DataFrame = _ui.call("tags", f, limit=15)
+    top: pd.DataFrame = queries.tags(f, limit=15)
     if top.empty:
         _ui.show_empty(view, "tags")
     else:
@@ -51,6 +52,6 @@ with left:
         _ui.chart(figure, top, "overview-top-tags")
 with right:
     st.subheader("Newest articles")
-    newest, total = _ui.call("articles", f, limit=12)
+    newest, total = queries.articles(f, limit=12)
     _ui.article_table(charts.plain_table(newest), view.timezone)
     st.caption(f"{total} articles in this view; all of them are on the Articles page.")

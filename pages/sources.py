@@ -1,9 +1,9 @@
 """Sources: every feed and its health; add feeds, OPML in and out, fetch now; retry, re-enable
 or remove one feed.
 
-Every write reruns the page (pages/_ui.py), so the table is always the store as it is now, and
-its outcome is shown next to the control used. With MONITOR_READ_ONLY=1 the write controls are
-not drawn and the handlers refuse as well.
+Every write reruns the page (pages/_ui/actions.py), so the table is always the store as it is
+now, and its outcome is shown next to the control used. With MONITOR_READ_ONLY=1 the write
+controls are not drawn and the handlers refuse as well.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitor import subscriptions
 from pages import _ui
+from pages._ui import queries
 
 view = _ui.view()
 st.title("Sources")
 st.caption(view.caption(filters=False))
 
-feeds: pd.DataFrame = _ui.call("feeds")
+feeds: pd.DataFrame = queries.feeds()
 if feeds.empty:
     st.info("No feeds yet. Add one below (or run `monitor feeds add URL` or `monitor demo`).")
 else:
@@ -86,7 +86,7 @@ else:
 
 st.download_button(
     "Export subscriptions (OPML)",
-    data=lambda: subscriptions.export_opml(_ui.store()),
+    data=lambda: _ui.export_opml(),
     file_name="monitor-feeds.opml",
     mime="text/x-opml",
     on_click="ignore",

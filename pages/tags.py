@@ -7,22 +7,21 @@ import streamlit as st
 
 from monitor import analyze, charts
 from pages import _ui
+from pages._ui import queries
 
 view = _ui.view()
 f = view.filters
 st.title("Hashtag trends")
 st.caption(view.caption())
 
-top: pd.DataFrame = _ui.call("tags", f, limit=25)
+top: pd.DataFrame = queries.tags(f, limit=25)
 if top.empty:
     # No articles, or articles without a single tag: the empty state says which.
     _ui.show_empty(view, "tags")
     st.stop()
 
 by, note = _ui.bucket_for(view, view.bucket)
-over_time: pd.DataFrame = _ui.call(
-    "frequency", f, by=by, split="tag", timezone=view.timezone, top=8
-)
+over_time: pd.DataFrame = queries.frequency(f, by=by, split="tag", timezone=view.timezone, top=8)
 # What the lines add up to in the subtitle (a screenshot keeps it); how a tag split counts
 # in a caption, which wraps on a phone.
 counted = analyze.split_total("tag", over_time.attrs)
@@ -69,7 +68,7 @@ with left:
         on_select=_pick_tag,
     )
 with right:
-    trends: pd.DataFrame = _ui.call("tag_trends", f, limit=15, now=view.now)
+    trends: pd.DataFrame = queries.tag_trends(f, limit=15, now=view.now)
     reason = trends.attrs.get("reason")
     if reason:
         st.info(_ui.md_escape(reason, limit=300), icon=":material/compare_arrows:")
@@ -124,7 +123,7 @@ with right:
         _ui.download(trends, "tag-trends")
 
 st.subheader("Tags that appear together")
-all_tags: list[str] = list(_ui.call("options")["tags"])
+all_tags: list[str] = list(queries.options()["tags"])
 shown = [str(t) for t in top["tag"]]
 default = next(
     (analyze.tag_choice(t, all_tags) for t in f.tags if analyze.tag_choice(t, all_tags)),
@@ -141,7 +140,7 @@ if all_tags:
         key="with",
         match=in_any_form,
     )
-    together: pd.DataFrame = _ui.call("cooccurring_tags", f, chosen, limit=20)
+    together: pd.DataFrame = queries.cooccurring_tags(f, chosen, limit=20)
     if together.empty:
         alone = f"No other tag appears on the articles tagged {chosen} in this view."
         st.info(_ui.md_escape(alone, limit=200))

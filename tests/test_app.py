@@ -10,9 +10,10 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -20,9 +21,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-import streamlit as st
+from dashboard import APP, Dashboard, run_on
 from httpserver import TestServer
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest, subscriptions
@@ -30,7 +30,6 @@ from monitor.models import Filters
 from monitor.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 PAGES = [
     "pages/overview.py",
     "pages/frequency.py",
@@ -54,6 +53,8 @@ EMPTY = "No articles in this view"
 HOSTILE_TITLE = "<script>alert(1)</script> Breaking"
 HOSTILE_LINK_TITLE = "[x](javascript:alert(1)) Click me"
 HOSTILE_ANCHOR = "<a href=javascript:alert(2)>Anchor</a>"
+# Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture(scope="session")
@@ -136,50 +137,15 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_data/cache_resource are process-wide: one test's results must not leak.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-class _RouterPagesManager(PagesManager):
-    """AppTest forgets before every run that app.py routes with st.navigation (it resets
-    Streamlit's process-wide "pages/ folder app" flag); a server learns it once, on its first
-    run. Without this, every AppTest run would take the app's first-visit path (a rerun through
-    app.py, see pages/_ui.py), which drops a button click."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+def app(apptest: Dashboard) -> Callable[..., AppTest]:
     """AppTest of app.py on a store: `app(db, **query_params)` (not yet run)."""
-    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
-    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
-
-    def make(db: Path, **params: str | list[str]) -> AppTest:
-        monkeypatch.setenv("MONITOR_DB", str(db))
-        at = AppTest.from_file(APP, default_timeout=30)
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at
-
-    return make
+    return partial(apptest.app, timeout=30)
 
 
 def _open(at: AppTest, page: str) -> AppTest:
     """Run `at` as a browser opening a link straight to `page` (its URL parameters set)."""
-    if page != "pages/overview.py":
-        # Our url_paths are the file names, so the page is found before the first run too.
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    run_on(at, page)
     assert [t.value for t in at.title][:1] == [TITLES[page]], [t.value for t in at.title]
     return at
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
+from dashboard import Dashboard
 
 from monitor import analyze, text
 from monitor.models import Filters
@@ -149,33 +147,13 @@ def test_generation_is_reproducible() -> None:
     assert small_corpus().rows(3, 10, 20)["hash"] == first["hash"][10:20]
 
 
-class _RouterPagesManager(PagesManager):
-    """As in tests/test_app.py: AppTest forgets that app.py routes with st.navigation."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 def test_overview_counts_the_generated_store(
-    small: tuple[Path, generate.Generated], monkeypatch: pytest.MonkeyPatch
+    small: tuple[Path, generate.Generated], apptest: Dashboard
 ) -> None:
     path, _ = small
-    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
-    monkeypatch.setenv("MONITOR_DB", str(path))
-    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        at.query_params["range"] = "all time"
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        metrics = {m.label: m.value for m in at.metric}
-        assert metrics["Articles"] == f"{SMALL:,}" or metrics["Articles"] == str(SMALL)
-    finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()
+    at = apptest.open(path, timeout=300, range="all time")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Articles"] == f"{SMALL:,}" or metrics["Articles"] == str(SMALL)
 
 
 @pytest.mark.slow

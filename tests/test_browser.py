@@ -3,7 +3,8 @@
 A demo store is built with the `monitor` CLI, `streamlit run app.py` serves it on 127.0.0.1,
 and the tests open shared links, switch pages, screenshot every page to
 test-artifacts/screenshots/, and load a store full of hostile names to check nothing runs.
-The page list and the URL parameters are read from app.py and pages/_ui.py, not repeated here.
+The page list and the URL parameters are read from app.py and pages/_ui/view.py, not repeated
+here.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def app_pages() -> list[tuple[str, str, Path]]:
 
 def range_value(days: int) -> str:
     """The app's URL value for a date range of `days` days (the keys of `_ui.RANGES`)."""
-    tree = ast.parse((REPO / "pages" / "_ui.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "pages" / "_ui" / "view.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
         if isinstance(target, ast.Name) and target.id == "RANGES":
@@ -83,7 +84,7 @@ def range_value(days: int) -> str:
                 if re.fullmatch(rf"(last )?{days} ?d(ays)?", str(key)):
                     return str(key)
             raise AssertionError(f"no {days}-day range among {keys}")
-    raise AssertionError("pages/_ui.py has no RANGES")
+    raise AssertionError("pages/_ui/view.py has no RANGES")
 
 
 PAGES = app_pages()

@@ -14,22 +14,22 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
+from dashboard import Dashboard
 from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, charts, ingest
 from monitor.models import Filters
 from monitor.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+# Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 LINK = '<a href="https://evil.example">x</a>'
@@ -259,42 +259,11 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-class _RouterPagesManager(PagesManager):
-    """AppTest resets Streamlit's "pages/ folder app" flag before every run (see
-    tests/test_app.py)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 @pytest.fixture
-def page_at(monkeypatch: pytest.MonkeyPatch, hostile_db: Path) -> Callable[..., AppTest]:
-    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
-    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
-    monkeypatch.setenv("MONITOR_DB", str(hostile_db))
-
-    def run(page: str, **params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != "pages/overview.py":
-            # A link straight to the page: its own parameters are read on the first run.
-            at.switch_page(page)
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return run
+def page_at(apptest: Dashboard, hostile_db: Path) -> Callable[..., AppTest]:
+    """`page_at(page, **query_params)`: AppTest of app.py on the hostile store, run on a link
+    straight to `page`."""
+    return partial(apptest.open, hostile_db)
 
 
 def _cells(frame: pd.DataFrame) -> Iterator[str]:

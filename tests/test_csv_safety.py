@@ -155,14 +155,14 @@ def test_monitor_export_csv(hostile: Store, tmp_path: Path) -> None:
 
 
 def test_articles_download_csv(hostile: Store) -> None:
-    # What the Articles page's "Download all as CSV" button serves (pages/_ui.export).
+    # What the Articles page's "Download all as CSV" button serves (pages/_ui/actions.export).
     text = analyze.export_articles(hostile, Filters(), "csv").decode("utf-8")
     table = assert_safe(text)
     assert len(table) == len(PAYLOADS) + 1
 
 
 def test_every_chart_csv(hostile: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pages/_ui._csv, the data download under every chart, on the tables pages draw."""
+    """pages/_ui.csv_bytes, the data download under every chart, on the tables pages draw."""
     monkeypatch.syspath_prepend(str(ROOT))
     from pages import _ui  # noqa: PLC0415 - the app's helper, importable from the repo root
 
@@ -179,7 +179,7 @@ def test_every_chart_csv(hostile: Store, monkeypatch: pytest.MonkeyPatch) -> Non
     seen_quoted = 0
     for name, table in tables.items():
         assert not table.empty, name
-        text = _ui._csv(table).decode("utf-8")
+        text = _ui.csv_bytes(table).decode("utf-8")
         rows = assert_safe(text)
         seen_quoted += sum(cell.startswith("'") for row in rows for cell in row)
     assert seen_quoted >= 10  # the payloads were there to neutralise
@@ -197,7 +197,7 @@ def test_a_negative_number_column_stays_numeric(monkeypatch: pytest.MonkeyPatch)
             "when": pd.to_datetime(["2026-11-01 10:00", None, "2026-11-02 00:00"]),
         }
     )
-    lines = _ui._csv(table).decode("utf-8").splitlines()
+    lines = _ui.csv_bytes(table).decode("utf-8").splitlines()
     assert lines == [
         '"tag","change","score","when"',
         '"\'=cmd",-3,-1.5,"2026-11-01 10:00:00"',

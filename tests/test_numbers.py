@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -20,17 +20,16 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
+from dashboard import Dashboard
 from feedgen import Item, rss
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest
 from monitor.models import Filters
 from monitor.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+# Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 NOW = datetime.now(UTC).replace(microsecond=0)
 FEED_A = "https://a.example/feed"
 FEED_B = "https://b.example/feed"
@@ -457,44 +456,10 @@ def test_empty_states_name_their_cause(numbers: Store, tagless_db: Path, tmp_pat
 # -- the pages ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_data/cache_resource are process-wide: one test's results must not leak.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-class _RouterPagesManager(PagesManager):
-    """AppTest resets Streamlit's "pages/ folder app" flag before every run; a server learns
-    once that app.py routes with st.navigation (see tests/test_app.py)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
-    """`app(db, page, **query_params)`: AppTest of app.py, run and switched to `page`."""
-    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
-    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
-
-    def make(db: Path, page: str = "pages/overview.py", **params: str | list[str]) -> AppTest:
-        monkeypatch.setenv("MONITOR_DB", str(db))
-        at = AppTest.from_file(APP, default_timeout=60)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page != "pages/overview.py":
-            # A link straight to the page: its own parameters are read on the first run.
-            at.switch_page(page)
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return make
+def app(apptest: Dashboard) -> Callable[..., AppTest]:
+    """`app(db, page, **query_params)`: AppTest of app.py, run on a link straight to `page`."""
+    return apptest.open
 
 
 def _figures(at: AppTest) -> list[dict[str, Any]]:

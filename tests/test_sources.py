@@ -9,17 +9,16 @@ which the page tests set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from click.testing import CliRunner
+from dashboard import Dashboard
 from feedgen import Item, rss
 from httpserver import Reply, Request, TestServer
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from monitor import discover, ingest, subscriptions
@@ -27,8 +26,8 @@ from monitor.cli import cli
 from monitor.fetch import FetchSettings
 from monitor.store import Store, query
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+# Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 FAST = FetchSettings(connect_timeout=2.0, total_timeout=5.0)
 FEED = rss(
     [Item("Erster", link="https://site.example/1"), Item("Zweiter", link="https://site.example/2")]
@@ -378,35 +377,12 @@ def test_is_html_tells_pages_from_feeds() -> None:
 # -- the Sources page ------------------------------------------------------------------------
 
 
-class _RouterPagesManager(PagesManager):
-    """AppTest forgets between runs that app.py routes with st.navigation; a server learns it
-    once (see tests/test_app.py, where this comes from)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 @pytest.fixture
-def sources(monkeypatch: pytest.MonkeyPatch, private_allowed: None) -> Callable[[Path], AppTest]:
-    """The Sources page of app.py on a store, run once."""
-    monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
-    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
+def sources(apptest: Dashboard, private_allowed: None) -> Callable[[Path], AppTest]:
+    """The Sources page of app.py on a store, picked in the menu."""
 
     def open_page(db: Path) -> AppTest:
-        monkeypatch.setenv("MONITOR_DB", str(db))
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.run()
-        at.switch_page("pages/sources.py").run()
+        at = apptest.visit(db, "pages/sources.py")
         assert not at.exception, [e.value for e in at.exception]
         return at
 

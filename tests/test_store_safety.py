@@ -20,15 +20,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
-import streamlit as st
 from click.testing import CliRunner, Result
-from streamlit.runtime.pages_manager import PagesManager
+from dashboard import Dashboard
 from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, settings, subscriptions
@@ -44,7 +43,6 @@ from monitor.store.duckdb import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 PAGES = [
     "pages/overview.py",
     "pages/frequency.py",
@@ -613,36 +611,10 @@ def test_a_store_that_may_only_be_read_is_read_and_refuses_writes(demo_copy: Pat
 # -- the dashboard ---------------------------------------------------------------------------
 
 
-class _RouterPagesManager(PagesManager):
-    """As in test_app.py: AppTest forgets that app.py routes with st.navigation."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 @pytest.fixture
-def dashboard(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
-    """`dashboard(db, page, read_only=None)`: AppTest of app.py on that page, run."""
-    monkeypatch.setattr("streamlit.testing.v1.app_test.PagesManager", _RouterPagesManager)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def open_page(db: Path, page: str, read_only: str | None = None) -> AppTest:
-        monkeypatch.setenv("MONITOR_DB", str(db))
-        if read_only is None:
-            monkeypatch.delenv("MONITOR_READ_ONLY", raising=False)
-        else:
-            monkeypatch.setenv("MONITOR_READ_ONLY", read_only)
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.run()
-        if page != "pages/overview.py" and not at.error:
-            at.switch_page(page).run()
-        return at
-
-    yield open_page
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def dashboard(apptest: Dashboard) -> Callable[..., AppTest]:
+    """`dashboard(db, page, read_only=None)`: AppTest of app.py, the page picked in the menu."""
+    return partial(apptest.visit, timeout=30)
 
 
 def errors(at: AppTest) -> str:

@@ -8,10 +8,10 @@ engine's package holds all of its SQL; nothing else imports an engine's driver.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from monitor import settings
 from monitor.errors import InputError, StoreError
 from monitor.store.base import Storage
 from monitor.store.duckdb import (
@@ -45,8 +45,7 @@ _CLICKHOUSE_SCHEMES = ("clickhouse", "chdb")
 
 def default_location() -> str:
     """`MONITOR_DB` if set (and not empty), else data/monitor.duckdb."""
-    value = os.environ.get("MONITOR_DB", "").strip()
-    return value or str(DEFAULT_DB)
+    return settings.db() or str(DEFAULT_DB)
 
 
 def open_store(
@@ -81,9 +80,8 @@ def open_store(
                 f"{_redacted(text)}: the ClickHouse engine is not installed "
                 f"({exc.name or exc}); install monitor[clickhouse]"
             ) from None
-        store: Storage = ClickHouseStore(
-            text, read_only=read_only, lock_timeout=lock_timeout, salvage=salvage
-        )
+        # A server has no file lock to wait for, nor a file to salvage from.
+        store: Storage = ClickHouseStore(text, read_only=read_only)
         return store
     if scheme:
         raise InputError(

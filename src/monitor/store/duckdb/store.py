@@ -20,7 +20,6 @@ this thread's connection across the calls inside it (see there).
 
 from __future__ import annotations
 
-import os
 import random
 import stat
 import threading
@@ -33,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from monitor import settings
 from monitor.errors import StoreError
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
@@ -91,7 +91,7 @@ def _damaged_reason(path: Path, detail: str) -> str:
 
 def default_db_path() -> Path:
     """`MONITOR_DB` if set, else data/monitor.duckdb (relative to the working directory)."""
-    env = os.environ.get("MONITOR_DB")
+    env = settings.db()
     return Path(env) if env else DEFAULT_DB
 
 
@@ -451,6 +451,15 @@ class DuckDBStore:
                         self.path,
                         f"{actual:,} bytes, but its blocks need at least {needed:,}: "
                         "the file was cut short",
+                    )
+                # DuckDB grows and shrinks the file by whole blocks. With free blocks in the
+                # middle (a store written over several checkpoints) a cut can leave more bytes
+                # than the used blocks need, yet take one of them: it ends inside a block.
+                elif (actual - _HEADER_BYTES) % int(size[0]):
+                    damage = _damaged_reason(
+                        self.path,
+                        f"{actual:,} bytes, which ends inside a block of "
+                        f"{int(size[0]):,} bytes: the file was cut short",
                     )
             version = _schema_version(con)
             if version == 0 and _has_tables(con):

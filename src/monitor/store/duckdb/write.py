@@ -1,7 +1,8 @@
 """Writes: feeds, their fetch state, and the articles a feed document held.
 
-Every function takes an open connection inside the caller's transaction (`Store.write()`), so
-one feed's articles, tags, terms and fetch state land together or not at all.
+Every function takes an open connection inside the caller's transaction
+(`DuckDBStore.write()`), so one feed's articles, tags, terms and fetch state land together or
+not at all.
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ def save_many(
     *this* feed gave last time, so two feeds carrying different excerpts of one story do not
     overwrite each other on every run.
 
-    Identity (see `_distinct_entries`): an entry is known by (feed, entry_key). A new entry
+    Identity (see `entries.distinct_entries`): an entry is known by (feed, entry_key). A new entry
     whose article id (from its canonical URL) is already stored from another feed, or by an
     earlier document of the batch, is linked to that article, not copied. Distinct entries of
     one feed are never merged: entries of a document that share a page get ids of their own,
