@@ -23,10 +23,9 @@ pytest.importorskip("chdb")
 from monitor import demo  # noqa: E402
 from monitor.models import Filters, ParsedFeed, Table  # noqa: E402
 from monitor.parse import parse_feed  # noqa: E402
-from monitor.store import Store, query, write  # noqa: E402
 from monitor.store.base import FeedUpdate, SaveCounts, Storage  # noqa: E402
 from monitor.store.clickhouse import ClickHouseStore, cluster_ddl  # noqa: E402
-from monitor.store.entries import noted  # noqa: E402
+from monitor.store.duckdb import DuckDBStore  # noqa: E402
 
 FEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "feeds"
 ANCHOR = datetime(2026, 3, 30, 12, tzinfo=UTC)  # the demo's month spans Europe's DST change
@@ -44,30 +43,16 @@ def _parse(url: str, body: bytes) -> ParsedFeed:
 
 
 class Duck:
-    """The reference: the DuckDB engine's functions on one file."""
+    """The reference: the DuckDB engine on one file."""
 
     def __init__(self, path: Path) -> None:
-        self.store = Store(path)
+        self.store = DuckDBStore(path)
 
     def save(self, docs: list[tuple[str, ParsedFeed]]) -> list[SaveCounts]:
-        with self.store.write() as con:
-            ids = write.ensure_feeds(con, [(url, "file", False) for url, _ in docs], now=NOW)
-            counts = write.save_many(
-                con, [(fid, p.articles) for fid, (_, p) in zip(ids, docs, strict=True)], now=NOW
-            )
-            write.record_parses(
-                con,
-                [
-                    (fid, noted(p, c), "h:" + url)
-                    for fid, (url, p), c in zip(ids, docs, counts, strict=True)
-                ],
-            )
-        return counts
+        return _save_ch(self.store, docs)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        with self.store.read() as con:
-            result = getattr(query, name)(con, *args, **kwargs)
-        return result
+        return getattr(self.store, name)(*args, **kwargs)
 
 
 def _save_ch(store: Storage, docs: list[tuple[str, ParsedFeed]]) -> list[SaveCounts]:
@@ -222,9 +207,7 @@ def test_every_read_answers_as_duckdb(
             )
             with_tag = duck.call("article_count", f, with_tag=key)
             assert with_tag == ch.article_count(f, with_tag=key)
-        sql, params = query.export_sql(f)
-        with duck.store.read() as con:
-            exported = con.execute(sql, params).fetchall()
+        exported = [row for batch in duck.store.export_batches(f, size=70) for row in batch.rows]
         mine = [row for batch in ch.export_batches(f, size=40) for row in batch.rows]
         assert [tuple(_value(v) for v in r) for r in exported] == [
             tuple(_value(v) for v in r) for r in mine
@@ -335,48 +318,36 @@ def test_same_story_in_two_feeds_is_one_article(
     _compare_some(duck, chstore, [Filters(), Filters(feeds=("Another feed",))])
 
 
-def test_feed_lifecycle_matches_duckdb(tmp_path: Path, chstore: ClickHouseStore) -> None:
+def _lifecycle(store: Storage) -> list[Any]:
+    """The same feed management on a store; what each step answered and left."""
     from monitor.store.base import FetchRecord
 
-    duck = Store(tmp_path / "m.duckdb")
     url = "https://example.org/feed.xml"
-    with duck.write() as con:
-        assert write.add_feed(con, url, now=NOW)[1] is True
-    fid, created = chstore.add_feed(url, now=NOW)
-    assert created is True
-    assert chstore.add_feed(url, now=NOW, name="Example", full_text=True, restricted=True) == (
-        fid,
-        False,
-    )
-    with duck.write() as con:
-        write.add_feed(con, url, now=NOW, name="Example", full_text=True, restricted=True)
-        write.record_fetch(
-            con, 1, now=NOW, status=500, error="HTTP 500", next_due=NOW + timedelta(hours=1)
-        )
+    seen: list[Any] = []
+
+    def state() -> dict[str, Any] | None:
+        found = store.feed_state(url) or store.feed_state("https://example.org/new.xml")
+        return None if found is None else {k: v for k, v in found.items() if k != "id"}
+
+    fid, created = store.add_feed(url, now=NOW)
+    seen.append(created)
+    seen.append(store.add_feed(url, now=NOW, name="Example", full_text=True, restricted=True))
+    seen[-1] = (seen[-1][0] == fid, seen[-1][1])
     fetch = FetchRecord(status=500, error="HTTP 500", next_due=NOW + timedelta(hours=1))
-    chstore.save_feeds([FeedUpdate(feed_id=fid, fetch=fetch, now=NOW)])
-
-    def state(store_state: dict[str, Any] | None) -> dict[str, Any]:
-        assert store_state is not None
-        return {k: v for k, v in store_state.items() if k != "id"}
-
-    with duck.read() as con:
-        assert state(query.feed_state(con, url)) == state(chstore.feed_state(url))
-        assert [replace(s, id=0) for s in query.due_feeds(con, NOW, all_feeds=True)] == [
-            replace(s, id=0) for s in chstore.due_feeds(NOW, all_feeds=True)
-        ]
-        assert query.due_feeds(con, NOW, all_feeds=False) == []
-        assert query.subscriptions(con) == chstore.subscriptions()
-    assert chstore.due_feeds(NOW, all_feeds=False) == []
-    assert chstore.make_due(url) is False
-    assert [s.url for s in chstore.due_feeds(NOW, all_feeds=False)] == [url]
-    assert chstore.set_feed_enabled(url, False) is True
-    assert chstore.due_feeds(NOW, all_feeds=True) == []
-    assert chstore.set_feed_enabled(url, True) is True
-    state_now = chstore.feed_state(url)
-    assert state_now is not None and state_now["error_count"] == 0
-    assert chstore.set_feed_enabled("https://nowhere.example/", True) is False
-    assert chstore.make_due("https://nowhere.example/") is None
+    store.save_feeds([FeedUpdate(feed_id=fid, fetch=fetch, now=NOW)])
+    seen.append(state())
+    seen.append([replace(s, id=0) for s in store.due_feeds(NOW, all_feeds=True)])
+    seen.append(store.due_feeds(NOW, all_feeds=False))
+    seen.append(store.subscriptions())
+    seen.append(store.make_due(url))
+    seen.append([s.url for s in store.due_feeds(NOW, all_feeds=False)])
+    seen.append(store.set_feed_enabled(url, False))
+    seen.append(store.due_feeds(NOW, all_feeds=True))
+    seen.append(state())
+    seen.append(store.set_feed_enabled(url, True))
+    seen.append(state())
+    seen.append(store.set_feed_enabled("https://nowhere.example/", True))
+    seen.append(store.make_due("https://nowhere.example/"))
     ok = FetchRecord(
         status=200,
         error=None,
@@ -384,28 +355,30 @@ def test_feed_lifecycle_matches_duckdb(tmp_path: Path, chstore: ClickHouseStore)
         etag='"v1"',
         permanent_url="https://example.org/new.xml",
     )
-    chstore.save_feeds([FeedUpdate(feed_id=fid, fetch=ok, now=NOW)])
-    moved = chstore.feed_state("https://example.org/new.xml")
-    assert moved is not None and moved["id"] == fid and moved["etag"] == '"v1"'
-    assert chstore.remove_feed("https://example.org/new.xml") == 0
-    assert chstore.remove_feed("https://example.org/new.xml") is None
-    assert chstore.feeds().empty
-    # A new feed at the old URL does not take the renamed feed's id.
-    assert chstore.add_feed(url, now=NOW)[0] != fid or chstore.feeds()["url"] == [url]
+    store.save_feeds([FeedUpdate(feed_id=fid, fetch=ok, now=NOW)])
+    seen.append(state())
+    moved = store.feed_state("https://example.org/new.xml")
+    seen.append(moved is not None and moved["id"] == fid)
+    seen.append(store.remove_feed("https://example.org/new.xml"))
+    seen.append(store.remove_feed("https://example.org/new.xml"))
+    seen.append(len(store.feeds()))
+    return seen
+
+
+def test_feed_lifecycle_matches_duckdb(tmp_path: Path, chstore: ClickHouseStore) -> None:
+    assert _lifecycle(chstore) == _lifecycle(DuckDBStore(tmp_path / "m.duckdb"))
 
 
 def test_stopwords_match_duckdb(tmp_path: Path, chstore: ClickHouseStore) -> None:
-    duck = Store(tmp_path / "m.duckdb")
-    with duck.write() as con:
-        assert write.add_stopwords(con, "de", ["und", "oder", "und"]) == chstore.add_stopwords(
-            "de", ["und", "oder", "und"]
-        )
-        assert write.remove_stopwords(con, "de", ["oder", "nie"]) == chstore.remove_stopwords(
-            "de", ["oder", "nie"]
-        )
-        assert write.add_stopwords(con, "*", ["so"]) == chstore.add_stopwords("*", ["so"])
-    with duck.read() as con:
-        _same(query.user_stopwords(con), chstore.user_stopwords(), drop=("removed",))
+    duck = DuckDBStore(tmp_path / "m.duckdb")
+    for store in (duck, chstore):
+        store.add_stopwords("fr", ["le"])
+    for words in (["und", "oder", "und"], ["so"]):
+        assert duck.add_stopwords("de", words) == chstore.add_stopwords("de", words)
+    assert duck.remove_stopwords("de", ["oder", "nie"]) == chstore.remove_stopwords(
+        "de", ["oder", "nie"]
+    )
+    _same(duck.user_stopwords(), chstore.user_stopwords())
 
 
 def test_remove_feed_takes_its_articles_and_their_terms(
@@ -414,9 +387,7 @@ def test_remove_feed_takes_its_articles_and_their_terms(
     duck = Duck(tmp_path / "m.duckdb")
     _save_ch(chstore, small)
     duck.save(small)
-    with duck.store.write() as con:
-        old = write.remove_feed(con, small[0][0])
-    assert chstore.remove_feed(small[0][0]) == old
+    assert chstore.remove_feed(small[0][0]) == duck.store.remove_feed(small[0][0])
     _compare_some(duck, chstore, [Filters()])
     assert (
         chstore.terms(Filters(), limit=5000).rows
@@ -484,40 +455,40 @@ def test_writer_threads_at_once(
     _compare_some(duck, chstore, views)
 
 
-def test_copy_rows_from_duckdb(
+def test_copy_rows_from_duckdb_and_back(
     tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
 ) -> None:
-    """Rows of every table written by `write_rows` (twice: a resumed copy) give the same
-    answers; `read_rows` pages them back in key order."""
+    """Every table read from DuckDB with `read_rows` and written with `write_rows` (twice,
+    the second time whole: a resumed copy) gives the same answers; and back again."""
     from monitor.store.base import TABLES
-    from monitor.store.clickhouse import COPY_COLUMNS
 
     duck = Duck(tmp_path / "m.duckdb")
     duck.save(small)
-    with duck.store.write() as con:
-        write.add_stopwords(con, "en", ["the"])
-    for table, keys in TABLES.items():
-        columns = COPY_COLUMNS[table]
-        with duck.store.read() as con:
-            rows = con.execute(
-                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(keys)}"
-            ).fetchall()
-        chstore.write_rows(table, Table(columns, rows[: len(rows) // 2]))
-        chstore.write_rows(table, Table(columns, rows))
-        assert chstore.count_rows(table) == len(rows)
-        paged: list[tuple[Any, ...]] = []
-        after = None
-        while True:
-            page = chstore.read_rows(table, after=after, size=97)
-            if page.empty:
-                break
-            paged += page.rows
-            after = tuple(page.rows[-1][columns.index(k)] for k in keys)
-        assert [tuple(_value(v) for v in r) for r in paged] == [
-            tuple(_value(v) for v in r) for r in rows
-        ]
-    chstore.finish_copy()
-    _compare_some(duck, chstore, [Filters(), Filters(since=datetime(2020, 1, 1, tzinfo=UTC))])
+    duck.store.add_stopwords("en", ["the"])
+
+    def move(source: Storage, target: Storage) -> None:
+        for table, keys in TABLES.items():
+            rows: list[tuple[Any, ...]] = []
+            after = None
+            while True:
+                page = source.read_rows(table, after=after, size=997)
+                if page.empty:
+                    break
+                rows += page.rows
+                after = tuple(page.rows[-1][page.columns.index(k)] for k in keys)
+            whole = Table(page.columns, rows)
+            target.write_rows(table, Table(page.columns, rows[: len(rows) // 2]))
+            target.write_rows(table, whole)
+            assert target.count_rows(table) == source.count_rows(table) == len(rows)
+        target.finish_copy()
+
+    move(duck.store, chstore)
+    views = [Filters(), Filters(since=datetime(2020, 1, 1, tzinfo=UTC))]
+    _compare_some(duck, chstore, views)
+    back = Duck(tmp_path / "back.duckdb")
+    move(chstore, back.store)
+    _compare_some(back, chstore, views)
+    assert _rows(back.store.feeds()) == _rows(duck.store.feeds())
 
 
 def test_info_version_and_cluster_plan(chstore: ClickHouseStore) -> None:

@@ -52,43 +52,42 @@ def _one(run: Run, sql: str, p: Params) -> tuple[Any, ...]:
 
 def tag_forms(keys: str) -> str:
     """(key, display): the one display form of each key `keys` yields, chosen over the
-    whole store: a form with capitals first, then the most used, then code-point order."""
+    whole store: a form with capitals first, then the most used, then code-point order.
+    The uses of each form come from the `tag_displays` rollup (see `schema`)."""
     return f"""
         SELECT key, argMin(display, (display = lowerUTF8(display), -uses, display)) AS display
-        FROM (SELECT t.key AS key, t.display AS display, count() AS uses FROM article_tags t
-              WHERE t.key IN ({keys}) GROUP BY t.key, t.display)
+        FROM (SELECT t.key AS key, t.display AS display, sum(t.uses) AS uses
+              FROM tag_displays t WHERE t.key IN ({keys}) GROUP BY t.key, t.display
+              HAVING uses > 0)
         GROUP BY key"""
 
 
 def stats(run: Run, f: Filters) -> dict[str, Any]:
+    """One round trip: ClickHouse builds the view's set of articles once for the three
+    IN subqueries that are the same."""
     p = Params()
+    counts = []
+    for table, column in (
+        ("article_feeds", "feed_id"),
+        ("article_authors", "author"),
+        ("article_tags", "key"),
+    ):
+        counts.append(
+            f"(SELECT uniqExact(x.{column}) FROM {table} x WHERE {child_where(f, p, 'x')})"
+        )
     row = _one(
         run,
-        "SELECT count(), minOrNull(a.published), maxOrNull(a.published) FROM articles a "
-        f"WHERE {article_where(f, p)}",
+        "SELECT count(), minOrNull(a.published), maxOrNull(a.published), "
+        f"{', '.join(counts)}, (SELECT count() FROM feeds) "
+        f"FROM articles a WHERE {article_where(f, p)}",
         p,
     )
-    counts = {}
-    for key, table, column in (
-        ("feeds", "article_feeds", "feed_id"),
-        ("authors", "article_authors", "author"),
-        ("tags", "article_tags", "key"),
-    ):
-        q = Params()
-        counts[key] = int(
-            _one(
-                run,
-                f"SELECT uniqExact(x.{column}) FROM {table} x WHERE {child_where(f, q, 'x')}",
-                q,
-            )[0]
-        )
-    total = _one(run, "SELECT count() FROM feeds", Params())
     return {
         "articles": int(row[0]),
-        "feeds": counts["feeds"],
-        "feeds_total": int(total[0]),
-        "authors": counts["authors"],
-        "tags": counts["tags"],
+        "feeds": int(row[3]),
+        "feeds_total": int(row[6]),
+        "authors": int(row[4]),
+        "tags": int(row[5]),
         "first_published": row[1],
         "last_published": row[2],
     }
@@ -99,7 +98,7 @@ def article_count(run: Run, f: Filters, *, with_tag: str | None = None) -> int:
     where = article_where(f, p)
     if with_tag is not None:
         where += (
-            " AND a.id IN (SELECT t.article_id FROM article_tags t "
+            " AND a.aid IN (SELECT t.aid FROM article_tags t "
             f"WHERE t.key = {p.add(with_tag, 'String')})"
         )
     return int(_one(run, f"SELECT count() FROM articles a WHERE {where}", p)[0])
@@ -188,7 +187,7 @@ def frequency(
             SELECT {_slot("a.published")} AS slot, toUInt8(1) AS is_none, toUInt8(0) AS folded,
                    CAST(NULL AS Nullable(String)) AS series, count() AS n
             FROM articles a
-            WHERE {none_where} AND a.id NOT IN (SELECT c.article_id FROM {child} c)
+            WHERE {none_where} AND a.aid NOT IN (SELECT c.aid FROM {child} c)
             GROUP BY slot
         ) s {forms}
         GROUP BY bucket, label ORDER BY bucket, count DESC, label"""
@@ -238,7 +237,7 @@ def cooccurring_tags(run: Run, f: Filters, key: str, *, limit: int) -> Table:
         WITH top AS (
             SELECT x.key AS key, uniqExact(x.article_id) AS n FROM article_tags x
             WHERE {where}
-              AND x.article_id IN (SELECT t.article_id FROM article_tags t WHERE t.key = {k})
+              AND x.aid IN (SELECT t.aid FROM article_tags t WHERE t.key = {k})
               AND x.key <> {k}
             GROUP BY x.key ORDER BY n DESC, x.key LIMIT {int(limit)}
         )
@@ -391,7 +390,7 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
     row = _one(
         run,
         f"SELECT count() FROM articles a WHERE {article_where(f, q)} "
-        "AND a.id NOT IN (SELECT c.article_id FROM article_authors c)",
+        "AND a.aid NOT IN (SELECT c.aid FROM article_authors c)",
         q,
     )
     table.attrs["unattributed"] = int(row[0])
@@ -834,7 +833,7 @@ def options(run: Run, *, limit: int) -> dict[str, list[str]]:
 def user_stopwords(run: Run) -> Table:
     return _table(
         run,
-        "SELECT language, word, removed FROM stopwords WHERE NOT removed ORDER BY language, word",
+        "SELECT language, word FROM stopwords WHERE NOT removed ORDER BY language, word",
         Params(),
-        ("language", "word", "removed"),
+        ("language", "word"),
     )

@@ -73,17 +73,17 @@ def article_where(f: Filters, p: Params, alias: str = "a") -> str:
         conditions.append(f"{alias}.language IN {p.texts(f.languages)}")
     if f.feeds:
         conditions.append(
-            f"{alias}.id IN (SELECT af.article_id FROM article_feeds af WHERE af.feed_id IN "
+            f"{alias}.aid IN (SELECT af.aid FROM article_feeds af WHERE af.feed_id IN "
             f"(SELECT fd.id FROM feeds fd WHERE {feed_match('fd', f.feeds, p)}))"
         )
     if f.authors:
         conditions.append(
-            f"{alias}.id IN (SELECT au.article_id FROM article_authors au "
+            f"{alias}.aid IN (SELECT au.aid FROM article_authors au "
             f"WHERE au.author IN {p.texts(f.authors)})"
         )
     if f.tags:
         conditions.append(
-            f"{alias}.id IN (SELECT tg.article_id FROM article_tags tg "
+            f"{alias}.aid IN (SELECT tg.aid FROM article_tags tg "
             f"WHERE {tag_match('tg', f.tags, p)})"
         )
     if f.search and f.search.strip():
@@ -97,9 +97,7 @@ def child_where(f: Filters, p: Params, alias: str) -> str:
     """A condition on a per-article table: its own time range (the sorting key) and its
     article in the view (and stored: see the module docstring)."""
     conditions = time_conditions(f"{alias}.published", f, p)
-    conditions.append(
-        f"{alias}.article_id IN (SELECT a.id FROM articles a WHERE {article_where(f, p)})"
-    )
+    conditions.append(f"{alias}.aid IN (SELECT a.aid FROM articles a WHERE {article_where(f, p)})")
     return " AND ".join(conditions)
 
 
