@@ -124,6 +124,7 @@ def save(
 
 
 ALL = Filters()
+FEED_IDS = ("id", "feed_id")
 
 
 # -- comparing answers -----------------------------------------------------------------------
@@ -165,17 +166,46 @@ def shape(result: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]], dict[str
 
 
 def _close(a: Any, b: Any, tolerance: float) -> bool:
+    a, b = canon(a), canon(b)
     if a is None or b is None:
         return a is None and b is None
+    a, b = a[1], b[1]
     return abs(float(a) - float(b)) <= tolerance
 
 
-def assert_same(a: Any, b: Any, where: str, *, tolerance: float = RAW_TOLERANCE) -> None:
+def _is_table(value: Any) -> bool:
+    return isinstance(value, Table) or hasattr(value, "itertuples")
+
+
+def assert_same(
+    a: Any,
+    b: Any,
+    where: str,
+    *,
+    tolerance: float = RAW_TOLERANCE,
+    drop: tuple[str, ...] = (),
+) -> None:
     """Identical answers: Tables and DataFrames cell by cell (in order, with types, and the
-    DataFrames' dtypes); dicts, lists, tuples and scalars with `canon`."""
-    if isinstance(a, Table) or hasattr(a, "itertuples"):
+    DataFrames' dtypes), without the columns in `drop`; dicts, lists, tuples and scalars
+    with `canon`."""
+    if isinstance(a, tuple) and any(_is_table(x) for x in a):
+        assert isinstance(b, tuple) and len(a) == len(b), f"{where}: {a!r} != {b!r}"
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where} [{n}]", tolerance=tolerance, drop=drop)
+        return
+    if _is_table(a):
+        if drop and hasattr(a, "drop"):
+            a = a.drop(columns=[c for c in drop if c in a.columns])
+            b = b.drop(columns=[c for c in drop if c in b.columns])
         ca, ra, aa = shape(a)
         cb, rb, ab = shape(b)
+        if drop and isinstance(a, Table):
+            keep_a = [i for i, c in enumerate(ca) if c not in drop]
+            keep_b = [i for i, c in enumerate(cb) if c not in drop]
+            ra = [tuple(r[i] for i in keep_a) for r in ra]
+            rb = [tuple(r[i] for i in keep_b) for r in rb]
+            ca = tuple(ca[i] for i in keep_a)
+            cb = tuple(cb[i] for i in keep_b)
         assert ca == cb, f"{where}: columns {ca} != {cb}"
         if hasattr(a, "dtypes"):
             da = {str(k): str(v) for k, v in a.dtypes.items()}
@@ -441,10 +471,11 @@ def test_removing_a_feed_removes_only_the_articles_only_it_carried(any_store: St
 def test_stopwords_add_and_remove(any_store: Storage) -> None:
     save(any_store, A_URL, document(A_URL, [item(1, words="Zebrafische Walrosse")]))
     assert {"zebrafische", "walrosse"} <= terms_of(any_store)[True]
-    assert any_store.add_stopwords("de", ["zebrafische", "oder", "zebrafische"]) == 2
-    assert any_store.add_stopwords("de", ["oder"]) == 0  # already there
+    any_store.add_stopwords("de", ["zebrafische", "oder"])
+    any_store.add_stopwords("de", ["oder"])  # already there: still one
     assert any_store.add_stopwords("*", ["walrosse"]) == 1
     listed = any_store.user_stopwords()
+    assert listed.columns[:2] == ("language", "word")
     assert [r[:2] for r in listed.rows] == [
         ("*", "walrosse"),
         ("de", "oder"),
@@ -453,15 +484,26 @@ def test_stopwords_add_and_remove(any_store: Storage) -> None:
     for rollup in (True, False):
         terms = set(any_store.terms(ALL, limit=1000, rollup=rollup)["term"])
         assert "zebrafische" not in terms and "walrosse" not in terms
+        assert "schwimmen" in terms
     # A language's list applies to a view of that language, '*' to every view.
-    en = set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
-    assert "walrosse" not in en
+    assert "walrosse" not in set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
     assert any_store.remove_stopwords("de", ["oder", "nie"]) == 1
     assert any_store.remove_stopwords("de", ["oder"]) == 0
     assert any_store.remove_stopwords("*", ["walrosse"]) == 1
     assert [r[:2] for r in any_store.user_stopwords().rows] == [("de", "zebrafische")]
     assert "walrosse" in terms_of(any_store)[True]
     assert any_store.add_stopwords("de", ["oder"]) == 1  # back again after a removal
+    assert "oder" in any_store.user_stopwords()["word"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="FINDING 4: both engines count every word given (3, then 1), DuckDB's docstring "
+    "says 'how many were new' (2, then 0); the owners decide which is meant",
+)
+def test_add_stopwords_counts_only_new_words(any_store: Storage) -> None:
+    assert any_store.add_stopwords("de", ["und", "oder", "und"]) == 2
+    assert any_store.add_stopwords("de", ["oder"]) == 0
 
 
 def _state(store: Storage, url: str) -> dict[str, Any]:
@@ -724,8 +766,8 @@ def _fill(store: Storage) -> None:
 def _same_answers(a: Storage, b: Storage) -> None:
     assert snapshot(a, VIEWS_SMALL) == snapshot(b, VIEWS_SMALL)
     assert_same(a.user_stopwords(), b.user_stopwords(), "user_stopwords")
-    fa, fb = a.feeds(), b.feeds()
-    assert_same(fa, fb, "feeds")
+    # Feed ids are each engine's own (ClickHouse: a hash of the URL), not compared.
+    assert_same(a.feeds(), b.feeds(), "feeds", drop=FEED_IDS)
     for table in TABLES:
         assert a.count_rows(table) == b.count_rows(table), table
 
@@ -901,9 +943,12 @@ def test_a_scenario_answers_the_same_on_both(tmp_path: Path) -> None:
                 sa, sc = duck.feed_state(url), ch.feed_state(url)
                 assert (sa is None) == (sc is None), (name, url)
                 if sa is not None and sc is not None:
-                    assert canon({k: v for k, v in sa.items() if k != "id"}) == canon(
-                        {k: v for k, v in sc.items() if k != "id"}
-                    ), (name, url)
+                    differ = {
+                        k: (sa.get(k), sc.get(k))
+                        for k in sorted((set(sa) | set(sc)) - {"id"})
+                        if canon(sa.get(k)) != canon(sc.get(k))
+                    }
+                    assert differ == {}, f"{name}: feed_state({url}) differs (duckdb, chdb)"
     finally:
         close(ch)
 
@@ -981,6 +1026,8 @@ def analyses(
                     ),
                 )
     yield "articles past the end", lambda s: analyze.articles(s, f, limit=10, offset=10**6)
+    if quick and f == ALL:
+        return  # the whole store's export: the demo store's comparison has it
     yield "export csv", lambda s: analyze.export_articles(s, f, "csv")
     yield "export json", lambda s: json.loads(analyze.export_articles(s, f, "json"))
 
@@ -1089,7 +1136,7 @@ def test_demo_store_answers_the_same(demo_pair: tuple[Storage, Storage], tmp_pat
 
 # -- a generated store ---------------------------------------------------------------------------
 
-SCALE_ARTICLES = int(os.environ.get("MONITOR_TEST_SCALE_ARTICLES", "20000"))
+SCALE_ARTICLES = int(os.environ.get("MONITOR_TEST_SCALE_ARTICLES", "5000"))
 SCALE_END = datetime(2026, 11, 20, tzinfo=UTC)
 
 
@@ -1120,7 +1167,7 @@ def _generated(base: Path, articles: int) -> Path:
 @pytest.fixture(scope="session")
 def generated_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Storage, Storage]]:
     """A generated store (bench/generate.py) and its copy into chDB, once per session.
-    MONITOR_TEST_SCALE_ARTICLES sets the size (default 20,000; 100,000 is the issue's: see
+    MONITOR_TEST_SCALE_ARTICLES sets the size (default 5,000; 100,000 is the issue's: see
     the README for the command and the time it takes)."""
     if not HAVE_CHDB:
         pytest.skip(NO_CHDB)
@@ -1150,13 +1197,12 @@ def test_generated_store_answers_the_same(
     duck, ch = generated_pair
     exclusive(ch)
     assert ch.stats(ALL) == duck.stats(ALL)
+    tags = tuple(duck.options(limit=2)["tags"])
     views = [
         ALL,
-        Filters(since=SCALE_END - timedelta(days=30)),
         Filters(since=datetime(2026, 10, 20, tzinfo=UTC), until=datetime(2026, 11, 6, tzinfo=UTC)),
-        Filters(languages=("en",), since=SCALE_END - timedelta(days=90)),
-        Filters(tags=tuple(duck.options(limit=2)["tags"]), since=SCALE_END - timedelta(days=60)),
-        Filters(feeds=tuple(duck.options(limit=1)["feeds"])),
+        Filters(since=SCALE_END - timedelta(days=30)),
+        Filters(languages=("en",), tags=tags, since=SCALE_END - timedelta(days=90)),
         Filters(search="hafen", since=SCALE_END - timedelta(days=14)),
     ]
     differences = compare_all(duck, ch, views, SCALE_END, tmp_path, quick=True)
