@@ -78,11 +78,11 @@ def chstore(tmp_path: Path) -> Iterator[ClickHouseStore]:
         store.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pair(
-    tmp_path_factory: pytest.TempPathFactory, parsed: list[tuple[str, ParsedFeed]]
+    tmp_path: Path, parsed: list[tuple[str, ParsedFeed]]
 ) -> Iterator[tuple[Duck, ClickHouseStore]]:
-    base = tmp_path_factory.mktemp("pair")
+    base = tmp_path
     duck = Duck(base / "m.duckdb")
     ch = ClickHouseStore(f"chdb://{base / 'ch'}")
     try:
@@ -529,3 +529,24 @@ def test_location_forms_and_read_only(tmp_path: Path) -> None:
             store.stats(Filters())
     finally:
         store.close()
+
+
+def test_session_lets_go_and_interrupt_stops(tmp_path: Path) -> None:
+    """The end of the last session closes the client (chDB: the directory is free for
+    another store); `interrupt` makes the next statement raise KeyboardInterrupt, and the
+    store works again after it."""
+    first = ClickHouseStore(f"chdb://{tmp_path / 'a'}")
+    with first.session():
+        first.add_feed("https://example.org/a.xml", now=NOW)
+        with first.session():
+            assert first.stats(Filters())["feeds_total"] == 1
+        assert first._client is not None
+    assert first._client is None
+    second = ClickHouseStore(f"chdb://{tmp_path / 'b'}")
+    try:
+        second.interrupt()
+        with pytest.raises(KeyboardInterrupt):
+            second.stats(Filters())
+        assert second.stats(Filters())["feeds_total"] == 0
+    finally:
+        second.close()

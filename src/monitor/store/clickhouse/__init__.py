@@ -131,6 +131,7 @@ class ClickHouseStore:
         self._interrupted = False
         self._tag = f"monitor-{uuid.uuid4().hex[:12]}"
         self._server_version = ""
+        self._copy_max: dict[str, tuple[Any, ...] | None] = {}
         # Through a lambda: the writer always inserts through this store's `_insert`.
         self._writer = Writer(self._run, lambda *args: self._insert(*args))
 
@@ -259,11 +260,15 @@ class ClickHouseStore:
         if self.read_only:
             raise StoreError(f"{self.location.shown}: opened read-only; nothing is written to it")
         self._check_interrupt()
-        data = [tuple(_aware(v) for v in row) for row in rows]
+        data = [_aware_column(list(values)) for values in zip(*rows, strict=True)]
         with self._lock:
             try:
                 self.client().insert(
-                    table, data, column_names=list(columns), settings=self._settings()
+                    table,
+                    data,
+                    column_names=list(columns),
+                    column_oriented=True,
+                    settings=self._settings(),
                 )
             except Exception as exc:
                 raise self._error(exc) from None
@@ -331,17 +336,15 @@ class ClickHouseStore:
             self._ready = True
 
     def data_version(self) -> tuple[Any, ...]:
-        """Every insert makes a part with a higher block number; merges keep the highest."""
-        p = Params()
-        _, rows = self._raw(
-            "SELECT count(), sum(m) FROM (SELECT table, max(max_block_number) AS m, "
-            "count() AS c FROM system.parts "
-            f"WHERE database = {p.add(self.location.database, 'String')} AND active "
-            "GROUP BY table)",
-            p,
-            settings={},
-        )
-        return tuple(int(v or 0) for v in rows[0])
+        """The newest version of the `data_version` row in `meta`, which every write of this
+        engine bumps at its end (one small read: the dashboard asks before each cached
+        call). A writer killed before its bump leaves the old value until the next write."""
+        self.ensure_schema()
+        _, rows = self._raw("SELECT max(version) FROM meta", settings={})
+        return (int(rows[0][0] or 0),)
+
+    def _bump(self) -> None:
+        self._writer.put("meta", ("key", "value"), [("data_version", "")])
 
     # -- reads -------------------------------------------------------------------------
 
@@ -491,6 +494,7 @@ class ClickHouseStore:
                 w.record_fetch(row, u.fetch, moment)
             changed.append(row)
         w.put_feeds(changed)
+        self._bump()
         return [counts.get(fid, SaveCounts()) for fid in ids]
 
     def add_feed(
@@ -505,19 +509,25 @@ class ClickHouseStore:
         restricted: bool = False,
     ) -> tuple[int, bool]:
         self._refuse_writes()
-        return self._writer.add_feed(
-            url,
-            now=now,
-            kind=kind,
-            subscribed=subscribed,
-            name=name,
-            full_text=full_text,
-            restricted=restricted,
-        )
+        try:
+            return self._writer.add_feed(
+                url,
+                now=now,
+                kind=kind,
+                subscribed=subscribed,
+                name=name,
+                full_text=full_text,
+                restricted=restricted,
+            )
+        finally:
+            self._bump()
 
     def remove_feed(self, url: str) -> int | None:
         self._refuse_writes()
-        return self._writer.remove_feed(url)
+        try:
+            return self._writer.remove_feed(url)
+        finally:
+            self._bump()
 
     def set_feed_enabled(self, url: str, enabled: bool) -> bool:
         self._refuse_writes()
@@ -529,6 +539,7 @@ class ClickHouseStore:
         if enabled:
             row["error_count"] = 0
         self._writer.put_feeds([row])
+        self._bump()
         return True
 
     def make_due(self, url: str) -> bool | None:
@@ -538,15 +549,22 @@ class ClickHouseStore:
             return None
         row["next_due_at"] = None
         self._writer.put_feeds([row])
+        self._bump()
         return bool(row["disabled"])
 
     def add_stopwords(self, language: str, words: Sequence[str]) -> int:
         self._refuse_writes()
-        return self._writer.stopwords(language, list(words), add=True)
+        try:
+            return self._writer.stopwords(language, list(words), add=True)
+        finally:
+            self._bump()
 
     def remove_stopwords(self, language: str, words: Sequence[str]) -> int:
         self._refuse_writes()
-        return self._writer.stopwords(language, list(words), add=False)
+        try:
+            return self._writer.stopwords(language, list(words), add=False)
+        finally:
+            self._bump()
 
     # -- whole-store copy --------------------------------------------------------------
 
@@ -585,16 +603,32 @@ class ClickHouseStore:
         index = [rows.columns.index(c) for c in columns]
         data = [tuple(row[i] for i in index) for row in rows.rows]
         key_index = [columns.index(k) for k in keys]
-        p = Params()
-        first_values = sorted({row[key_index[0]] for row in data})
-        kind = _key_type(table, keys[0])
-        _, there = self._run(
-            f"SELECT {', '.join(keys)} FROM {table} "
-            f"WHERE {keys[0]} IN {p.add(first_values, f'Array({kind})')}",
-            p,
+        # Rows come in key order; the target's largest key is read once per table: rows
+        # beyond it are new (a copy resumed where it stopped), the others are looked up.
+        if table not in self._copy_max:
+            _, top = self._run(
+                f"SELECT {', '.join(keys)} FROM {table} "
+                f"ORDER BY {', '.join(f'{k} DESC' for k in keys)} LIMIT 1",
+                Params(),
+            )
+            self._copy_max[table] = tuple(top[0]) if top else None
+        largest = self._copy_max[table]
+        maybe = (
+            []
+            if largest is None
+            else [row for row in data if tuple(row[i] for i in key_index) <= largest]
         )
-        present = {tuple(r) for r in there}
-        data = [row for row in data if tuple(row[i] for i in key_index) not in present]
+        if maybe:
+            p = Params()
+            first_values = sorted({row[key_index[0]] for row in maybe})
+            kind = _key_type(table, keys[0])
+            _, there = self._run(
+                f"SELECT {', '.join(keys)} FROM {table} "
+                f"WHERE {keys[0]} IN {p.add(first_values, f'Array({kind})')}",
+                p,
+            )
+            present = {tuple(r) for r in there}
+            data = [row for row in data if tuple(row[i] for i in key_index) not in present]
         if not data:
             return
         out_columns = list(columns)
@@ -609,11 +643,16 @@ class ClickHouseStore:
             out_columns.append("language")
             data = [(*row, language.get(row[0], "")) for row in data]
         self._writer.put(table, out_columns, data)
+        newest = max(tuple(row[i] for i in key_index) for row in data)
+        self._copy_max[table] = newest if largest is None else max(largest, newest)
+        self._bump()
 
     def finish_copy(self) -> None:
         self._refuse_writes()
         for statement in REBUILD_ROLLUP:
             self._command(statement)
+        self._copy_max.clear()
+        self._bump()
         versions()  # nothing to renumber: feed ids are kept, new ones are hashes
 
 
@@ -634,11 +673,13 @@ def _key_type(table: str, column: str) -> str:
     return "Int64" if (table, column) == ("feeds", "id") else _KEY_TYPES[column]
 
 
-def _aware(value: Any) -> Any:
-    """Naive datetimes are UTC here; the client would read them as local time."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+def _aware_column(values: list[Any]) -> list[Any]:
+    """Naive datetimes are UTC here (the client would read them as local time): a column
+    whose first value is a naive datetime gets UTC on each of them."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, datetime) and sample.tzinfo is None:
+        return [v.replace(tzinfo=UTC) if isinstance(v, datetime) else v for v in values]
+    return values
 
 
 def _utc_now() -> datetime:

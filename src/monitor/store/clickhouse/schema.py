@@ -246,17 +246,21 @@ _SHARDING: dict[str, str | None] = {
 
 
 def cluster_ddl(cluster: str, database: str = "monitor") -> list[str]:
-    """The ON CLUSTER DDL `monitor migrate --cluster NAME` runs: per table, a local
-    `Replicated*MergeTree` on every replica of every shard (`{name}_local`) and a
-    `Distributed` table under the name the queries use.
+    """The ON CLUSTER DDL `monitor migrate --cluster NAME` runs, for the schema this
+    monitor writes (every migration folded in).
 
-    Sharded by article (`cityHash64(article_id)`): articles and their feeds, authors, tags and
-    terms. Small tables (feeds, stopwords, meta) are not sharded: each shard holds all of
-    them (a Distributed table over them would read one shard; writes go to every shard
-    through `insert_distributed_one_random_shard = 0` and the all-shards sharding key `0`
-    being replaced by writing to each shard's local table). `term_daily` is local per shard
-    (its view fills it from the shard's own terms) and read through a Distributed table
-    that sums across shards.
+    Sharded by article: `articles` by `cityHash64(id)`, its feed links, authors, tags and
+    terms by `cityHash64(article_id)`, the same value, so an article and every row that hangs
+    off it live on one shard and the per-article IN subqueries stay on the shard
+    (`distributed_product_mode = 'local'`). Each such table is a `{name}_local`
+    ReplicatedReplacingMergeTree on every replica of every shard, with a Distributed table
+    under the name the queries use. The rollups (`term_daily`, `tag_displays`) are local per
+    shard, filled by their views from the shard's own rows, and read through Distributed
+    tables: every query sums them anyway.
+
+    Small tables (feeds, stopwords, meta) are not sharded: one replicated table under its own
+    name whose replicas are every node of the cluster (one ZooKeeper path for all), so every
+    node reads them locally and a write on any node reaches all.
     """
     if not cluster.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"cluster name {cluster!r}: letters, digits, '-' and '_' only")
@@ -264,26 +268,23 @@ def cluster_ddl(cluster: str, database: str = "monitor") -> list[str]:
     db = database
     statements = [f"CREATE DATABASE IF NOT EXISTS {db} {on}"]
     for name, (columns, order, _) in _TABLES.items():
-        path = f"'/clickhouse/tables/{{shard}}/{db}/{name}', '{{replica}}'"
-        if _SHARDING[name] is None:
-            # One replica set over the whole cluster: every node keeps every row.
-            path = f"'/clickhouse/tables/all/{db}/{name}', '{{replica}}'"
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {db}.{name}_local {on} ({columns}) "
-            f"ENGINE = ReplicatedReplacingMergeTree({path}, version, is_deleted) {order}"
-        )
         key = _SHARDING[name]
         if key is None:
-            # Every node has all rows: a Distributed table reads one replica of them.
             statements.append(
-                f"CREATE TABLE IF NOT EXISTS {db}.{name} {on} AS {db}.{name}_local "
-                f"ENGINE = Distributed('{cluster}', '{db}', '{name}_local')"
+                f"CREATE TABLE IF NOT EXISTS {db}.{name} {on} ({columns}) ENGINE = "
+                f"ReplicatedReplacingMergeTree('/clickhouse/tables/all/{db}/{name}', "
+                f"'{{replica}}', version, is_deleted) {order}"
             )
-        else:
-            statements.append(
-                f"CREATE TABLE IF NOT EXISTS {db}.{name} {on} AS {db}.{name}_local "
-                f"ENGINE = Distributed('{cluster}', '{db}', '{name}_local', {key})"
-            )
+            continue
+        source = "id" if name == "articles" else "article_id"
+        statements += [
+            f"CREATE TABLE IF NOT EXISTS {db}.{name}_local {on} ({columns}, "
+            f"aid UInt64 MATERIALIZED cityHash64({source})) ENGINE = "
+            f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{db}/{name}', "
+            f"'{{replica}}', version, is_deleted) {order}",
+            f"CREATE TABLE IF NOT EXISTS {db}.{name} {on} AS {db}.{name}_local "
+            f"ENGINE = Distributed('{cluster}', '{db}', '{name}_local', {key})",
+        ]
     statements += [
         f"""CREATE TABLE IF NOT EXISTS {db}.term_daily_local {on} ({_TERM_DAILY_COLUMNS})
             ENGINE = ReplicatedSummingMergeTree(
