@@ -432,13 +432,13 @@ def child(name: str, size: int, folder: Path) -> dict[str, object]:
     """Run one case in this process and describe it: ingest the hostile document and a good
     feed in one `ingest_sources` run into a fresh store in ``folder``."""
     from monitor import ingest
-    from monitor.store import Store
+    from monitor.store import DuckDBStore
 
     content = CASES[name][1](size)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "a-hostile.xml").write_bytes(content)
     (folder / "b-good.xml").write_bytes(good_feed())
-    store = Store(folder / "bench.duckdb")
+    store = DuckDBStore(folder / "bench.duckdb")
     started, cpu = time.perf_counter(), time.process_time()
     reports = ingest.ingest_sources(store, [str(folder)], workers=0)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu

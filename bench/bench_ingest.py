@@ -46,7 +46,7 @@ from xml.sax.saxutils import escape
 import feedparser
 
 from monitor import feedwriter, ingest, parse
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 WORDS_DE = (
     "Regierung Bundestag Koalition Haushalt Energie Wirtschaft Verhandlungen Sicherheit "
@@ -129,7 +129,7 @@ def time_feedparser(corpus: list[bytes]) -> tuple[float, float]:
     return time.perf_counter() - started, cpu_seconds() - cpu
 
 
-def time_pipeline(store: Store, corpus: list[bytes], workers: int) -> tuple[float, int]:
+def time_pipeline(store: DuckDBStore, corpus: list[bytes], workers: int) -> tuple[float, int]:
     """The pipeline as `monitor ingest DIR` runs it (documents already in memory)."""
     known = ingest.known_hashes(store)
     documents = [
@@ -145,7 +145,7 @@ def time_pipeline(store: Store, corpus: list[bytes], workers: int) -> tuple[floa
     return seconds, sum(r.counts.new for r in reports)
 
 
-def forget_hashes(store: Store) -> None:
+def forget_hashes(store: DuckDBStore) -> None:
     with store.write() as con:
         con.execute("UPDATE feeds SET body_hash = NULL").fetchall()
 
@@ -174,17 +174,22 @@ def cpu_stages(corpus: list[bytes], repeat: int) -> dict[str, float]:
         ]
         stages["parse"].append(cpu_seconds() - cpu)
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store(Path(tmp) / "stages.duckdb")
+            store = DuckDBStore(Path(tmp) / "stages.duckdb")
             store.ensure_schema()
             cpu = cpu_seconds()
-            with store.holding():
-                ingest.store_group(
+            with store.session():
+                ingest.store_turns(
                     store,
                     [
-                        ingest.Parsed(p.source, f"https://feed{n}.example/rss", "http", "", p)
+                        ingest.Turn.parsed(
+                            p,
+                            feed_url=f"https://feed{n}.example/rss",
+                            kind="http",
+                            digest=None,
+                            now=now,
+                        )
                         for n, p in enumerate(parsed)
                     ],
-                    now=now,
                 )
             stages["store"].append(cpu_seconds() - cpu)
     return {name: 1000 * statistics.median(v) / items for name, v in stages.items()}
@@ -220,7 +225,7 @@ def measure(corpus: list[bytes], items: int, picked: int, repeat: int) -> dict[s
         times["fp"].append(time_feedparser(corpus)[0])
         for variant, count in (("one", 0), ("two", 2)):
             with tempfile.TemporaryDirectory() as tmp:
-                store = Store(Path(tmp) / "bench.duckdb")
+                store = DuckDBStore(Path(tmp) / "bench.duckdb")
                 store.ensure_schema()
                 seconds, new = time_pipeline(store, corpus, count)
                 if new != items:

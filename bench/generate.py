@@ -46,7 +46,8 @@ import pyarrow as pa
 
 from monitor import feedwriter, ingest, text
 from monitor.normalize import hash_fields, split_authors
-from monitor.store import Store, write
+from monitor.store import DuckDBStore
+from monitor.store.duckdb import write
 
 BLOCK = 10_000
 CONTENT_SHARE = 0.45  # the rest of a text is function words (stopwords)
@@ -668,7 +669,7 @@ def generate(
     if path.exists():
         raise SystemExit(f"{path} exists; remove it first")
     started = time.perf_counter()
-    store = Store(path)
+    store = DuckDBStore(path)
     store.ensure_schema()
     import duckdb
 
@@ -756,7 +757,7 @@ def documents(corpus: Corpus, start: int, count: int) -> list[ingest.Document]:
 
 
 def ingest_slice(
-    store: Store, corpus: Corpus, start: int, count: int, *, workers: int | None = None
+    store: DuckDBStore, corpus: Corpus, start: int, count: int, *, workers: int | None = None
 ) -> tuple[float, int]:
     """Push articles start..start+count-1 through the real ingest. Returns (seconds, new)."""
     docs = documents(corpus, start, count)
@@ -801,7 +802,7 @@ def main() -> None:
             f"({done.bytes / done.articles / 1e3:.1f} kB per article)"
         )
     else:
-        store = Store(args.out)
+        store = DuckDBStore(args.out)
         store.ensure_schema()
         total = 0.0
         for start in range(0, args.articles, BLOCK):

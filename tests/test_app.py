@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest, subscriptions
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
@@ -131,7 +131,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ]
     )
     report = ingest.ingest_bytes(
-        Store(path), content, source="hostile.xml", feed_url="https://hostile.example/feed"
+        DuckDBStore(path), content, source="hostile.xml", feed_url="https://hostile.example/feed"
     )
     assert not report.failed, report.line()
     return path
@@ -237,10 +237,10 @@ def test_overview_metric_equals_stats_for_the_url_filters(
     assert view.filters.tags == ("politik",)
     assert view.filters.until - view.filters.since == timedelta(days=7)
     assert view.timezone == "Europe/Berlin"
-    expected = analyze.stats(Store(demo_db), view.filters)
+    expected = analyze.stats(DuckDBStore(demo_db), view.filters)
     assert 0 < _metric(at, "Articles") == expected["articles"]
     assert _metric(at, "Tags") == expected["tags"]
-    everything = analyze.stats(Store(demo_db), Filters(since=view.filters.since))
+    everything = analyze.stats(DuckDBStore(demo_db), Filters(since=view.filters.since))
     assert expected["articles"] < everything["articles"]
     # The chart titles name the window and the zone the user chose.
     titles = [_title(f) for f in _figures(at) if _title(f)]
@@ -255,7 +255,7 @@ def test_tag_in_url_narrows_the_articles_table(app: Callable[..., AppTest], demo
     assert len(rows) > 0
     assert all("ukraine" in tags.casefold().split(", ") for tags in rows["tags"])
     assert set(rows["title"]) != set(all_rows["title"])
-    total = analyze.articles(Store(demo_db), _view(narrowed).filters, limit=1)[1]
+    total = analyze.articles(DuckDBStore(demo_db), _view(narrowed).filters, limit=1)[1]
     # The page's own count line, exactly ("of 3" must not pass for "of 30").
     assert any(
         re.fullmatch(rf"Articles 1–{len(rows)} of {total} · .*", str(c.value))
@@ -291,7 +291,7 @@ def test_custom_dates_in_the_url(app: Callable[..., AppTest], demo_db: Path) -> 
     )
     assert view.filters.until - view.filters.since == timedelta(days=11)
     expected = analyze.frequency(
-        Store(demo_db), view.filters, by=view.bucket, timezone="Asia/Tokyo"
+        DuckDBStore(demo_db), view.filters, by=view.bucket, timezone="Asia/Tokyo"
     )
     drawn = _figures(at)[0]["data"]
     drawn_total = sum(sum(trace["y"]) for trace in drawn if trace.get("y"))
@@ -324,7 +324,7 @@ def test_malformed_url_gives_a_note_not_a_traceback(
     for text in _markdown_texts(at):
         assert "<script>" not in text
     # The rest of the view still works: the defaults stand in for what was dropped.
-    expected = analyze.stats(Store(demo_db), _view(at).filters)["articles"]
+    expected = analyze.stats(DuckDBStore(demo_db), _view(at).filters)["articles"]
     assert _metric(at, "Articles") == expected > 0
     for page in ("pages/frequency.py", "pages/articles.py", "pages/clouds.py"):
         at.switch_page(page).run()
@@ -495,13 +495,13 @@ def test_a_page_number_past_the_end_moves_to_the_last_page(
     assert at.number_input(key="page").value == 3
     at.sidebar.multiselect(key="tag").select("trump").run()
     assert not at.exception, [e.value for e in at.exception]
-    total = analyze.articles(Store(demo_db), _view(at).filters, limit=1)[1]
+    total = analyze.articles(DuckDBStore(demo_db), _view(at).filters, limit=1)[1]
     assert 0 < total <= 50
     assert at.number_input(key="page").value == 1
     assert _query(at)["page"] == ["1"]
     # A link past the end opens the last page.
     far = _open(app(demo_db, range="all time", page="999", tz="UTC"), "pages/articles.py")
-    everything = analyze.articles(Store(demo_db), _view(far).filters, limit=1)[1]
+    everything = analyze.articles(DuckDBStore(demo_db), _view(far).filters, limit=1)[1]
     assert far.number_input(key="page").value == -(-everything // 50) > 1
     assert not far.exception
 
@@ -535,7 +535,7 @@ def test_a_link_without_a_zone_is_read_in_utc_for_everyone(
     assert _view(at).timezone == "UTC"
     assert any("does not name a time zone" in str(i.value) for i in at.info)
     assert _view(at).filters.since == datetime(2026, 11, 1, tzinfo=UTC)
-    expected = analyze.stats(Store(demo_db), _view(at).filters)["articles"]
+    expected = analyze.stats(DuckDBStore(demo_db), _view(at).filters)["articles"]
     assert _metric(at, "Articles") == expected
 
 
@@ -642,7 +642,7 @@ def test_first_seen_dates_are_marked_on_the_articles_page(
         r"<pubDate>.*?</pubDate>", "", _item("Undated story", "https://d.example/2", "Ann", "t", 0)
     )
     ingest.ingest_bytes(
-        Store(db), _rss([dated, undated]), source="d.xml", feed_url="https://d.example/feed"
+        DuckDBStore(db), _rss([dated, undated]), source="d.xml", feed_url="https://d.example/feed"
     )
     at = _open(app(db, range="all time"), "pages/articles.py")
     rows = at.dataframe[0].value
@@ -712,7 +712,9 @@ def test_new_data_appears_on_the_next_run_without_restart(
     content = _rss(
         [_item(f"Story {n}", f"https://news.example/{n}", "Ann", "t", n) for n in range(3)]
     )
-    ingest.ingest_bytes(Store(db), content, source="f.xml", feed_url="https://news.example/feed")
+    ingest.ingest_bytes(
+        DuckDBStore(db), content, source="f.xml", feed_url="https://news.example/feed"
+    )
     at.run()
     assert _metric(at, "Articles") == 3
 
@@ -721,7 +723,7 @@ def test_read_only_hides_and_refuses_writes(
     app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = tmp_path / "ro.duckdb"
-    Store(db).ensure_schema()  # read-only never creates a store
+    DuckDBStore(db).ensure_schema()  # read-only never creates a store
     make = app
     at = make(db)
     monkeypatch.setenv("MONITOR_READ_ONLY", "1")
@@ -738,7 +740,7 @@ def test_read_only_hides_and_refuses_writes(
 
     _ui.add_feed("https://feeds.example/rss", "", False)
     _ui.fetch_now()
-    assert analyze.feeds(Store(db)).empty
+    assert analyze.feeds(DuckDBStore(db)).empty
 
 
 def test_add_feed_refuses_a_private_address(app: Callable[..., AppTest], tmp_path: Path) -> None:
@@ -748,7 +750,7 @@ def test_add_feed_refuses_a_private_address(app: Callable[..., AppTest], tmp_pat
     next(b for b in at.button if b.label == "Add feed").click().run()
     assert not at.exception
     assert at.error and "127.0.0.1" in str(at.error[0].value).replace("\\", "")
-    assert analyze.feeds(Store(db)).empty
+    assert analyze.feeds(DuckDBStore(db)).empty
 
 
 def test_fetch_now_reads_a_feed_from_a_local_server(
@@ -761,16 +763,16 @@ def test_fetch_now_reads_a_feed_from_a_local_server(
     with TestServer() as server:
         server.route("/feed.xml", body=content, headers={"Content-Type": "application/rss+xml"})
         # Subscribed from the command line (an operator may use loopback addresses).
-        subscriptions.add_feeds(Store(db), [server.url("/feed.xml")])
+        subscriptions.add_feeds(DuckDBStore(db), [server.url("/feed.xml")])
         at = _open(app(db), "pages/sources.py")
         next(b for b in at.button if "Fetch all" in b.label).click().run()
         assert not at.exception
         assert server.requests_for("/feed.xml")
     assert at.success
-    assert analyze.stats(Store(db), Filters())["articles"] == 4
+    assert analyze.stats(DuckDBStore(db), Filters())["articles"] == 4
     # The feed's own line (not any "4": the server's port has digits too).
     assert re.search(r"(?<!\d)4 new, 0 updated", at.code[0].value), at.code[0].value
-    table = analyze.feeds(Store(db))
+    table = analyze.feeds(DuckDBStore(db))
     assert table["last_status"].iloc[0] == 200
 
 
@@ -814,8 +816,8 @@ def test_a_stopword_added_on_the_clouds_page_leaves_the_cloud(
 ) -> None:
     db = tmp_path / "words.duckdb"
     content = _rss([_item(f"Story {n}", f"https://w.example/{n}", "Ann", "t", n) for n in range(3)])
-    ingest.ingest_bytes(Store(db), content, source="w.xml", feed_url="https://w.example/feed")
-    before = set(analyze.terms(Store(db), Filters())["term"])
+    ingest.ingest_bytes(DuckDBStore(db), content, source="w.xml", feed_url="https://w.example/feed")
+    before = set(analyze.terms(DuckDBStore(db), Filters())["term"])
     assert "verhandlungen" in before
     at = _open(app(db), "pages/clouds.py")
     language, words = at.main.text_input[0], at.main.text_input[1]
@@ -824,7 +826,7 @@ def test_a_stopword_added_on_the_clouds_page_leaves_the_cloud(
     next(b for b in at.button if b.label == "Add").click().run()
     assert not at.exception
     assert at.success and "Added 1" in str(at.success[0].value)
-    added = analyze.stopword_lists(Store(db))
+    added = analyze.stopword_lists(DuckDBStore(db))
     assert ((added["origin"] == "added") & (added["word"] == "verhandlungen")).any()
     # The page's own table of terms (the bar chart's data) no longer has it.
     figure = next(f for f in _figures(at) if "terms" in _title(f).casefold())

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from monitor import analyze
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import DuckDBStore
 from monitor.text import tag_key
 
 pytestmark = pytest.mark.browser
@@ -135,7 +135,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     run_cli(db, "demo")
     since = datetime.now(UTC) - timedelta(days=90)
-    tags = analyze.tags(Store(db), Filters(since=since), limit=5)
+    tags = analyze.tags(DuckDBStore(db), Filters(since=since), limit=5)
     assert len(tags) >= 2, "the demo store has no tags"
     return db, str(tags["tag"][1])
 
@@ -473,7 +473,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     run_cli(db, "ingest", str(feed))
     # A subscribed feed with a hostile display name; never fetched (nothing runs `fetch`).
     run_cli(db, "feeds", "add", "http://127.0.0.1:9/never-fetched.xml", "--name", HOSTILE_NAME)
-    options = analyze.options(Store(db))
+    options = analyze.options(DuckDBStore(db))
     # The payloads survived ingestion, but for the byline's markup, which normalising removes.
     assert "Mallory" in options["authors"] and HOSTILE_AUTHOR not in options["authors"], options
     assert any("__pwned" in tag for tag in options["tags"]), options
@@ -649,7 +649,7 @@ def page_links(demo_db: tuple[Path, str]) -> dict[str, str]:
     start = datetime.now(ZoneInfo("America/Los_Angeles")).date() - timedelta(days=30)
     end = start + timedelta(days=19)
     window = Filters(since=datetime.combine(start, datetime.min.time(), UTC))
-    author = str(analyze.authors(Store(db), window, limit=1)["author"][0])
+    author = str(analyze.authors(DuckDBStore(db), window, limit=1)["author"][0])
     dates = f"range=custom&from={start}&to={end}"
     own = {
         "frequency": "by=week&split=feed&top=3",

@@ -22,7 +22,7 @@ from test_browser import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, LOAD_TIMEOUT
 from test_chart_safety import STORED_AUTHOR, hostile_feed
 
 from monitor import analyze
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     feed.write_bytes(hostile_feed())
     db = root / "hostile.duckdb"
     run_cli(db, "ingest", str(feed))
-    assert STORED_AUTHOR in analyze.options(Store(db))["authors"]
+    assert STORED_AUTHOR in analyze.options(DuckDBStore(db))["authors"]
     with live_server(db, root / "streamlit.log") as server:
         yield server
 

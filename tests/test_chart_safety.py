@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, charts, ingest
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 # Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -244,7 +244,7 @@ def hostile_feed() -> bytes:
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
-    store = Store(path)
+    store = DuckDBStore(path)
     report = ingest.ingest_bytes(
         store, hostile_feed(), source="hostile.xml", feed_url="https://hostile.example/feed"
     )

@@ -19,7 +19,7 @@ from httpserver import Reply, Request, TestServer
 from monitor import analyze, subscriptions
 from monitor.cli import cli, parse_duration, parse_moment
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import SCHEMA_VERSION, DuckDBStore, open_store
 
 GERMAN = rss(
     [
@@ -91,6 +91,12 @@ def test_ingest_reads_folders_recursively_and_reports_per_source(filled: Path) -
         "tags": 6,
         "first_published": "2026-11-02T09:00:00Z",
         "last_published": "2026-11-04T15:00:00Z",
+        "engine": {
+            "name": "duckdb",
+            "location": str(filled),
+            "version": open_store(filled).info().version,  # DuckDB's own, e.g. "1.4.1"
+            "schema_version": SCHEMA_VERSION,
+        },
     }
 
 
@@ -144,7 +150,7 @@ def test_authors_json(filled: Path) -> None:
     assert top == [authors[0]]
     assert as_json(run(filled, "authors", "--json", "--limit", "0")) == authors
     # The dashboard's caption: how many there are beyond the ones listed.
-    assert analyze.authors(Store(filled), Filters(), limit=1).attrs["total"] == 3
+    assert analyze.authors(DuckDBStore(filled), Filters(), limit=1).attrs["total"] == 3
 
 
 @pytest.mark.parametrize(
@@ -349,8 +355,8 @@ def test_bad_sources_fail_alone_with_one_line_each(tmp_path: Path) -> None:
     assert any("image.rss: failed: not a feed" in e for e in errors)
     assert any("127.0.0.1:9/feed.xml: failed: cannot connect" in e for e in errors)
     # The good source is stored, and nothing of the bad ones.
-    assert analyze.stats(Store(db), Filters())["articles"] == 2
-    assert analyze.stats(Store(db), Filters())["feeds_total"] == 1
+    assert analyze.stats(DuckDBStore(db), Filters())["articles"] == 2
+    assert analyze.stats(DuckDBStore(db), Filters())["feeds_total"] == 1
 
 
 def test_unparseable_date_falls_back_to_first_seen(tmp_path: Path) -> None:
@@ -360,7 +366,7 @@ def test_unparseable_date_falls_back_to_first_seen(tmp_path: Path) -> None:
     )
     db = tmp_path / "d.duckdb"
     assert monitor("--db", str(db), "ingest", str(feed)).returncode == 0
-    rows = list(analyze.export_rows(Store(db), Filters()))
+    rows = list(analyze.export_rows(DuckDBStore(db), Filters()))
     assert rows[0]["date_source"] == "first-seen"
 
 
@@ -393,7 +399,7 @@ FEED_OK = Reply(200, GERMAN, {"Content-Type": "application/rss+xml"})
 
 def _subscribe(db: Path, url: str) -> None:
     """Subscribe without `feeds add`'s check fetch: these servers fail from the start."""
-    subscriptions.add_feeds(Store(db), [url])
+    subscriptions.add_feeds(DuckDBStore(db), [url])
 
 
 def test_feeds_enable_fetches_a_feed_disabled_by_410_again(

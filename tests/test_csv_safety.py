@@ -24,7 +24,7 @@ from feedgen import Item, rss
 from monitor import analyze, ingest
 from monitor.cli import cli
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,9 +103,9 @@ def test_numbers_are_unquoted_and_text_is_quoted(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def hostile(tmp_path: Path) -> Store:
+def hostile(tmp_path: Path) -> DuckDBStore:
     """A store whose titles, authors, tags, texts and feed name start with formulas."""
-    store = Store(tmp_path / "hostile.duckdb")
+    store = DuckDBStore(tmp_path / "hostile.duckdb")
     items = [
         Item(
             payload if n % 2 == 0 else f"Title {n}",
@@ -136,7 +136,7 @@ def assert_safe(text: str) -> list[list[str]]:
     return table
 
 
-def test_monitor_export_csv(hostile: Store, tmp_path: Path) -> None:
+def test_monitor_export_csv(hostile: DuckDBStore, tmp_path: Path) -> None:
     out = tmp_path / "export.csv"
     result = CliRunner().invoke(
         cli, ["--db", str(hostile.path), "export", "--format", "csv", "--out", str(out)]
@@ -154,14 +154,14 @@ def test_monitor_export_csv(hostile: Store, tmp_path: Path) -> None:
     assert re.search(r",\d+,\d+,\d+,", text), "word_count, reading_minutes, comments unquoted"
 
 
-def test_articles_download_csv(hostile: Store) -> None:
+def test_articles_download_csv(hostile: DuckDBStore) -> None:
     # What the Articles page's "Download all as CSV" button serves (pages/_ui/actions.export).
     text = analyze.export_articles(hostile, Filters(), "csv").decode("utf-8")
     table = assert_safe(text)
     assert len(table) == len(PAYLOADS) + 1
 
 
-def test_every_chart_csv(hostile: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_chart_csv(hostile: DuckDBStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """pages/_ui.csv_bytes, the data download under every chart, on the tables pages draw."""
     monkeypatch.syspath_prepend(str(ROOT))
     from pages import _ui  # noqa: PLC0415 - the app's helper, importable from the repo root

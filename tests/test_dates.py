@@ -19,7 +19,7 @@ from monitor import analyze, ingest, normalize, subscriptions
 from monitor.models import DATE_SOURCES, Filters
 from monitor.normalize import apply_page, normalize_entry, parse_date, parse_relative_date
 from monitor.parse import PageInfo, parse_page
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 FETCHED = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 FEED = "https://dates.example/feed"
@@ -270,7 +270,9 @@ def test_a_page_with_a_relative_date_is_dated_from_the_fetch() -> None:
     assert apply_page(_norm(), absolute).date_source == "page"
 
 
-def test_full_text_fetch_stores_a_relative_page_date(store: Store, server: TestServer) -> None:
+def test_full_text_fetch_stores_a_relative_page_date(
+    store: DuckDBStore, server: TestServer
+) -> None:
     page_url = server.url("/beitrag")
     feed = rss([Item("Ein Beitrag", link=page_url, body="Der Rat …", date=None)])
     server.route("/feed.xml", body=feed, headers={"Content-Type": "application/rss+xml"})
@@ -288,7 +290,7 @@ def test_full_text_fetch_stores_a_relative_page_date(store: Store, server: TestS
 # --- exports --------------------------------------------------------------------------------
 
 
-def test_published_and_date_source_round_trip_into_exports(store: Store) -> None:
+def test_published_and_date_source_round_trip_into_exports(store: DuckDBStore) -> None:
     doc = rss(
         [
             Item("Mit Datum", link="https://x.example/1", date="Seg, 24 Set 2018 19:42:40 -0300"),

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from monitor import errors, opml, settings, subscriptions
 from monitor.cli import cli, exit_code
 from monitor.errors import InputError, MonitorError, NotFound, one_line
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 FEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "feeds"
 
@@ -250,7 +250,7 @@ READ_COMMANDS: list[list[str]] = [
 @pytest.fixture
 def locked(db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """`db` with another process holding DuckDB's write lock; this process waits 0.3 s."""
-    monkeypatch.setitem(Store.__init__.__kwdefaults__, "lock_timeout", 0.3)
+    monkeypatch.setitem(DuckDBStore.__init__.__kwdefaults__, "lock_timeout", 0.3)
     holder = subprocess.Popen(
         [
             sys.executable,

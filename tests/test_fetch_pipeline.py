@@ -14,7 +14,7 @@ from httpserver import Reply, Request, TestServer
 from monitor import analyze, ingest, subscriptions
 from monitor.fetch import FetchSettings
 from monitor.models import Filters
-from monitor.store import Store, query
+from monitor.store import DuckDBStore
 
 FAST = FetchSettings(connect_timeout=2.0, total_timeout=2.0, max_bytes=2_000_000)
 FEED = rss(
@@ -25,18 +25,17 @@ FEED = rss(
 )
 
 
-def state(store: Store, url: str) -> dict[str, Any]:
-    with store.read() as con:
-        row = query.feed_state(con, url)
+def state(store: DuckDBStore, url: str) -> dict[str, Any]:
+    row = store.feed_state(url)
     assert row is not None, url
     return row
 
 
-def fetch(store: Store, **kwargs: Any) -> list[ingest.SourceReport]:
+def fetch(store: DuckDBStore, **kwargs: Any) -> list[ingest.SourceReport]:
     return ingest.fetch_feeds(store, settings=FAST, all_feeds=True, **kwargs)
 
 
-def test_fetch_stores_then_304_costs_no_parse(store: Store, server: TestServer) -> None:
+def test_fetch_stores_then_304_costs_no_parse(store: DuckDBStore, server: TestServer) -> None:
     def handler(request: Request) -> Reply:
         if request.header("if-none-match") == '"v1"':
             return Reply(304)
@@ -56,7 +55,7 @@ def test_fetch_stores_then_304_costs_no_parse(store: Store, server: TestServer) 
     assert analyze.stats(store, Filters())["articles"] == 2
 
 
-def test_last_modified_round_trip(store: Store, server: TestServer) -> None:
+def test_last_modified_round_trip(store: DuckDBStore, server: TestServer) -> None:
     stamp = "Wed, 18 Nov 2026 10:00:00 GMT"
 
     def handler(request: Request) -> Reply:
@@ -70,7 +69,7 @@ def test_last_modified_round_trip(store: Store, server: TestServer) -> None:
     assert [r.status for r in fetch(store)] == ["not-modified"]
 
 
-def test_permanent_redirect_updates_the_stored_url(store: Store, server: TestServer) -> None:
+def test_permanent_redirect_updates_the_stored_url(store: DuckDBStore, server: TestServer) -> None:
     server.route("/old.xml", status=301, headers={"Location": server.url("/new.xml")})
     server.route("/new.xml", body=FEED, headers={"Content-Type": "application/rss+xml"})
     server.route("/temp.xml", status=302, headers={"Location": server.url("/new2.xml")})
@@ -81,7 +80,7 @@ def test_permanent_redirect_updates_the_stored_url(store: Store, server: TestSer
     assert urls == {server.url("/new.xml"), server.url("/temp.xml")}
 
 
-def test_gone_disables_the_feed_with_its_reason(store: Store, server: TestServer) -> None:
+def test_gone_disables_the_feed_with_its_reason(store: DuckDBStore, server: TestServer) -> None:
     server.route("/gone.xml", status=410)
     subscriptions.add_feeds(store, [server.url("/gone.xml")])
     reports = fetch(store)
@@ -93,7 +92,7 @@ def test_gone_disables_the_feed_with_its_reason(store: Store, server: TestServer
     assert bool(feeds.loc[0, "disabled"])  # ...and it is still listed, with its reason
 
 
-def test_errors_back_off_and_honour_retry_after(store: Store, server: TestServer) -> None:
+def test_errors_back_off_and_honour_retry_after(store: DuckDBStore, server: TestServer) -> None:
     server.route("/busy.xml", status=429, headers={"Retry-After": "7200"})
     server.route("/broken.xml", status=500)
     subscriptions.add_feeds(store, [server.url("/busy.xml"), server.url("/broken.xml")])
@@ -114,7 +113,7 @@ def test_errors_back_off_and_honour_retry_after(store: Store, server: TestServer
     assert ingest.fetch_feeds(store, settings=FAST) == []
 
 
-def test_a_recovering_feed_resets_its_error_count(store: Store, server: TestServer) -> None:
+def test_a_recovering_feed_resets_its_error_count(store: DuckDBStore, server: TestServer) -> None:
     calls = {"n": 0}
 
     def flaky(_: Request) -> Reply:
@@ -132,7 +131,7 @@ def test_a_recovering_feed_resets_its_error_count(store: Store, server: TestServ
     assert row["error_count"] == 0 and row["last_error"] is None and row["last_status"] == 200
 
 
-def test_hostile_responses_fail_alone(store: Store, server: TestServer) -> None:
+def test_hostile_responses_fail_alone(store: DuckDBStore, server: TestServer) -> None:
     bomb = gzip.compress(b"<rss>" + b" " * 50_000_000)
     server.route(
         "/bomb.xml",
@@ -174,7 +173,7 @@ der Geflüchteten. Experten warnen vor zu hohen Erwartungen an das Treffen in Ge
 </article></body></html>"""
 
 
-def test_full_text_fetches_each_new_page_once(store: Store, server: TestServer) -> None:
+def test_full_text_fetches_each_new_page_once(store: DuckDBStore, server: TestServer) -> None:
     page_url = server.url("/post/frieden")
     excerpt = rss(
         [Item("Frieden in Sicht?", link=page_url, body="Die Verhandlungen …", author=None)]
@@ -194,7 +193,9 @@ def test_full_text_fetches_each_new_page_once(store: Store, server: TestServer) 
     assert "Sicherheitsgarantien" in next(iter(analyze.export_rows(store, Filters())))["text"]
 
 
-def test_a_failing_page_keeps_the_feed_text_and_says_why(store: Store, server: TestServer) -> None:
+def test_a_failing_page_keeps_the_feed_text_and_says_why(
+    store: DuckDBStore, server: TestServer
+) -> None:
     excerpt = rss([Item("Kaputt", link=server.url("/post/missing"), body="Nur der Anriss.")])
     server.route("/ft.xml", body=excerpt, headers={"Content-Type": "application/rss+xml"})
     subscriptions.add_feeds(store, [server.url("/ft.xml")], full_text=True)
@@ -207,7 +208,7 @@ def test_a_failing_page_keeps_the_feed_text_and_says_why(store: Store, server: T
 
 
 def test_web_added_feeds_may_not_reach_private_networks(
-    store: Store, server: TestServer, monkeypatch: Any
+    store: DuckDBStore, server: TestServer, monkeypatch: Any
 ) -> None:
     monkeypatch.delenv("MONITOR_ALLOW_PRIVATE_NETWORKS", raising=False)
     import pytest
@@ -219,7 +220,7 @@ def test_web_added_feeds_may_not_reach_private_networks(
     assert subscriptions.add_feeds(store, [server.url("/feed.xml")], from_web=True)
 
 
-def test_fetch_runs_while_another_thread_reads(store: Store, server: TestServer) -> None:
+def test_fetch_runs_while_another_thread_reads(store: DuckDBStore, server: TestServer) -> None:
     for n in range(12):
         server.route(
             f"/f{n}.xml",
@@ -231,7 +232,7 @@ def test_fetch_runs_while_another_thread_reads(store: Store, server: TestServer)
     stop = threading.Event()
 
     def reader() -> None:
-        other = Store(store.path)
+        other = DuckDBStore(store.path)
         while not stop.is_set():
             seen.append(analyze.stats(other, Filters())["articles"])
 
@@ -248,7 +249,7 @@ def test_fetch_runs_while_another_thread_reads(store: Store, server: TestServer)
 
 
 def test_a_feed_is_due_again_one_interval_after_the_run_began(
-    store: Store, server: TestServer
+    store: DuckDBStore, server: TestServer
 ) -> None:
     # `monitor fetch --every 15m` starts a run every 15 minutes: a feed stored a moment into
     # one run must be due at the start of the next, not skipped until the run after.

@@ -17,7 +17,7 @@ from httpserver import Reply, Request, TestServer
 from monitor import ingest, subscriptions
 from monitor.fetch import FetchSettings
 from monitor.models import FeedState
-from monitor.store import Store, query
+from monitor.store import DuckDBStore
 
 FAST = FetchSettings(connect_timeout=2.0, total_timeout=5.0)
 STAMP = "Wed, 18 Nov 2026 10:00:00 GMT"
@@ -53,7 +53,7 @@ VALIDATORS: dict[str, tuple[str | None, str | None]] = {
 
 
 def test_feeds_with_and_without_validators_fetch_three_times(
-    store: Store, server: TestServer
+    store: DuckDBStore, server: TestServer
 ) -> None:
     for path, (etag, last_modified) in VALIDATORS.items():
         server.route(path, handler=_validating(etag, last_modified))
@@ -78,21 +78,19 @@ def test_feeds_with_and_without_validators_fetch_three_times(
         for later in requests[1:]:
             assert later.header("if-none-match") == etag, path
             assert later.header("if-modified-since") == last_modified, path
-        with store.read() as con:
-            state = query.feed_state(con, server.url(path))
+        state = store.feed_state(server.url(path))
         assert state is not None
         assert state["error_count"] == 0 and state["last_error"] is None, path
 
 
 def test_due_feeds_are_typed_records_with_none_for_missing(
-    store: Store, server: TestServer
+    store: DuckDBStore, server: TestServer
 ) -> None:
     server.route("/etag.xml", handler=_validating('"v1"', None))
     server.route("/none.xml", handler=_validating(None, None))
     subscriptions.add_feeds(store, [server.url("/etag.xml"), server.url("/none.xml")])
     ingest.fetch_feeds(store, settings=FAST, all_feeds=True)
-    with store.read() as con:
-        due = query.due_feeds(con, ingest._now(), all_feeds=True)
+    due = store.due_feeds(ingest._now(), all_feeds=True)
     assert [type(f) for f in due] == [FeedState, FeedState]
     by_url = {f.url: f for f in due}
     with_etag, without = by_url[server.url("/etag.xml")], by_url[server.url("/none.xml")]
@@ -138,7 +136,7 @@ def web_check(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     return public
 
 
-def _operator_feed(store: Store, server: TestServer, **options: Any) -> str:
+def _operator_feed(store: DuckDBStore, server: TestServer, **options: Any) -> str:
     """A feed the operator added on the command line whose article links point into the
     private network (here: 127.0.0.1)."""
     server.route(
@@ -152,13 +150,13 @@ def _operator_feed(store: Store, server: TestServer, **options: Any) -> str:
     return url
 
 
-def _page_errors(store: Store) -> list[str | None]:
+def _page_errors(store: DuckDBStore) -> list[str | None]:
     with store.read() as con:
         return [r[0] for r in con.execute("SELECT fulltext_error FROM articles").fetchall()]
 
 
 def test_full_text_switched_on_from_the_web_fetches_vetted_pages_only(
-    store: Store, server: TestServer, web_check: set[str]
+    store: DuckDBStore, server: TestServer, web_check: set[str]
 ) -> None:
     url = _operator_feed(store, server)
     web_check.add(url)  # the feed's own address passes the web page's check
@@ -171,7 +169,7 @@ def test_full_text_switched_on_from_the_web_fetches_vetted_pages_only(
 
 
 def test_full_text_the_operator_switched_on_stays_as_it_was(
-    store: Store, server: TestServer, web_check: set[str]
+    store: DuckDBStore, server: TestServer, web_check: set[str]
 ) -> None:
     url = _operator_feed(store, server, full_text=True)
     web_check.add(url)
@@ -182,7 +180,7 @@ def test_full_text_the_operator_switched_on_stays_as_it_was(
 
 
 def test_the_operator_switching_full_text_on_lifts_the_vetting_of_pages(
-    store: Store, server: TestServer, web_check: set[str]
+    store: DuckDBStore, server: TestServer, web_check: set[str]
 ) -> None:
     url = _operator_feed(store, server)
     web_check.add(url)
@@ -193,7 +191,7 @@ def test_the_operator_switching_full_text_on_lifts_the_vetting_of_pages(
 
 
 def test_subscribing_from_the_web_a_feed_nobody_subscribed_restricts_it(
-    store: Store, server: TestServer, web_check: set[str]
+    store: DuckDBStore, server: TestServer, web_check: set[str]
 ) -> None:
     server.route("/once.xml", body=rss([Item("Einmal", link="https://o.example/1")]))
     url = server.url("/once.xml")
@@ -206,17 +204,16 @@ def test_subscribing_from_the_web_a_feed_nobody_subscribed_restricts_it(
 
 
 def test_the_web_cannot_touch_an_operator_feed_on_a_private_address(
-    store: Store, server: TestServer, web_check: set[str]
+    store: DuckDBStore, server: TestServer, web_check: set[str]
 ) -> None:
     url = _operator_feed(store, server)
     with pytest.raises(ValueError, match="loopback"):
         subscriptions.add_feeds(store, [url], full_text=True, from_web=True)
-    with store.read() as con:
-        state = query.feed_state(con, url)
+    state = store.feed_state(url)
     assert state is not None and state["full_text"] is False
 
 
-def test_opml_export_with_a_named_and_an_unnamed_feed(store: Store) -> None:
+def test_opml_export_with_a_named_and_an_unnamed_feed(store: DuckDBStore) -> None:
     # The same defect outside fetching: feed rows went through a DataFrame, the missing name
     # beside a given one became NaN, and the OPML writer failed ("cannot serialize nan").
     subscriptions.add_feeds(store, ["https://a.example/feed"], name="Erste Zeitung")
@@ -234,13 +231,12 @@ def test_a_store_from_before_page_vetting_migrates_with_its_feeds(tmp_path: Any)
     import duckdb
 
     path = tmp_path / "v3.duckdb"
-    subscriptions.add_feeds(Store(path), ["https://a.example/feed"], full_text=True)
+    subscriptions.add_feeds(DuckDBStore(path), ["https://a.example/feed"], full_text=True)
     con = duckdb.connect(str(path))  # back to schema 3: no pages_restricted column
     con.execute("ALTER TABLE feeds DROP COLUMN pages_restricted")
     con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     con.close()
-    with Store(path).read() as con:
-        (feed,) = query.due_feeds(con, ingest._now(), all_feeds=True)
+    (feed,) = DuckDBStore(path).due_feeds(ingest._now(), all_feeds=True)
     assert (feed.url, feed.full_text, feed.pages_restricted) == (
         "https://a.example/feed",
         True,

@@ -32,7 +32,7 @@ import pytest
 from monitor import analyze, ingest
 from monitor.models import Filters
 from monitor.parse import parse_feed
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_FETCHED = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -139,7 +139,7 @@ def _feed_url(path: Path) -> str:
     return fields["Feed"][0] if fields.get("Feed") else f"https://fixture.example/{path.stem}"
 
 
-def _ingest(store: Store, path: Path, feed: str, fetched: datetime) -> ingest.SourceReport:
+def _ingest(store: DuckDBStore, path: Path, feed: str, fetched: datetime) -> ingest.SourceReport:
     return ingest.ingest_bytes(
         store, path.read_bytes(), source=path.name, feed_url=feed, kind="http", now=fetched
     )
@@ -153,7 +153,7 @@ class Observed:
     feed: dict[str, Any]
 
 
-def observe(store: Store, fixture: Fixture) -> Observed:
+def observe(store: DuckDBStore, fixture: Fixture) -> Observed:
     for earlier in fixture.before:
         report = _ingest(store, earlier, _feed_url(earlier), fixture.fetched)
         assert not report.failed, f"{earlier.name}: {report.error}"
@@ -247,7 +247,7 @@ def failures(observed: Observed, fixture: Fixture) -> Iterator[str]:
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fixture(path: Path, tmp_path: Path) -> None:
     fixture = load(path)
-    observed = observe(Store(tmp_path / "fixture.duckdb"), fixture)
+    observed = observe(DuckDBStore(tmp_path / "fixture.duckdb"), fixture)
     problems = list(failures(observed, fixture))
     assert not problems, f"{path.name} ({fixture.description}):\n  " + "\n  ".join(problems)
 
@@ -273,7 +273,7 @@ def test_a_check_that_does_not_hold_fails(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     fixture = load(path)
-    problems = list(failures(observe(Store(tmp_path / "s.duckdb"), fixture), fixture))
+    problems = list(failures(observe(DuckDBStore(tmp_path / "s.duckdb"), fixture), fixture))
     assert problems == [
         "articles == 2: got 1",
         'article[0].title == "Nein": got "Eins"',

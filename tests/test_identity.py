@@ -14,32 +14,32 @@ from monitor import analyze, ingest
 from monitor.models import Article, Filters, Tag
 from monitor.normalize import canonical_url
 from monitor.parse import parse_feed
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOME = "https://ticker.example/"
 
 
 def _ingest(
-    store: Store, items: list[Item], url: str = "https://ticker.example/feed", days: int = 0
+    store: DuckDBStore, items: list[Item], url: str = "https://ticker.example/feed", days: int = 0
 ) -> ingest.SourceReport:
     return ingest.ingest_bytes(
         store, rss(items), source=url, feed_url=url, kind="http", now=NOW + timedelta(days=days)
     )
 
 
-def _count(store: Store, sql: str) -> int:
+def _count(store: DuckDBStore, sql: str) -> int:
     with store.read() as con:
         row = con.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
 
 
-def _titles(store: Store) -> list[str]:
+def _titles(store: DuckDBStore) -> list[str]:
     return sorted(r["title"] for r in analyze.export_rows(store, Filters()))
 
 
-def _assert_keys_unique(store: Store) -> None:
+def _assert_keys_unique(store: DuckDBStore) -> None:
     for sql in (
         "SELECT count(*) - count(DISTINCT id) FROM articles",
         "SELECT count(*) - count(DISTINCT (feed_id, entry_key)) FROM article_feeds",
@@ -51,7 +51,7 @@ def _assert_keys_unique(store: Store) -> None:
 # --- one feed, many fetches ---------------------------------------------------------------
 
 
-def test_entries_sharing_a_page_stay_apart_across_fetches(store: Store) -> None:
+def test_entries_sharing_a_page_stay_apart_across_fetches(store: DuckDBStore) -> None:
     """A ticker whose items all link to the home page: the first fetch has one item, later
     ones more, items roll off; no item is ever merged into another."""
     first = Item("Meldung 1", link=HOME, guid="t1")
@@ -70,7 +70,7 @@ def test_entries_sharing_a_page_stay_apart_across_fetches(store: Store) -> None:
 
 
 def test_a_one_item_feed_with_a_new_guid_and_title_each_time_keeps_every_item(
-    store: Store,
+    store: DuckDBStore,
 ) -> None:
     for day in range(3):
         _ingest(store, [Item(f"Lage am Tag {day}", link=HOME, guid=f"lage-{day}")], days=day)
@@ -78,7 +78,7 @@ def test_a_one_item_feed_with_a_new_guid_and_title_each_time_keeps_every_item(
     _assert_keys_unique(store)
 
 
-def test_a_changed_guid_is_the_same_entry(store: Store) -> None:
+def test_a_changed_guid_is_the_same_entry(store: DuckDBStore) -> None:
     """The feed's CMS changed every guid: same links, same titles, the old guids gone. The
     stored entries take the new guids (merged, with the reason), nothing is duplicated; the
     next fetch finds them by the new guid."""
@@ -106,7 +106,7 @@ def test_a_changed_guid_is_the_same_entry(store: Store) -> None:
     _assert_keys_unique(store)
 
 
-def test_forum_posts_stored_merged_before_are_recovered(store: Store) -> None:
+def test_forum_posts_stored_merged_before_are_recovered(store: DuckDBStore) -> None:
     """Before this change, guid-less posts differing only by "#post-2" were one entry (keyed
     by the link without fragment). Read again, the old entry becomes post 1 (same title) and
     post 2 is stored: no duplicate, nothing lost."""
@@ -119,8 +119,13 @@ def test_forum_posts_stored_merged_before_are_recovered(store: Store) -> None:
     thread = "https://forum.example/t/1"
     parsed = parse_feed(rss([Item("Frage", link=thread)]), source=url, feed_url=url, fetched_at=NOW)
     legacy = replace(parsed.articles[0], entry_key=thread)  # how the old code keyed it
-    ingest.store_parsed(
-        store, replace(parsed, articles=(legacy,)), feed_url=url, kind="http", now=NOW, digest="x"
+    ingest.store_turns(
+        store,
+        [
+            ingest.Turn.parsed(
+                replace(parsed, articles=(legacy,)), feed_url=url, kind="http", digest="x", now=NOW
+            )
+        ],
     )
     posts = [Item("Frage", link=thread + "#post-1"), Item("Antwort", link=thread + "#post-2")]
     report = _ingest(store, posts, url, days=1)
@@ -151,17 +156,21 @@ def test_a_group_of_feeds_sharing_pages_stores_what_one_at_a_time_stores(
             Item("Home", link="https://news.example/", guid="b2"),
         ],
     }
-    one = Store(tmp_path / "one.duckdb")
+    one = DuckDBStore(tmp_path / "one.duckdb")
     for url, items in docs.items():
         _ingest(one, items, url)
-    group = Store(tmp_path / "group.duckdb")
-    parsed = [
-        ingest.Parsed(
-            url, url, "http", url, parse_feed(rss(items), source=url, feed_url=url, fetched_at=NOW)
+    group = DuckDBStore(tmp_path / "group.duckdb")
+    turns = [
+        ingest.Turn.parsed(
+            parse_feed(rss(items), source=url, feed_url=url, fetched_at=NOW),
+            feed_url=url,
+            kind="http",
+            digest=url,
+            now=NOW,
         )
         for url, items in docs.items()
     ]
-    reports = ingest.store_many(group, parsed, now=NOW)
+    reports = ingest.store_turns(group, turns)  # one store call for both feeds
     assert [r.counts.new for r in reports] == [3, 1] and reports[1].counts.linked == 1
     for store in (one, group):
         # The story is one article in both feeds; the two home-page items of feed a are two
@@ -178,7 +187,7 @@ def test_a_group_of_feeds_sharing_pages_stores_what_one_at_a_time_stores(
     assert rows[0] == rows[1]
 
 
-def test_the_run_summary_counts_merges_and_left_out_entries(store: Store) -> None:
+def test_the_run_summary_counts_merges_and_left_out_entries(store: DuckDBStore) -> None:
     item = Item("Doppelt", link="https://s.example/d", guid="d")
     report = _ingest(store, [item, item, Item("Einmal", link="https://s.example/e")])
     assert (report.counts.new, report.counts.merged, report.counts.duplicates) == (2, 1, 1)
@@ -219,7 +228,7 @@ def _article(**changes: object) -> Article:
     ],
 )
 def test_an_entry_the_store_cannot_hold_is_left_out_alone(
-    store: Store, changes: dict[str, object], reason: str
+    store: DuckDBStore, changes: dict[str, object], reason: str
 ) -> None:
     url = "https://bad.example/feed"
     parsed = parse_feed(
@@ -230,13 +239,17 @@ def test_an_entry_the_store_cannot_hold_is_left_out_alone(
     )
     articles = list(parsed.articles)
     articles[2] = replace(articles[2], **changes)  # type: ignore[arg-type]
-    report = ingest.store_parsed(
+    (report,) = ingest.store_turns(
         store,
-        replace(parsed, articles=tuple(articles)),
-        feed_url=url,
-        kind="http",
-        now=NOW,
-        digest="d",
+        [
+            ingest.Turn.parsed(
+                replace(parsed, articles=tuple(articles)),
+                feed_url=url,
+                kind="http",
+                digest="d",
+                now=NOW,
+            )
+        ],
     )
     assert report.status == "stored"
     assert (report.counts.new, report.counts.dropped) == (3, 1)

@@ -9,11 +9,11 @@ from pathlib import Path
 from feedgen import Item, rss
 
 from monitor import ingest
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 
 def test_every_shared_feed_ingests_with_feedparsers_entry_count(
-    shared_feeds: Path, store: Store
+    shared_feeds: Path, store: DuckDBStore
 ) -> None:
     with (shared_feeds / "SOURCES.tsv").open(encoding="utf-8") as handle:
         expected = {row["file"]: row for row in csv.DictReader(handle, delimiter="\t")}
@@ -78,7 +78,7 @@ def _entity_bomb() -> bytes:
 
 
 def test_hostile_documents_end_in_bounded_time_and_others_are_stored(
-    tmp_path: Path, store: Store
+    tmp_path: Path, store: DuckDBStore
 ) -> None:
     folder = tmp_path / "feeds"
     folder.mkdir()
@@ -116,7 +116,7 @@ def test_hostile_documents_end_in_bounded_time_and_others_are_stored(
 ISOLATION = Path(__file__).resolve().parent / "fixtures" / "feeds"
 
 
-def test_one_odd_entry_costs_only_itself_in_a_run(tmp_path: Path, store: Store) -> None:
+def test_one_odd_entry_costs_only_itself_in_a_run(tmp_path: Path, store: DuckDBStore) -> None:
     """Each of these documents stored nothing on the code of 1 Dec (an exception in
     feedparser, or an unclosed comment or CDATA section swallowing the rest); all five of
     their entries are stored now, the reason is the feed's warning, and a good feed in the
@@ -151,7 +151,10 @@ def test_one_odd_entry_costs_only_itself_in_a_run(tmp_path: Path, store: Store) 
 def test_parse_workers_give_the_same_store_as_one_process(
     shared_feeds: Path, tmp_path: Path
 ) -> None:
-    inline, pooled = Store(tmp_path / "inline.duckdb"), Store(tmp_path / "pooled.duckdb")
+    inline, pooled = (
+        DuckDBStore(tmp_path / "inline.duckdb"),
+        DuckDBStore(tmp_path / "pooled.duckdb"),
+    )
     one = ingest.ingest_sources(inline, [str(shared_feeds)], workers=0)
     two = ingest.ingest_sources(pooled, [str(shared_feeds)], workers=2)
     assert [(r.source, r.status, r.counts) for r in one] == [
@@ -166,7 +169,9 @@ def test_parse_workers_give_the_same_store_as_one_process(
             assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table
 
 
-def test_a_file_above_the_fetchers_cap_is_refused_in_one_line(tmp_path: Path, store: Store) -> None:
+def test_a_file_above_the_fetchers_cap_is_refused_in_one_line(
+    tmp_path: Path, store: DuckDBStore
+) -> None:
     """Files are bounded like responses (10 MB): a 20 MB file of nested markup kept the
     ingest busy for minutes and over a GB on 1 Dec; now it is refused, the others stored."""
     folder = tmp_path / "feeds"

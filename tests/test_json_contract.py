@@ -24,7 +24,7 @@ from jsonschema import validators
 from monitor import subscriptions
 from monitor.cli import cli
 from monitor.models import DATE_SOURCES
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = resources.files("monitor") / "schemas"
@@ -110,7 +110,7 @@ def failing_store(tmp_path: Path) -> Iterator[Path]:
         server.route("/500.xml", handler=lambda _r: Reply(500, b"oops"))
         server.route("/gone.xml", handler=lambda _r: Reply(410, b"gone"))
         urls = [server.url("/500.xml"), server.url("/404.xml"), server.url("/gone.xml")]
-        subscriptions.add_feeds(Store(db), [*urls, "http://127.0.0.1:9/closed.xml"])
+        subscriptions.add_feeds(DuckDBStore(db), [*urls, "http://127.0.0.1:9/closed.xml"])
         lines = check_lines("fetch", run(db, "fetch", "--json", code=1))
         assert len(lines) == 1 and lines[0]["sources"] == 4 and lines[0]["failed"] == 4
     feed = tmp_path / "one.xml"
@@ -195,7 +195,9 @@ def test_the_articles_json_download_is_the_export_contract(demo_store: Path) -> 
     from monitor import analyze  # noqa: PLC0415
     from monitor.models import Filters  # noqa: PLC0415
 
-    rows = strict_loads(analyze.export_articles(Store(demo_store), Filters(), "json").decode())
+    rows = strict_loads(
+        analyze.export_articles(DuckDBStore(demo_store), Filters(), "json").decode()
+    )
     assert rows
     for row in rows:
         check("export", row)

@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest
 from monitor.models import Filters
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 # Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -117,8 +117,8 @@ def numbers_feeds() -> dict[str, bytes]:
     }
 
 
-def _ingest(path: Path, feeds: dict[str, bytes]) -> Store:
-    store = Store(path)
+def _ingest(path: Path, feeds: dict[str, bytes]) -> DuckDBStore:
+    store = DuckDBStore(path)
     for url, content in feeds.items():
         report = ingest.ingest_bytes(store, content, source=url, feed_url=url, now=NOW)
         assert not report.failed, report.line()
@@ -133,8 +133,8 @@ def numbers_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def numbers(numbers_db: Path) -> Store:
-    return Store(numbers_db)
+def numbers(numbers_db: Path) -> DuckDBStore:
+    return DuckDBStore(numbers_db)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def tagless_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _sql(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+def _sql(store: DuckDBStore, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with store.read() as con:
         return con.execute(sql, params or []).fetchall()
 
@@ -157,7 +157,7 @@ def _sql(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[
 # -- 1. one display form per tag ---------------------------------------------------------------
 
 
-def test_a_tag_has_one_display_form_in_every_query(numbers: Store) -> None:
+def test_a_tag_has_one_display_form_in_every_query(numbers: DuckDBStore) -> None:
     # In the last 10 days "trump" is only written in lowercase and "ukrainekonflikt" mostly
     # so; the store also has "Trump" and "UkraineKonflikt": those are the forms shown.
     want = {"trump": "Trump", "ukrainekonflikt": "UkraineKonflikt", "wahl": "Wahl"}
@@ -189,7 +189,7 @@ def test_a_tag_has_one_display_form_in_every_query(numbers: Store) -> None:
 
 def test_the_display_form_prefers_capitals_then_use_whatever_the_window() -> None:
     # Two stores that differ only in how often each form is used.
-    from monitor.store import query
+    from monitor.store.duckdb import query
 
     def form(tmp: Path, uses: dict[str, int]) -> str:
         items = [
@@ -210,7 +210,7 @@ def test_the_display_form_prefers_capitals_then_use_whatever_the_window() -> Non
 
 
 @pytest.mark.parametrize("form", ["Wahl", "wahl", "WAHL", "#Wahl", "#wahl", " #Wahl "])
-def test_the_tag_filter_finds_a_tag_by_any_form(numbers: Store, form: str) -> None:
+def test_the_tag_filter_finds_a_tag_by_any_form(numbers: DuckDBStore, form: str) -> None:
     assert analyze.stats(numbers, replace(WINDOW, tags=(form,)))["articles"] == 6
 
 
@@ -227,7 +227,7 @@ def test_the_tag_filter_finds_a_german_tag_by_any_form(tmp_path: Path) -> None:
 # -- 2. a split accounts for every article -------------------------------------------------------
 
 
-def test_an_author_split_counts_the_articles_without_one(numbers: Store) -> None:
+def test_an_author_split_counts_the_articles_without_one(numbers: DuckDBStore) -> None:
     table = analyze.frequency(numbers, IN_A, by="day", split="author", top=1)
     totals: dict[str, int] = {}
     for _bucket, series, n in table.rows:
@@ -242,7 +242,7 @@ def test_an_author_split_counts_the_articles_without_one(numbers: Store) -> None
 
 
 def test_a_tag_split_counts_articles_with_two_tags_twice_and_those_without_one(
-    numbers: Store,
+    numbers: DuckDBStore,
 ) -> None:
     table = analyze.frequency(numbers, IN_A, by="week", split="tag", top=2)
     totals: dict[str, int] = {}
@@ -259,7 +259,7 @@ def test_a_tag_split_counts_articles_with_two_tags_twice_and_those_without_one(
 @pytest.mark.parametrize("split", ["feed", "author", "tag"])
 @pytest.mark.parametrize("days", [3, 10, 40, None])
 def test_the_bars_of_a_split_sum_to_the_pairs_plus_the_articles_without(
-    numbers: Store, split: str, days: int | None
+    numbers: DuckDBStore, split: str, days: int | None
 ) -> None:
     f = Filters() if days is None else Filters(since=NOW - timedelta(days=days), until=NOW)
     table = analyze.frequency(numbers, f, by="day", split=split, top=2)
@@ -296,7 +296,7 @@ def test_the_cli_split_has_the_no_author_series(numbers_db: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert sum(r["count"] for r in rows if r["series"] == "(no author)") == 5
-    everything = analyze.stats(Store(numbers_db), Filters(feeds=(FEED_A,)))["articles"]
+    everything = analyze.stats(DuckDBStore(numbers_db), Filters(feeds=(FEED_A,)))["articles"]
     assert everything == 30
     # 30 articles: 5 without an author, 5 by two, 20 by one.
     assert sum(r["count"] for r in rows) == 35
@@ -306,7 +306,7 @@ def test_the_cli_split_has_the_no_author_series(numbers_db: Path) -> None:
 
 
 def test_the_cadence_table_follows_the_filters_and_keeps_the_feeds_own_state(
-    numbers: Store,
+    numbers: DuckDBStore,
 ) -> None:
     month = Filters(since=NOW - timedelta(days=30), until=NOW)
     plain = analyze.cadence(numbers, month, now=NOW).set_index("url")
@@ -335,7 +335,7 @@ def test_the_cadence_table_follows_the_filters_and_keeps_the_feeds_own_state(
     )
 
 
-def test_the_cadence_table_lists_only_the_chosen_feeds(numbers: Store) -> None:
+def test_the_cadence_table_lists_only_the_chosen_feeds(numbers: DuckDBStore) -> None:
     chosen = analyze.cadence(numbers, Filters(feeds=("Blatt B",)), now=NOW)
     assert list(chosen["url"]) == [FEED_B]
     assert int(chosen["articles"].iloc[0]) == 2
@@ -351,7 +351,7 @@ def _close(value: Any, moment: datetime) -> bool:
 # -- 4. rising and falling tags -----------------------------------------------------------------
 
 
-def test_a_tag_with_more_articles_can_fall_and_the_table_says_why(numbers: Store) -> None:
+def test_a_tag_with_more_articles_can_fall_and_the_table_says_why(numbers: DuckDBStore) -> None:
     trends = analyze.tag_trends(numbers, IN_A, limit=50, now=NOW)
     assert trends.attrs["articles"] == 20 and trends.attrs["articles_before"] == 10
     wahl = trends.set_index("key").loc["wahl"]
@@ -405,7 +405,7 @@ def test_significance_is_the_poisson_score_test(
     assert trends.loc["wahl", "z"] == z
 
 
-def test_no_earlier_articles_means_no_trends_with_a_reason(numbers: Store) -> None:
+def test_no_earlier_articles_means_no_trends_with_a_reason(numbers: DuckDBStore) -> None:
     old = Filters(since=NOW - timedelta(days=40), until=NOW - timedelta(days=20))
     assert analyze.stats(numbers, analyze.previous_window(old) or old)["articles"] == 0
     trends = analyze.tag_trends(numbers, old, now=NOW)
@@ -413,7 +413,9 @@ def test_no_earlier_articles_means_no_trends_with_a_reason(numbers: Store) -> No
     assert "all time" in analyze.tag_trends(numbers, Filters(), now=NOW).attrs["reason"]
 
 
-def test_cooccurrence_share_is_of_the_chosen_tags_articles_in_the_view(numbers: Store) -> None:
+def test_cooccurrence_share_is_of_the_chosen_tags_articles_in_the_view(
+    numbers: DuckDBStore,
+) -> None:
     # In feed A's last 10 days Politik is on 7 articles, 3 of them with Wahl (which is on 6).
     f = replace(IN_A, tags=("Politik",))
     together = analyze.cooccurring_tags(numbers, f, "Wahl").set_index("key")
@@ -427,11 +429,13 @@ def test_cooccurrence_share_is_of_the_chosen_tags_articles_in_the_view(numbers: 
 # -- 5. empty states ------------------------------------------------------------------------------
 
 
-def test_empty_states_name_their_cause(numbers: Store, tagless_db: Path, tmp_path: Path) -> None:
-    def state(store: Store, f: Filters, need: str = "articles") -> analyze.EmptyState:
+def test_empty_states_name_their_cause(
+    numbers: DuckDBStore, tagless_db: Path, tmp_path: Path
+) -> None:
+    def state(store: DuckDBStore, f: Filters, need: str = "articles") -> analyze.EmptyState:
         return analyze.empty_state(store, f, need=need)
 
-    empty = Store(tmp_path / "empty.duckdb")
+    empty = DuckDBStore(tmp_path / "empty.duckdb")
     assert state(empty, Filters()).cause == "empty-store"
     assert "Add a feed" in state(empty, Filters()).message
     search = state(numbers, replace(WINDOW, search="Quantenschaum"))
@@ -446,7 +450,7 @@ def test_empty_states_name_their_cause(numbers: Store, tagless_db: Path, tmp_pat
     assert together.cause == "filters"
     unknown = state(numbers, Filters(authors=("Niemand",)))
     assert unknown.cause == "authors" and "“Niemand”" in unknown.message
-    tagless = state(Store(tagless_db), Filters(), "tags")
+    tagless = state(DuckDBStore(tagless_db), Filters(), "tags")
     assert tagless.cause == "no-tags" and "its feed sends no categories" in tagless.message
     assert state(numbers, WINDOW, "tags").cause == "none"
     for found in (search, window, narrowed, together, unknown, tagless):
@@ -495,7 +499,7 @@ def test_a_link_names_a_tag_in_any_form(app: Callable[..., AppTest], numbers_db:
         view = at.session_state["_monitor_view"]
         assert view.filters.tags == ("wahl",), form
         assert at.sidebar.multiselect(key="tag").value == ["Wahl"], form
-        expected = analyze.stats(Store(numbers_db), view.filters)["articles"]
+        expected = analyze.stats(DuckDBStore(numbers_db), view.filters)["articles"]
         metric = next(m for m in at.metric if m.label == "Articles")
         assert int(str(metric.value).replace(",", "")) == expected > 0
 

@@ -13,7 +13,7 @@ import pytest
 from feedgen import Item, rss
 
 from monitor import ingest
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 MB = 1_000_000
 
@@ -87,7 +87,10 @@ def test_ingest_decides_by_bytes_and_workers_store_what_one_process_stores(
         return workers
 
     monkeypatch.setattr(ingest, "parse_workers", recording)
-    pooled, inline = Store(tmp_path / "pooled.duckdb"), Store(tmp_path / "inline.duckdb")
+    pooled, inline = (
+        DuckDBStore(tmp_path / "pooled.duckdb"),
+        DuckDBStore(tmp_path / "inline.duckdb"),
+    )
     two = ingest.ingest_sources(pooled, [str(tmp_path / "feeds")])
     assert chosen == [(4, size, 2)]  # the caller hands over the bytes of its sources
     one = ingest.ingest_sources(inline, [str(tmp_path / "feeds")], workers=0)
@@ -118,7 +121,7 @@ class _EndsTheProcess:
 def test_a_worker_that_dies_costs_only_its_own_document(tmp_path: Path) -> None:
     """A dying worker broke the whole pool: every document it held failed with 'A process
     in the process pool was terminated abruptly' (seen in CI, good feeds among them)."""
-    store = Store(tmp_path / "w.duckdb")
+    store = DuckDBStore(tmp_path / "w.duckdb")
     good = [
         ingest.Document(
             f"good-{n}.xml",

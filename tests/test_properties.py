@@ -25,7 +25,7 @@ from monitor.normalize import (
     parse_relative_date,
     split_authors,
 )
-from monitor.store import write
+from monitor.store.duckdb import write
 
 # No deadline (a loaded machine must not fail a test), no example database in the work tree.
 modest = settings(

@@ -27,7 +27,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from monitor import ingest
-from monitor.store import Store
+from monitor.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -202,7 +202,7 @@ def test_scripts_run_prints_the_address_it_serves(tmp_path: Path, where: str) ->
     _mark_installed(tree, "")
     db = tmp_path / "store.duckdb"
     feed = rss([Item("Eins", link="https://site.example/1")])
-    ingest.ingest_bytes(Store(db), feed, source="f.xml", feed_url="https://site.example/feed")
+    ingest.ingest_bytes(DuckDBStore(db), feed, source="f.xml", feed_url="https://site.example/feed")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
     env.update(MONITOR_DB=str(db), PYTHONPATH=str(ROOT / "src"))

@@ -26,7 +26,7 @@ from httpserver import Reply, Request, TestServer
 
 from monitor import analyze, subscriptions
 from monitor.models import Filters
-from monitor.store import Store, query
+from monitor.store import DuckDBStore
 
 pytestmark = pytest.mark.slow
 
@@ -124,15 +124,14 @@ def _assert_stopped_cleanly(fetcher: Fetcher, code: int, expected: int) -> None:
     assert len(stopped) == 1 and stopped[0].startswith("monitor: stopped by"), fetcher.err
 
 
-def _state(store: Store, url: str) -> dict[str, object]:
-    with store.read() as con:
-        row = query.feed_state(con, url)
+def _state(store: DuckDBStore, url: str) -> dict[str, object]:
+    row = store.feed_state(url)
     assert row is not None
     return row
 
 
 def _articles(db: Path) -> int:
-    return int(analyze.stats(Store(db), Filters())["articles"])
+    return int(analyze.stats(DuckDBStore(db), Filters())["articles"])
 
 
 def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
@@ -149,13 +148,13 @@ def test_stop_while_sleeping_between_runs(
 ) -> None:
     server.route("/feed.xml", body=FEED, headers=RSS)
     db = tmp_path / "sleep.duckdb"
-    subscriptions.add_feeds(Store(db), [server.url("/feed.xml")])
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/feed.xml")])
     fetcher = Fetcher(db, "--every", "1h", "--json")
     fetchers.append(fetcher)
     fetcher.wait_for_line(lambda line: line.startswith("{"))  # run 1 done: now it sleeps
     _assert_stopped_cleanly(fetcher, fetcher.stop(signum), expected)
     assert _articles(db) == 1
-    assert _state(Store(db), server.url("/feed.xml"))["error_count"] == 0
+    assert _state(DuckDBStore(db), server.url("/feed.xml"))["error_count"] == 0
 
 
 @pytest.mark.parametrize(("signum", "expected"), SIGNALS)
@@ -165,7 +164,7 @@ def test_stop_while_a_server_keeps_it_waiting(
     server.route("/fast.xml", body=FEED, headers=RSS)
     server.route("/slow.xml", body=FEED, headers=RSS, delay=600)  # answers when the test ends
     db = tmp_path / "waiting.duckdb"
-    subscriptions.add_feeds(Store(db), [server.url("/fast.xml"), server.url("/slow.xml")])
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/fast.xml"), server.url("/slow.xml")])
     fetcher = Fetcher(db, "--every", "1h", "--timeout", "600")
     fetchers.append(fetcher)
     # The fast feed is committed, and the file let go while the slow one is awaited.
@@ -173,7 +172,7 @@ def test_stop_while_a_server_keeps_it_waiting(
     _wait_until(lambda: _articles(db) == 1, "the fast feed to be stored")
     _assert_stopped_cleanly(fetcher, fetcher.stop(signum), expected)
     assert _articles(db) == 1
-    slow = _state(Store(db), server.url("/slow.xml"))
+    slow = _state(DuckDBStore(db), server.url("/slow.xml"))
     assert slow["error_count"] == 0 and slow["last_fetch_at"] is None  # not taken for an error
     assert fetcher.runs() == []  # the run was cut short: no summary claims it finished
 
@@ -181,17 +180,17 @@ def test_stop_while_a_server_keeps_it_waiting(
 # Runs inside the fetching process: on the second feed document it stores, after the rows are
 # written and before the commit, a DuckDB statement that would take the best part of an hour.
 SLOW_STATEMENT = """
-from monitor.store import write
-_save = write.save_articles
+from monitor.store.duckdb import write
+_save = write.save_many
 _calls = []
-def save_articles(con, *args, **kwargs):
+def save_many(con, *args, **kwargs):
     counts = _save(con, *args, **kwargs)
     _calls.append(1)
     if len(_calls) == 2:
         print("statement running", flush=True)
         con.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3").fetchall()
     return counts
-write.save_articles = save_articles
+write.save_many = save_many
 """
 
 
@@ -208,7 +207,7 @@ def test_stop_while_a_duckdb_statement_runs(
 
     server.route("/grow.xml", handler=growing)
     db = tmp_path / "statement.duckdb"
-    subscriptions.add_feeds(Store(db), [server.url("/grow.xml")])
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/grow.xml")])
     fetcher = Fetcher(db, "--every", "1s", "--json", prelude=SLOW_STATEMENT)
     fetchers.append(fetcher)
     fetcher.wait_for_line(lambda line: line == "statement running")
@@ -217,7 +216,7 @@ def test_stop_while_a_duckdb_statement_runs(
     assert [(run["sources"], run["new"]) for run in fetcher.runs()] == [(1, 1)]
     # Run 2's rows were written inside the interrupted transaction: rolled back, all of them.
     assert _articles(db) == 1
-    state = _state(Store(db), server.url("/grow.xml"))
+    state = _state(DuckDBStore(db), server.url("/grow.xml"))
     assert state["error_count"] == 0 and state["last_error"] is None
 
 
@@ -230,14 +229,14 @@ def test_stop_while_article_pages_are_fetched(
     server.route("/ft.xml", body=rss([Item("Anriss", link=server.url("/post/1"))]), headers=RSS)
     server.route("/post/1", body=PAGE, headers={"Content-Type": "text/html"}, delay=600)
     db = tmp_path / "pages.duckdb"
-    subscriptions.add_feeds(Store(db), [server.url("/ft.xml")], full_text=True)
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/ft.xml")], full_text=True)
     fetcher = Fetcher(db, "--every", "1h", "--timeout", "600")
     fetchers.append(fetcher)
     _wait_until(lambda: bool(server.requests_for("/post/1")), "the page request")
     _assert_stopped_cleanly(fetcher, fetcher.stop(signal.SIGTERM), 143)
     # The feed is written after its pages: nothing of it is stored, nothing counted as error.
     assert _articles(db) == 0
-    state = _state(Store(db), server.url("/ft.xml"))
+    state = _state(DuckDBStore(db), server.url("/ft.xml"))
     assert state["error_count"] == 0 and state["last_fetch_at"] is None
 
 
@@ -246,7 +245,7 @@ def test_fetch_every_runs_until_interrupted(
 ) -> None:
     server.route("/feed.xml", body=FEED, headers=RSS)
     db = tmp_path / "every.duckdb"
-    subscriptions.add_feeds(Store(db), [server.url("/feed.xml")])
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/feed.xml")])
     fetcher = Fetcher(db, "--every", "1s", "--json")
     fetchers.append(fetcher)
     # Two finished runs, read from its output: not guessed from the server's request count,
@@ -260,4 +259,4 @@ def test_fetch_every_runs_until_interrupted(
     assert all(run["sources"] == 1 and run["failed"] == 0 for run in runs), runs
     assert all(run["new"] == 0 for run in runs[1:]), runs
     assert _articles(db) == 1
-    assert _state(Store(db), server.url("/feed.xml"))["error_count"] == 0
+    assert _state(DuckDBStore(db), server.url("/feed.xml"))["error_count"] == 0

@@ -24,7 +24,8 @@ from streamlit.testing.v1 import AppTest
 from monitor import discover, ingest, subscriptions
 from monitor.cli import cli
 from monitor.fetch import FetchSettings
-from monitor.store import Store, query
+from monitor.store import DuckDBStore
+from monitor.store.duckdb import query
 
 # Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -51,12 +52,12 @@ def page(*links: str, head: str = "") -> bytes:
     ).encode()
 
 
-def state(store: Store, url: str) -> dict[str, Any] | None:
+def state(store: DuckDBStore, url: str) -> dict[str, Any] | None:
     with store.read() as con:
         return query.feed_state(con, url)
 
 
-def urls(store: Store) -> set[str]:
+def urls(store: DuckDBStore) -> set[str]:
     with store.read() as con:
         return {str(u) for u in query.feeds(con)["url"]}
 
@@ -74,7 +75,7 @@ def private_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- discovery on a page: one, two, no feed links --------------------------------------------
 
 
-def test_a_page_with_one_feed_link_adds_that_feed(store: Store, server: TestServer) -> None:
+def test_a_page_with_one_feed_link_adds_that_feed(store: DuckDBStore, server: TestServer) -> None:
     server.route(
         "/blog/",
         body=page('<link rel="alternate" type="application/rss+xml" title="Blog &amp; Co" '
@@ -105,11 +106,11 @@ def test_the_command_line_says_which_feed_a_page_names(server: TestServer, tmp_p
     feed = server.url("/atom.xml")
     assert f"the feed it names: {feed} (Atom)" in result.output
     assert f"added: {feed}" in result.output.splitlines()
-    assert urls(Store(db)) == {feed}
+    assert urls(DuckDBStore(db)) == {feed}
 
 
 def test_a_base_href_and_entities_in_the_link_are_honoured(
-    store: Store, server: TestServer
+    store: DuckDBStore, server: TestServer
 ) -> None:
     server.route(
         "/start",
@@ -128,7 +129,7 @@ def test_a_base_href_and_entities_in_the_link_are_honoured(
 
 
 def test_a_page_with_two_feed_links_offers_both_and_adds_none(
-    store: Store, server: TestServer, tmp_path: Path
+    store: DuckDBStore, server: TestServer, tmp_path: Path
 ) -> None:
     server.route(
         "/",
@@ -152,24 +153,24 @@ def test_a_page_with_two_feed_links_offers_both_and_adds_none(
     result = cli_run(db, "feeds", "add", server.url("/"))
     assert result.exit_code == 2
     assert server.url("/rss.xml") in result.output and server.url("/atom.xml") in result.output
-    assert urls(Store(db)) == set()
+    assert urls(DuckDBStore(db)) == set()
 
 
-def test_a_page_with_no_feed_link_is_refused(store: Store, server: TestServer) -> None:
+def test_a_page_with_no_feed_link_is_refused(store: DuckDBStore, server: TestServer) -> None:
     server.route("/plain", body=page(), headers=HTML_TYPE)
     with pytest.raises(ValueError, match="names no feed"):
         subscriptions.add_feeds(store, [server.url("/plain")], check=True)
     assert urls(store) == set()
 
 
-def test_a_feed_served_as_html_is_still_a_feed(store: Store, server: TestServer) -> None:
+def test_a_feed_served_as_html_is_still_a_feed(store: DuckDBStore, server: TestServer) -> None:
     server.route("/mislabelled.xml", body=FEED, headers=HTML_TYPE)
     lines = subscriptions.add_feeds(store, [server.url("/mislabelled.xml")], check=True)
     assert any("a feed" in line and "2 entries" in line for line in lines)
     assert urls(store) == {server.url("/mislabelled.xml")}
 
 
-def test_what_is_not_a_feed_is_refused(store: Store, server: TestServer) -> None:
+def test_what_is_not_a_feed_is_refused(store: DuckDBStore, server: TestServer) -> None:
     server.route("/missing.xml", status=404)
     server.route("/data.json", body=b'{"a": 1}', headers={"Content-Type": "application/json"})
     for path, reason in (("/missing.xml", "404"), ("/data.json", "not a feed")):
@@ -179,7 +180,7 @@ def test_what_is_not_a_feed_is_refused(store: Store, server: TestServer) -> None
 
 
 def test_an_unreachable_feed_is_added_from_the_command_line_but_not_from_the_web(
-    store: Store, server: TestServer, private_allowed: None
+    store: DuckDBStore, server: TestServer, private_allowed: None
 ) -> None:
     server.route("/busy.xml", status=503)
     url = server.url("/busy.xml")
@@ -230,7 +231,7 @@ def test_what_is_no_url_is_refused(typed: str, reason: str) -> None:
 
 
 def test_a_url_typed_without_a_scheme_is_fetched_over_https(
-    store: Store, server: TestServer, private_allowed: None
+    store: DuckDBStore, server: TestServer, private_allowed: None
 ) -> None:
     server.route("/feed.xml", body=FEED, headers=RSS_TYPE)
     typed = f"127.0.0.1:{server.port}/feed.xml"
@@ -250,7 +251,7 @@ def test_a_url_typed_without_a_scheme_is_fetched_over_https(
 
 
 def test_a_web_refusal_says_how_to_allow_private_networks(
-    store: Store, server: TestServer, monkeypatch: pytest.MonkeyPatch
+    store: DuckDBStore, server: TestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MONITOR_ALLOW_PRIVATE_NETWORKS", raising=False)
     server.route("/feed.xml", body=FEED, headers=RSS_TYPE)
@@ -272,7 +273,9 @@ def test_a_check_from_the_web_refuses_before_any_request(
 # -- enable and retry -------------------------------------------------------------------------
 
 
-def test_enable_feed_brings_back_a_feed_disabled_by_410(store: Store, server: TestServer) -> None:
+def test_enable_feed_brings_back_a_feed_disabled_by_410(
+    store: DuckDBStore, server: TestServer
+) -> None:
     answers = {"status": 410}
 
     def handler(_: Request) -> Reply:
@@ -298,7 +301,7 @@ def test_enable_feed_brings_back_a_feed_disabled_by_410(store: Store, server: Te
     assert "already" in subscriptions.enable_feed(store, url)
 
 
-def test_retry_feed_makes_a_feed_in_backoff_due_now(store: Store, server: TestServer) -> None:
+def test_retry_feed_makes_a_feed_in_backoff_due_now(store: DuckDBStore, server: TestServer) -> None:
     server.route("/broken.xml", status=500)
     url = server.url("/broken.xml")
     subscriptions.add_feeds(store, [url])
@@ -313,7 +316,7 @@ def test_retry_feed_makes_a_feed_in_backoff_due_now(store: Store, server: TestSe
 
 
 def test_enable_and_retry_refuse_unknown_disabled_and_read_only(
-    store: Store, server: TestServer, monkeypatch: pytest.MonkeyPatch
+    store: DuckDBStore, server: TestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for action in (subscriptions.enable_feed, subscriptions.retry_feed):
         with pytest.raises(ValueError, match="no such feed"):
@@ -423,10 +426,10 @@ def test_page_adds_a_feed_picked_from_a_page_that_names_two(
     click(at, "Add feed")
     choice = at.radio(key="feed-choice")
     assert len(choice.options) == 2 and "Atom-Feed" in choice.options[1].replace("\\", "")
-    assert urls(Store(db)) == set()
+    assert urls(DuckDBStore(db)) == set()
     choice.set_value(1).run()
     click(at, "Add the chosen feed")
-    assert urls(Store(db)) == {server.url("/atom.xml")}
+    assert urls(DuckDBStore(db)) == {server.url("/atom.xml")}
     # The table drawn after the click already holds the new feed, and the choice is gone.
     assert list(table(at).index) == [server.url("/atom.xml")]
     assert "added" in texts(at, "success")
@@ -452,7 +455,7 @@ def test_page_adds_a_page_with_one_feed_and_completes_the_scheme(
     at.main.text_input[0].input(f"127.0.0.1:{server.port}/rss.xml")
     click(at, "Add feed")
     assert "https:// was assumed" in texts(at, "error")
-    assert urls(Store(db)) == {server.url("/rss.xml")}
+    assert urls(DuckDBStore(db)) == {server.url("/rss.xml")}
 
 
 def test_page_refusal_says_how_to_allow_private_networks(
@@ -471,8 +474,8 @@ def test_fetch_now_updates_the_table_and_names_the_failed_feeds(
     server.route("/good.xml", body=FEED, headers=RSS_TYPE)
     server.route("/bad.xml", status=500)
     db = tmp_path / "fetch.duckdb"
-    subscriptions.add_feeds(Store(db), [server.url("/good.xml")], name="Gute Quelle")
-    subscriptions.add_feeds(Store(db), [server.url("/bad.xml")], name="Kaputte Quelle")
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/good.xml")], name="Gute Quelle")
+    subscriptions.add_feeds(DuckDBStore(db), [server.url("/bad.xml")], name="Kaputte Quelle")
     at = sources(db)
     before = table(at)
     assert set(before["status"]) == {"never fetched"}
@@ -496,8 +499,8 @@ def test_retry_re_enable_and_remove_from_the_page(
     server.route("/stays.xml", body=FEED, headers=RSS_TYPE)
     gone, broken, stays = (server.url(f"/{n}.xml") for n in ("gone", "broken", "stays"))
     db = tmp_path / "manage.duckdb"
-    subscriptions.add_feeds(Store(db), [gone, broken, stays])
-    ingest.fetch_feeds(Store(db), settings=FAST)
+    subscriptions.add_feeds(DuckDBStore(db), [gone, broken, stays])
+    ingest.fetch_feeds(DuckDBStore(db), settings=FAST)
     at = sources(db)
     assert table(at).loc[gone, "status"] == "⛔ disabled"
     assert "410" in str(table(at).loc[gone, "disabled_reason"])
@@ -522,5 +525,5 @@ def test_retry_re_enable_and_remove_from_the_page(
     at.checkbox(key="_confirm-remove").check().run()
     click(at, "Remove feed")
     assert set(table(at).index) == {gone, broken}
-    assert urls(Store(db)) == {gone, broken}
+    assert urls(DuckDBStore(db)) == {gone, broken}
     assert "removed" in texts(at, "success")

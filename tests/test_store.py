@@ -369,7 +369,7 @@ def test_a_group_of_feeds_stores_what_one_feed_at_a_time_stores(tmp_path: Path) 
 
 
 def test_a_feed_the_store_refuses_fails_alone_in_its_group(store: DuckDBStore) -> None:
-    def parsed(url: str, title: object) -> ingest.Parsed:
+    def parsed(url: str, title: object) -> ingest.Turn:
         site = url.replace("\ud800", "")
         report = parse_feed(
             rss([Item("Gut", link=site + "/1"), Item("Zwei", link=site + "/2")]),
@@ -379,7 +379,13 @@ def test_a_feed_the_store_refuses_fails_alone_in_its_group(store: DuckDBStore) -
         )
         first, *rest = report.articles
         articles = (replace(first, title=title), *rest)  # type: ignore[arg-type]
-        return ingest.Parsed(url, url, "http", "hash-" + url, replace(report, articles=articles))
+        return ingest.Turn.parsed(
+            replace(report, articles=articles),
+            feed_url=url,
+            kind="http",
+            digest="hash-" + url,
+            now=NOW,
+        )
 
     group = [
         parsed("https://a.example/feed", "Gut"),
@@ -387,7 +393,7 @@ def test_a_feed_the_store_refuses_fails_alone_in_its_group(store: DuckDBStore) -
         parsed("https://c.example/feed\ud800", "Gut"),  # not Unicode: the store refuses it
         parsed("https://d.example/feed", "Auch gut"),
     ]
-    reports = ingest.store_group(store, group, now=NOW)
+    reports = ingest.store_turns(store, group)
     assert [r.status for r in reports] == ["stored", "stored", "failed", "stored"]
     assert reports[2].error is not None and "\n" not in reports[2].error
     # A bad entry costs that entry, named in the feed's warning; its other entry is stored.
@@ -480,7 +486,7 @@ def test_terms_from_the_rollup_equal_terms_from_every_article(
     until: datetime | None,
     languages: tuple[str, ...],
 ) -> None:
-    from monitor.store import query
+    from monitor.store.duckdb import query
 
     f = Filters(since=since, until=until, languages=languages)
     with spread_store.read() as con:
@@ -555,7 +561,7 @@ def test_buckets_in_a_time_zone_match_converting_every_article(
 
     want = Counter(start_of(t) for t in local)
     with store.read() as con:
-        from monitor.store import query
+        from monitor.store.duckdb import query
 
         got = query.frequency(con, Filters(), by=by, timezone=zone)
         split = query.frequency(con, Filters(), by=by, timezone=zone, split="author", top=2)

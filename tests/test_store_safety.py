@@ -306,7 +306,7 @@ def test_read_only_store_refuses_every_write(demo_copy: Path) -> None:
     with pytest.raises(StoreError, match="read-only"):
         analyze.add_stopwords(store, "de", ["wort"])
     with pytest.raises(StoreError, match="read-only"):
-        with store.holding():
+        with store.write():
             pass
     assert Snapshot.of(demo_copy) == before
 
@@ -326,7 +326,7 @@ def test_every_connection_has_extension_autoloading_off(demo_copy: Path) -> None
     for opened in (store.read, store.write, DuckDBStore(demo_copy, read_only=True).read):
         with opened() as con:
             assert dict(con.execute(sql, [list(wanted)]).fetchall()) == wanted
-    with store.holding(), store.write() as con:
+    with store.session(), store.write() as con:
         assert dict(con.execute(sql, [list(wanted)]).fetchall()) == wanted
 
 

@@ -14,31 +14,39 @@ from typing import Any
 import streamlit as st
 
 from monitor import analyze, subscriptions
+from monitor.errors import MonitorError
 from monitor.models import Table
-from monitor.store import Store, StoreError, default_db_path
+from monitor.store import StoreError, default_location, open_store
+from monitor.store.base import Storage
 from pages._ui.text import md_escape
 
 
 def location() -> str:
-    """Where the store is: MONITOR_DB, else data/monitor.duckdb."""
-    return str(default_db_path())
+    """Where the store is: MONITOR_DB (a DuckDB file, `clickhouse://...`, `chdb:///dir`),
+    else data/monitor.duckdb."""
+    return default_location()
 
 
 @st.cache_resource(show_spinner=False)
-def _open(where: str, read_only: bool) -> Store:
-    # Read-only: read-only connections only; the file is never created nor migrated.
-    return Store(where, read_only=read_only)
+def _open(where: str, read_only: bool) -> Storage:
+    # Read-only: the store is never created nor migrated, and refuses every write.
+    return open_store(where, read_only=read_only)
 
 
-def store() -> Store:
+def store() -> Storage:
     """The dashboard's store (MONITOR_DB, else data/monitor.duckdb); read-only with
-    MONITOR_READ_ONLY. A setting that is neither on nor off stops the page with its reason."""
-    return _open(location(), read_only())
+    MONITOR_READ_ONLY. A setting that is neither on nor off, or a location that is not a
+    store, stops the page with its reason."""
+    try:
+        return _open(location(), read_only())
+    except MonitorError as exc:
+        st.error(f"The store cannot be opened: {md_escape(exc, limit=600)}")
+        st.stop()
 
 
 def session() -> AbstractContextManager[Any]:
     """One read session for a whole script run (app.py holds it around the page)."""
-    return store().reading()
+    return store().session()
 
 
 def read_only() -> bool:
@@ -54,7 +62,7 @@ def read_only() -> bool:
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
 def _cached(
     where: str,
-    version: tuple[int, ...],
+    version: tuple[Any, ...],
     name: str,
     args: tuple[Any, ...],
     kwargs: tuple[tuple[str, Any], ...],

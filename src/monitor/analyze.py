@@ -1,8 +1,9 @@
 """The analysis functions: what the CLI prints as JSON and the dashboard draws.
 
-Each takes a Store and a Filters and returns a small DataFrame (or dict). The SQL is in
-`monitor.store.query`; what happens here is the little that is easier on small results:
-filling empty time buckets, weights, and shaping for output.
+Each takes a store (any engine: `monitor.store.base.Storage`) and a Filters and returns a
+small Table, DataFrame or dict. The SQL is in the engine's package; what happens here is the
+little that is easier on small results: filling empty time buckets, weights, and shaping for
+output.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import LazyModule
 from monitor.models import Filters, Table
-from monitor.store import Store, query
+from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, Storage
 from monitor.text import STOPWORD_LANGUAGES, stopwords, tag_key
-
-BUCKETS = query.BUCKETS
 
 __all__ = [
     "BUCKETS",
@@ -39,6 +39,7 @@ __all__ = [
     "cooccurring_tags",
     "empty_state",
     "export_articles",
+    "export_parquet",
     "export_rows",
     "feeds",
     "frequency",
@@ -59,13 +60,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from monitor.store import write
 else:
-    # The dashboard's functions need pandas and the writes need pyarrow; the command line's
-    # queries need neither, and importing them would be most of their start-up time.
+    # The dashboard's functions need pandas; the command line's queries do not, and
+    # importing it would be most of their start-up time.
     pd = LazyModule("pandas")
-    write = LazyModule("monitor.store.write")
 
 
 def check_timezone(name: str) -> str:
@@ -77,14 +75,13 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def stats(store: Store, f: Filters) -> dict[str, Any]:
+def stats(store: Storage, f: Filters) -> dict[str, Any]:
     """Articles, feeds, authors and tags in the view, with the first and last publish time."""
-    with store.read() as con:
-        return query.stats(con, f)
+    return store.stats(f)
 
 
 def frequency(
-    store: Store,
+    store: Storage,
     f: Filters,
     *,
     by: str = "day",
@@ -102,14 +99,14 @@ def frequency(
     `attrs["total"]` the sum of the counts (the same without a split).
     """
     check_timezone(timezone)
-    with store.read() as con:
-        table = query.frequency(con, f, by=by, timezone=timezone, split=split, top=top)
-        articles = query.article_count(con, f) if split is not None else None
+    with store.session():
+        table = store.frequency(f, by=by, timezone=timezone, split=split, top=top)
+        articles = store.article_count(f) if split is not None else None
     columns = ("bucket", "series", "count")
     total = sum(int(n) for _, _, n in table.rows)
     attrs: dict[str, Any] = {"articles": total if articles is None else articles, "total": total}
     if split is not None:
-        none = query.NO_SERIES[split]
+        none = NO_SERIES[split]
         attrs["without"] = sum(int(n) for _, s, n in table.rows if s == none)
     if table.empty:
         return Table(columns, [], attrs)
@@ -149,7 +146,7 @@ def split_note(split: str | None, attrs: dict[str, Any]) -> str | None:
     one = "an" if split[0] in "aeiou" else "a"
     note = f"An article with two {split}s counts once for each"
     if without:
-        note += f"; {query.NO_SERIES[split]}: {without:,} articles without {one} {split}"
+        note += f"; {NO_SERIES[split]}: {without:,} articles without {one} {split}"
     return note + "."
 
 
@@ -182,27 +179,24 @@ def _bucket_starts(start: datetime, end: datetime, by: str) -> Iterator[datetime
             moment += step[by]
 
 
-def tags(store: Store, f: Filters, *, limit: int = 50) -> Table:
+def tags(store: Storage, f: Filters, *, limit: int = 50) -> Table:
     """Top tags: key, tag (display form), articles."""
-    with store.read() as con:
-        return query.tags(con, f, limit=limit)
+    return store.tags(f, limit=limit)
 
 
-def terms(store: Store, f: Filters, *, limit: int = 100) -> Table:
+def terms(store: Storage, f: Filters, *, limit: int = 100) -> Table:
     """Top terms: term, count, articles, weight (count relative to the top term, 0..1)."""
-    with store.read() as con:
-        table = query.terms(con, f, limit=limit)
+    table = store.terms(f, limit=limit)
     top = max((int(n) for _, n, _ in table.rows), default=0)
     table.columns = (*table.columns, "weight")
     table.rows = [(*row, round(row[1] / top, 4) if top else 0.0) for row in table.rows]
     return table
 
 
-def authors(store: Store, f: Filters, *, limit: int | None = 200) -> Table:
+def authors(store: Storage, f: Filters, *, limit: int | None = 200) -> Table:
     """Per author, busiest first: articles, feeds, first and last article, mean reading time,
     top tags. At most `limit` authors (None: all); `attrs["total"]` counts them all."""
-    with store.read() as con:
-        table = query.authors(con, f, limit=limit)
+    table = store.authors(f, limit=limit)
     at = table.columns.index("mean_reading_minutes")
     table.rows = [
         (*row[:at], None if row[at] is None else round(float(row[at]), 1), *row[at + 1 :])
@@ -211,10 +205,10 @@ def authors(store: Store, f: Filters, *, limit: int | None = 200) -> Table:
     return table
 
 
-def feeds(store: Store) -> pd.DataFrame:
+def feeds(store: Storage) -> pd.DataFrame:
     """Every feed with its health and stored article count."""
-    with store.read() as con:
-        return query.feeds(con)
+    frame: pd.DataFrame = store.feeds().to_pandas()
+    return frame
 
 
 # -- empty views ------------------------------------------------------------------------------
@@ -250,7 +244,7 @@ def _quoted(values: Iterable[str]) -> str:
 
 
 def empty_state(
-    store: Store, f: Filters, *, need: str = "articles", timezone: str = "UTC"
+    store: Storage, f: Filters, *, need: str = "articles", timezone: str = "UTC"
 ) -> EmptyState:
     """The true cause of an empty view, for the page to say instead of a generic note.
 
@@ -262,66 +256,70 @@ def empty_state(
     if need not in ("articles", "tags", "authors", "terms"):
         raise ValueError(f"unknown need {need!r}; use articles, tags, authors or terms")
     zone = ZoneInfo(check_timezone(timezone))
-    with store.read() as con:
-        everything = query.stats(con, Filters())
-        if not everything["articles"]:
-            if not everything["feeds_total"]:
-                return EmptyState(
-                    "empty-store",
-                    "No articles in this view: the store is empty. Add a feed on the Sources "
-                    "page, or run “monitor demo” on the command line for sample data.",
-                )
+    with store.session():
+        return _empty_state(store, f, need, zone)
+
+
+def _empty_state(store: Storage, f: Filters, need: str, zone: ZoneInfo) -> EmptyState:
+    everything = store.stats(Filters())
+    if not everything["articles"]:
+        if not everything["feeds_total"]:
             return EmptyState(
-                "not-fetched",
-                f"No articles in this view: the store has {everything['feeds_total']:,} "
-                "feeds but no articles yet. Use “Fetch now” on the Sources page, or run "
-                "“monitor fetch”.",
+                "empty-store",
+                "No articles in this view: the store is empty. Add a feed on the Sources "
+                "page, or run “monitor demo” on the command line for sample data.",
             )
-        view = query.stats(con, f)
-        if view["articles"]:
-            return _missing_in_view(con, f, need, view)
-        span = _span(everything["first_published"], everything["last_published"], zone)
-        timeless = replace(f, since=None, until=None)
-        anywhere = query.stats(con, timeless) if not timeless.only_time else everything
-        if anywhere["articles"]:
-            # The filters match articles, only not in this window.
-            found = _span(anywhere["first_published"], anywhere["last_published"], zone)
-            narrowed = "" if timeless.only_time else " matching these filters"
-            return EmptyState(
-                "window",
-                f"No articles{narrowed} in this date range. The store has "
-                f"{anywhere['articles']:,}{narrowed}, from {found}: choose a longer range.",
-            )
-        # Which filter alone finds nothing at any time?
-        alone = {
-            "search": Filters(search=f.search) if f.search else None,
-            "tags": Filters(tags=f.tags) if f.tags else None,
-            "authors": Filters(authors=f.authors) if f.authors else None,
-            "feeds": Filters(feeds=f.feeds) if f.feeds else None,
-            "languages": Filters(languages=f.languages) if f.languages else None,
-        }
-        for cause, only in alone.items():
-            if only is not None and not query.article_count(con, only):
-                what = {
-                    "search": f"the search “{f.search}”",
-                    "tags": f"the tag {_quoted(f.tags)}",
-                    "authors": f"the author {_quoted(f.authors)}",
-                    "feeds": f"the feed {_quoted(f.feeds)}",
-                    "languages": f"the language {_quoted(f.languages)}",
-                }[cause]
-                return EmptyState(
-                    cause,
-                    f"No article in the store matches {what} (it holds "
-                    f"{everything['articles']:,} articles, from {span}).",
-                )
         return EmptyState(
-            "filters",
-            "No article matches all of these filters together, though each one matches "
-            "some: remove one of them in the sidebar.",
+            "not-fetched",
+            f"No articles in this view: the store has {everything['feeds_total']:,} "
+            "feeds but no articles yet. Use “Fetch now” on the Sources page, or run "
+            "“monitor fetch”.",
         )
+    view = store.stats(f)
+    if view["articles"]:
+        return _missing_in_view(store, f, need, view)
+    span = _span(everything["first_published"], everything["last_published"], zone)
+    timeless = replace(f, since=None, until=None)
+    anywhere = store.stats(timeless) if not timeless.only_time else everything
+    if anywhere["articles"]:
+        # The filters match articles, only not in this window.
+        found = _span(anywhere["first_published"], anywhere["last_published"], zone)
+        narrowed = "" if timeless.only_time else " matching these filters"
+        return EmptyState(
+            "window",
+            f"No articles{narrowed} in this date range. The store has "
+            f"{anywhere['articles']:,}{narrowed}, from {found}: choose a longer range.",
+        )
+    # Which filter alone finds nothing at any time?
+    alone = {
+        "search": Filters(search=f.search) if f.search else None,
+        "tags": Filters(tags=f.tags) if f.tags else None,
+        "authors": Filters(authors=f.authors) if f.authors else None,
+        "feeds": Filters(feeds=f.feeds) if f.feeds else None,
+        "languages": Filters(languages=f.languages) if f.languages else None,
+    }
+    for cause, only in alone.items():
+        if only is not None and not store.article_count(only):
+            what = {
+                "search": f"the search “{f.search}”",
+                "tags": f"the tag {_quoted(f.tags)}",
+                "authors": f"the author {_quoted(f.authors)}",
+                "feeds": f"the feed {_quoted(f.feeds)}",
+                "languages": f"the language {_quoted(f.languages)}",
+            }[cause]
+            return EmptyState(
+                cause,
+                f"No article in the store matches {what} (it holds "
+                f"{everything['articles']:,} articles, from {span}).",
+            )
+    return EmptyState(
+        "filters",
+        "No article matches all of these filters together, though each one matches "
+        "some: remove one of them in the sidebar.",
+    )
 
 
-def _missing_in_view(con: Any, f: Filters, need: str, view: dict[str, Any]) -> EmptyState:
+def _missing_in_view(store: Storage, f: Filters, need: str, view: dict[str, Any]) -> EmptyState:
     n = int(view["articles"])
     articles = f"{n:,} article" + ("" if n == 1 else "s")
     if need == "tags" and not view["tags"]:
@@ -334,7 +332,7 @@ def _missing_in_view(con: Any, f: Filters, need: str, view: dict[str, Any]) -> E
         )
     if need == "authors" and not view["authors"]:
         return EmptyState("no-authors", f"None of the {articles} in this view names an author.")
-    if need == "terms" and query.terms(con, f, limit=1).empty:
+    if need == "terms" and store.terms(f, limit=1).empty:
         return EmptyState(
             "no-terms",
             f"The {articles} in this view have no words left once the stopwords are removed.",
@@ -353,15 +351,15 @@ def previous_window(f: Filters, *, now: datetime | None = None) -> Filters | Non
     return replace(f, since=f.since - (end - f.since), until=f.since)
 
 
-def compare_windows(store: Store, f: Filters, *, now: datetime | None = None) -> pd.DataFrame:
+def compare_windows(store: Storage, f: Filters, *, now: datetime | None = None) -> pd.DataFrame:
     """Articles, feeds, authors and tags in the view and in the window before it.
 
     Columns: metric, current, previous (None for all time), change (current - previous).
     """
     before = previous_window(f, now=now)
-    with store.read() as con:
-        current = query.stats(con, f)
-        previous = query.stats(con, before) if before is not None else None
+    with store.session():
+        current = store.stats(f)
+        previous = store.stats(before) if before is not None else None
     rows = []
     for metric in ("articles", "feeds", "authors", "tags"):
         now_value = int(current[metric])
@@ -392,7 +390,7 @@ TREND_COLUMNS = [
 
 
 def tag_trends(
-    store: Store, f: Filters, *, limit: int = 20, now: datetime | None = None
+    store: Storage, f: Filters, *, limit: int = 20, now: datetime | None = None
 ) -> pd.DataFrame:
     """Rising and falling tags: this window against the one of equal length before it.
 
@@ -419,14 +417,14 @@ def tag_trends(
             "range other than all time."
         )
         return empty
-    with store.read() as con:
-        n_current = query.article_count(con, f)
-        n_previous = query.article_count(con, before)
+    with store.session():
+        n_current = store.article_count(f)
+        n_previous = store.article_count(before)
         if not n_current or not n_previous:
             which = "this window" if not n_current else "the window before this one"
             empty.attrs["reason"] = f"No articles in {which}: there is nothing to compare."
             return empty
-        merged = query.tag_windows(con, f, before)
+        merged: pd.DataFrame = store.tag_windows(f, before).to_pandas()
     c = merged["current"].astype("int64")
     p = merged["previous"].astype("int64")
     ratio = n_current / n_previous
@@ -448,25 +446,24 @@ def tag_trends(
     return table
 
 
-def cooccurring_tags(store: Store, f: Filters, tag: str, *, limit: int = 20) -> pd.DataFrame:
+def cooccurring_tags(store: Storage, f: Filters, tag: str, *, limit: int = 20) -> pd.DataFrame:
     """Tags that appear on the same articles as `tag`: key, tag, articles, share.
 
     `share` is the fraction of the chosen tag's articles (in the view) that carry the other tag.
     """
     key = tag_key(tag)
-    with store.read() as con:
-        table = query.cooccurring_tags(con, f, key, limit=limit)
+    with store.session():
+        table: pd.DataFrame = store.cooccurring_tags(f, key, limit=limit).to_pandas()
         # The view's articles that carry the tag (adding it to f.tags would mean "or").
-        base = query.article_count(con, f, with_tag=key)
+        base = store.article_count(f, with_tag=key)
     table["share"] = (table["articles"] / base).round(3) if base else 0.0
     return table
 
 
-def heatmap(store: Store, f: Filters, *, timezone: str = "UTC") -> pd.DataFrame:
+def heatmap(store: Storage, f: Filters, *, timezone: str = "UTC") -> pd.DataFrame:
     """Articles per weekday (0 = Monday) and hour in `timezone`: all 168 cells."""
     check_timezone(timezone)
-    with store.read() as con:
-        table = query.heatmap(con, f, timezone=timezone)
+    table: pd.DataFrame = store.heatmap(f, timezone=timezone).to_pandas()
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     counts = table.astype("int64").set_index(["weekday", "hour"])["count"]
     return counts.reindex(grid, fill_value=0).reset_index()
@@ -487,7 +484,7 @@ CADENCE_COLUMNS = [
 ]
 
 
-def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.DataFrame:
+def cadence(store: Storage, f: Filters, *, now: datetime | None = None) -> pd.DataFrame:
     """Per feed: how it publishes in the view, and how the feed itself is doing.
 
     View columns (they follow every filter): articles, per_day, median_gap_hours,
@@ -499,8 +496,7 @@ def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.Data
     not a quiet news day), ok. Status first: it is what a reader on a narrow screen needs.
     """
     moment = now or datetime.now(UTC)
-    with store.read() as con:
-        table = query.cadence(con, f)
+    table: pd.DataFrame = store.cadence(f).to_pandas()
     end = f.until or moment
     end_naive = end.astimezone(UTC).replace(tzinfo=None)
     now_naive = moment.astimezone(UTC).replace(tzinfo=None)
@@ -541,7 +537,7 @@ def cadence(store: Store, f: Filters, *, now: datetime | None = None) -> pd.Data
 
 
 def compare_terms(
-    store: Store, f_a: Filters, f_b: Filters, *, limit: int = 60, depth: int = 3000
+    store: Storage, f_a: Filters, f_b: Filters, *, limit: int = 60, depth: int = 3000
 ) -> pd.DataFrame:
     """The terms most distinctive of each side: side, term, count_a, count_b, score.
 
@@ -549,9 +545,9 @@ def compare_terms(
     terms both sides use a lot score near zero, so the clouds show the difference rather than
     the shared vocabulary. Computed over each side's `depth` most frequent terms.
     """
-    with store.read() as con:
-        a = query.term_counts(con, f_a, limit=depth)
-        b = query.term_counts(con, f_b, limit=depth)
+    with store.session():
+        a: pd.DataFrame = store.term_counts(f_a, limit=depth).to_pandas()
+        b: pd.DataFrame = store.term_counts(f_b, limit=depth).to_pandas()
     n_a = a.attrs.get("total", 0) or int(a["count"].sum())
     n_b = b.attrs.get("total", 0) or int(b["count"].sum())
     merged = (
@@ -582,7 +578,7 @@ def compare_terms(
 
 
 def articles(
-    store: Store,
+    store: Storage,
     f: Filters,
     *,
     sort: str = "published",
@@ -595,27 +591,24 @@ def articles(
     Columns: id, published, date_source, title, url, feeds, authors (list), tags (list),
     reading_minutes, language.
     """
-    with store.read() as con:
-        return query.articles_page(
-            con, f, sort=sort, descending=descending, limit=limit, offset=offset
-        )
+    table, total = store.articles_page(
+        f, sort=sort, descending=descending, limit=limit, offset=offset
+    )
+    frame: pd.DataFrame = table.to_pandas()
+    return frame, total
 
 
-def export_rows(store: Store, f: Filters) -> Iterator[dict[str, Any]]:
+def export_rows(store: Storage, f: Filters) -> Iterator[dict[str, Any]]:
     """Every article in the view as a dict with the export columns (lists as lists), streamed."""
-    sql, params = query.export_sql(f)
-    with store.read() as con:
-        cursor = con.execute(sql, params)
-        names = [d[0] for d in cursor.description or []]
-        while True:
-            chunk = cursor.fetchmany(2000)
-            if not chunk:
-                break
-            for row in chunk:
-                yield dict(zip(names, row, strict=True))
+    for batch in store.export_batches(f):
+        for row in batch.rows:
+            yield {
+                name: list(v) if isinstance(v, tuple) else v
+                for name, v in zip(batch.columns, row, strict=True)
+            }
 
 
-def export_articles(store: Store, f: Filters, fmt: str) -> bytes:
+def export_articles(store: Storage, f: Filters, fmt: str) -> bytes:
     """The view's articles as CSV or JSON bytes (the same rows and columns as `monitor export`)."""
     rows = (json_ready(row) for row in export_rows(store, f))
     if fmt == "json":
@@ -627,6 +620,35 @@ def export_articles(store: Store, f: Filters, fmt: str) -> bytes:
     raise ValueError(f"unknown format {fmt!r}; use csv or json")
 
 
+def export_parquet(store: Storage, f: Filters, target: Path) -> int:
+    """Write the view's articles (the export's rows and columns, lists as lists) to a Parquet
+    file at `target`, a batch at a time, whatever the engine. Returns the rows written."""
+    import pyarrow as pa  # noqa: PLC0415 - only this export needs pyarrow
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    text, texts = pa.string(), pa.list_(pa.string())
+    types = {
+        "feed_urls": texts,
+        "authors": texts,
+        "tags": texts,
+        "published": pa.timestamp("us"),  # naive UTC, as the store holds it
+        "word_count": pa.int32(),
+        "reading_minutes": pa.int32(),
+        "comments": pa.int32(),
+    }
+    schema = pa.schema([(name, types.get(name, text)) for name in EXPORT_COLUMNS])
+    written = 0
+    with pq.ParquetWriter(str(target), schema) as writer:
+        for batch in store.export_batches(f):
+            columns = {
+                name: [list(v) if isinstance(v, tuple) else v for v in batch[name]]
+                for name in EXPORT_COLUMNS
+            }
+            writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+            written += len(batch)
+    return written
+
+
 def write_csv(
     handle: IO[str], rows: Iterable[Mapping[Any, Any]], columns: Sequence[Any] | None = None
 ) -> None:
@@ -636,7 +658,7 @@ def write_csv(
     Lists are joined with '; '; every text cell is quoted and passes through
     `spreadsheet_safe`; numbers stay numbers, unquoted. `columns` defaults to the export's.
     """
-    names = list(columns) if columns is not None else list(query.EXPORT_COLUMNS)
+    names = list(columns) if columns is not None else list(EXPORT_COLUMNS)
     writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     writer.writerow([spreadsheet_safe(name) for name in names])
     for row in rows:
@@ -759,13 +781,12 @@ def tag_choice(value: str, choices: Iterable[str]) -> str | None:
     return None
 
 
-def options(store: Store, *, limit: int = 500) -> dict[str, list[str]]:
+def options(store: Storage, *, limit: int = 500) -> dict[str, list[str]]:
     """Choices for the filter pickers, busiest first: feeds, authors, tags, languages."""
-    with store.read() as con:
-        return query.options(con, limit=limit)
+    return store.options(limit=limit)
 
 
-def stopword_lists(store: Store) -> pd.DataFrame:
+def stopword_lists(store: Storage) -> pd.DataFrame:
     """Every stopword per language: the built-in lists and the words users added.
 
     Columns: language ('*' = every language), word, origin ("built-in" or "added").
@@ -775,11 +796,9 @@ def stopword_lists(store: Store) -> pd.DataFrame:
         for lang in STOPWORD_LANGUAGES
         for word in sorted(stopwords(lang))
     ]
-    with store.read() as con:
-        added = query.user_stopwords(con)
+    added = store.user_stopwords()
     rows.extend(
-        {"language": r["language"], "word": r["word"], "origin": "added"}
-        for r in added.to_dict("records")
+        {"language": r["language"], "word": r["word"], "origin": "added"} for r in added.records()
     )
     return pd.DataFrame(rows, columns=["language", "word", "origin"])
 
@@ -795,15 +814,13 @@ def _check_language(language: str) -> str:
     return language
 
 
-def add_stopwords(store: Store, language: str, words: Iterable[str]) -> int:
+def add_stopwords(store: Storage, language: str, words: Iterable[str]) -> int:
     """Add stopwords for a language ('*' for all); clouds and `terms` drop them at once."""
     language = _check_language(language)
-    with store.write() as con:
-        return write.add_stopwords(con, language, _clean_words(words))
+    return store.add_stopwords(language, _clean_words(words))
 
 
-def remove_stopwords(store: Store, language: str, words: Iterable[str]) -> int:
+def remove_stopwords(store: Storage, language: str, words: Iterable[str]) -> int:
     """Take back words a user added (the built-in lists stay as they are)."""
     language = _check_language(language)
-    with store.write() as con:
-        return write.remove_stopwords(con, language, _clean_words(words))
+    return store.remove_stopwords(language, _clean_words(words))

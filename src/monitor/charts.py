@@ -63,7 +63,7 @@ PALETTE: tuple[str, ...] = (
 OTHER_COLOUR = "#B0B0B0"
 OTHER_SERIES = "other"  # the name analyze.frequency gives to everything outside the top series
 # The series of a split that hold the articles without a feed, author or tag
-# (`monitor.store.query.NO_SERIES`; not imported, so that charts need no database module).
+# (`monitor.store.base.NO_SERIES`; not imported, so that charts need no store module).
 NO_SERIES = frozenset({"(no feed)", "(no author)", "(no tag)"})
 NO_SERIES_COLOUR = "#6E6E78"
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -28,9 +28,10 @@ import click
 
 from monitor import LazyModule, __version__, analyze
 from monitor import settings as monitor_settings
-from monitor.errors import MonitorError, one_line
+from monitor.errors import InputError, MonitorError, one_line
 from monitor.models import Filters, Table
-from monitor.store import Store, StoreError, default_db_path, query
+from monitor.store import StoreError, open_store
+from monitor.store.base import CopyProgress, Storage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -230,9 +231,9 @@ def make_filters(
     )
 
 
-def _store(ctx: click.Context) -> Store:
+def _store(ctx: click.Context) -> Storage:
     store = ctx.obj["store"]
-    assert isinstance(store, Store)
+    assert isinstance(store, Storage)
     return store
 
 
@@ -244,18 +245,20 @@ def _store(ctx: click.Context) -> Store:
     "--db",
     # No checks here: the store says in one line what is wrong with a path (a folder, a file
     # it may not read, one that is not a store), the same for --db and MONITOR_DB.
-    type=click.Path(path_type=Path, readable=False),
-    help="The store file (default: $MONITOR_DB, else data/monitor.duckdb).",
+    # A string, not a click.Path: a DSN such as chdb:///dir is not a path.
+    help="The store: a DuckDB file, clickhouse://user:pass@host:8123/db or chdb:///dir "
+    "(default: $MONITOR_DB, else data/monitor.duckdb).",
 )
 @click.version_option(__version__, prog_name="monitor")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None) -> None:
+def cli(ctx: click.Context, db: str | None) -> None:
     """Pull RSS/Atom feeds into a DuckDB store and query what they publish.
 
     Example: monitor demo && monitor tags --since 30d --json
     """
     ctx.ensure_object(dict)
-    ctx.obj["store"] = Store(db or default_db_path())
+    ctx.obj["location"] = db or None
+    ctx.obj["store"] = open_store(db or None)
 
 
 @cli.command("ingest")
@@ -320,7 +323,7 @@ def feeds_list(ctx: click.Context, as_json: bool) -> None:
     Example: monitor feeds list --json
     """
     # Plain rows with None for missing (never pandas' NaT or NaN): the JSON and the lines.
-    rows = records(analyze.feeds(_store(ctx)))
+    rows = records(_store(ctx).feeds())
     if as_json:
         emit_json(rows)
         return
@@ -451,6 +454,11 @@ class Progress:
     "--timeout", default=30.0, show_default=True, type=float, help="Seconds for a whole response."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each run's summary as JSON.")
+@click.option(
+    "--shard",
+    help="K/N: fetch only the feeds of worker K of N (by feed id), e.g. 2/4. N workers, "
+    "on one machine or several, fetch every feed once between them.",
+)
 @click.pass_context
 def fetch_command(
     ctx: click.Context,
@@ -460,6 +468,7 @@ def fetch_command(
     connect_timeout: float,
     timeout: float,
     as_json: bool,
+    shard: str | None,
 ) -> None:
     """Fetch the subscribed feeds that are due, and store what is new.
 
@@ -467,12 +476,17 @@ def fetch_command(
     writing is rolled back, everything stored before stays. Exit code 130 after SIGINT,
     143 after SIGTERM.
 
-    Example: monitor fetch --every 15m
+    Example: monitor fetch --every 15m --shard 2/4
     """
     try:
         interval = parse_duration(every) if every else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
+    try:
+        worker = ingest.parse_shard(shard) if shard is not None else None
+    except ValueError as exc:
+        error = InputError(f"--shard: {exc}")
+        fail(one_line(error), error.exit_code)
     settings = fetching.FetchSettings(
         connect_timeout=connect_timeout, total_timeout=timeout, concurrency=concurrency
     )
@@ -494,6 +508,7 @@ def fetch_command(
                     on_report=Progress(),
                     now=run_at,
                     stop=stop,
+                    shard=worker,
                 )
                 summary = ingest.summarize(reports)
                 summary["at"] = _iso(datetime.now(UTC))
@@ -586,13 +601,22 @@ def stats_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
 
     Example: monitor stats --since 30d --json
     """
-    result = analyze.stats(_store(ctx), make_filters(**filters))
-    data = {k: _iso(v) for k, v in result.items()}
+    store = _store(ctx)
+    result = analyze.stats(store, make_filters(**filters))
+    data: dict[str, Any] = {k: _iso(v) for k, v in result.items()}
+    info = store.info()
+    engine = {
+        "name": info.name,
+        "location": info.location,
+        "version": info.version,
+        "schema_version": info.schema_version,
+    }
     if as_json:
-        emit_json(data)
+        emit_json({**data, "engine": engine})
     else:
         for key, value in data.items():
             click.echo(f"{key:16} {value}")
+        click.echo(f"{'engine':16} {info.name} {info.version} ({info.location})")
 
 
 @cli.command("frequency")
@@ -722,23 +746,24 @@ def export_command(ctx: click.Context, /, fmt: str, out: Path | None, **filters:
     """
     # Export only reads: on a damaged store it saves what can still be read (and exits 1),
     # writing nothing to the store.
-    store = Store(_store(ctx).path, salvage=True)
+    store = open_store(ctx.obj["location"], salvage=True)
     store.ensure_schema()
-    if store.damaged:
-        click.echo(f"monitor: {store.damaged}", err=True)
+    # Only a DuckDB file can be damaged yet readable in part (`salvage`); it says why.
+    damaged = getattr(store, "damaged", None)
+    if damaged:
+        click.echo(f"monitor: {damaged}", err=True)
         click.echo("monitor: exporting what can still be read", err=True)
     _export(store, make_filters(**filters), fmt, out)
-    if store.damaged:
+    if damaged:
         sys.exit(1)
 
 
-def _export(store: Store, f: Filters, fmt: str, out: Path | None) -> None:
+def _export(store: Storage, f: Filters, fmt: str, out: Path | None) -> None:
     if fmt == "parquet":
         if out is not None:
             _writable(out)
         target = out or Path(tempfile.mkdtemp()) / "export.parquet"
-        with store.read() as con:
-            query.export_parquet(con, f, str(target))
+        analyze.export_parquet(store, f, target)
         if out is None:
             sys.stdout.buffer.write(target.read_bytes())
             target.unlink()
@@ -768,6 +793,86 @@ def _writable(out: Path) -> None:
 # -- demo -------------------------------------------------------------------------------
 
 
+@cli.command("copy")
+@click.argument("source")
+@click.argument("target")
+@click.option(
+    "--batch",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rows read and written at a time.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts per table as JSON.")
+def copy_command(source: str, target: str, batch: int, as_json: bool) -> None:
+    """Copy a whole store into another, on any engine (a DuckDB file to ClickHouse and back).
+
+    In batches, with a progress line per table on standard error; run it again to resume a
+    copy that was stopped (rows already in TARGET are skipped). Verified by counting every
+    table at the end: a copy that does not add up exits 1 naming the tables.
+
+    Example: monitor copy data/monitor.duckdb chdb:///srv/monitor/ch
+    """
+    from monitor.copy import copy_store  # noqa: PLC0415 - only this command needs it
+
+    origin = open_store(source, read_only=True)
+    destination = open_store(target)
+    finished: set[str] = set()
+
+    def progress(p: CopyProgress) -> None:
+        # One line per table, rewritten in place on a terminal; the last state only otherwise.
+        if p.table in finished:
+            return
+        done = p.done >= p.total
+        if sys.stderr.isatty():
+            click.echo(f"\r{p.table:16} {p.done:>13,} / {p.total:,}", err=True, nl=done)
+        elif done:
+            click.echo(f"{p.table:16} {p.total:>13,} rows", err=True)
+        if done:
+            finished.add(p.table)
+
+    report = copy_store(origin, destination, size=batch, progress=progress)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    copied = sum(report.copied.values())
+    click.echo(
+        f"{destination.info().location}: {copied:,} rows copied, every table's count matches "
+        f"{origin.info().location} ({report.after['articles']:,} articles)"
+    )
+
+
+@cli.command("migrate")
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="Print the ON CLUSTER DDL for a ClickHouse cluster of this name instead.",
+)
+@click.pass_context
+def migrate_command(ctx: click.Context, cluster: str | None) -> None:
+    """Bring the store's schema up to date (every command also does this when it writes).
+
+    With --cluster NAME: print the DDL that creates the schema on a ClickHouse cluster
+    (replicated local tables sharded by article, Distributed tables under the names the
+    queries use); run it with clickhouse-client against one node. It is printed, not run:
+    monitor has not been tested against a cluster yet.
+
+    Example: monitor migrate --cluster newsroom > schema.sql
+    """
+    if cluster is not None:
+        from monitor.store.clickhouse.schema import cluster_ddl  # noqa: PLC0415
+
+        if not cluster.replace("_", "").isalnum():
+            raise InputError(f"--cluster: not a cluster name: {cluster!r}")
+        for statement in cluster_ddl(cluster):
+            click.echo(statement.strip() + ";\n")
+        return
+    store = _store(ctx)
+    store.ensure_schema()
+    info = store.info()
+    click.echo(f"{info.location}: {info.name} store at schema version {info.schema_version}")
+
+
 @cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only when the store has no articles yet.")
 @click.pass_context
@@ -780,7 +885,7 @@ def demo_command(ctx: click.Context, if_empty: bool) -> None:
 
     store = _store(ctx)
     if if_empty and analyze.stats(store, Filters())["articles"]:
-        click.echo(f"{store.path}: already has articles; demo not loaded")
+        click.echo(f"{store.info().location}: already has articles; demo not loaded")
         return
     now = datetime.now(UTC)
     documents = [
@@ -795,7 +900,7 @@ def demo_command(ctx: click.Context, if_empty: bool) -> None:
         on_report=lambda r: click.echo(r.line(), err=r.failed),
     )
     totals = ingest.summarize(reports)
-    click.echo(f"{store.path}: demo store with {totals['new']} new articles")
+    click.echo(f"{store.info().location}: demo store with {totals['new']} new articles")
     if totals["failed"]:
         sys.exit(1)
 

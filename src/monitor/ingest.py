@@ -1,11 +1,17 @@
-"""The pipeline: sources -> bytes -> parse -> (article pages) -> store.
+"""The pipeline, one straight line for `monitor fetch` and `monitor ingest` alike:
 
-The refresh of a feed is a straight line (miniflux's shape): cache headers -> "modified?" ->
-parse -> process entries -> store. A failure is recorded against its feed and the run goes on.
-Network and parsing happen outside any store transaction. `fetch` writes each feed in one short
-transaction; `ingest` writes parsed feeds in groups (one short transaction per group, each
-feed whole or not at all), since DuckDB's cost is per statement and per commit. Either way a
-killed run keeps everything it committed and a reader is never locked out long.
+    bytes -> (unchanged? skip) -> parse + normalize -> (article pages) -> one store call per feed
+
+Each feed's turn becomes a `Turn`: the `FeedUpdate` the store saves (its articles, the bytes'
+hash, the fetch attempt) and how to report it when nothing was parsed. `store_turns` hands
+turns to `Storage.save_feeds`, each feed whole or not at all. `fetch` stores each feed as its
+result arrives; `ingest` stores parsed documents in groups (one call per group, since the
+store's cost is per statement and per commit) and, when a group fails, each of its feeds again
+on its own, so a store error is the failure of the feed that caused it. A failure is recorded
+against its feed and the run goes on (miniflux's shape). Network and parsing happen outside
+any store transaction; a killed run keeps everything it committed.
+
+This module talks to the store only through `monitor.store.base.Storage`.
 """
 
 from __future__ import annotations
@@ -21,22 +27,17 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any
-
-import duckdb
 
 from monitor import fetch as fetching
-from monitor.errors import one_line
+from monitor.errors import StoreError, one_line
 from monitor.models import Article, FeedState, FetchRequest, FetchResult, ParsedFeed
 from monitor.normalize import apply_page
 from monitor.parse import parse_feed, parse_page
-from monitor.store import Store, StoreError, query, write
-from monitor.store.base import SaveCounts
+from monitor.store.base import FeedUpdate, FetchRecord, SaveCounts, Storage
 from monitor.store.entries import noted
 
 # Bump when parsing or normalising changes what gets stored: a feed whose bytes are unchanged
@@ -48,6 +49,7 @@ FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
 # hostile-input bounds (time linear in size, at most 10 s and 500 MB) hold for both.
 MAX_FILE_BYTES = 10_000_000
 DEFAULT_INTERVAL = timedelta(minutes=15)
+GONE = "410 Gone: the feed was removed by its site"
 
 
 @dataclass(frozen=True)
@@ -111,100 +113,129 @@ def body_hash(content: bytes) -> str:
     return hashlib.sha256(PIPELINE_VERSION.encode() + b"\0" + content).hexdigest()
 
 
+def unchanged(content: bytes, known: str | None) -> tuple[str, bool]:
+    """The bytes' hash, and whether it is the one last parsed for this feed (`known`): then
+    the document is not parsed again, since what it holds is stored already."""
+    digest = body_hash(content)
+    return digest, known is not None and digest == known
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# -- one document ----------------------------------------------------------------------
+# -- the records that flow through -------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Parsed:
-    """A parsed document waiting to be stored: which feed, its bytes' hash, what it held."""
+class Document:
+    """One feed document: its bytes, or the reason they could not be had."""
+
+    source: str  # as the user named it (path or URL), for reports
+    feed_url: str  # the feed's identity in the store
+    kind: str  # "file", "http" or "demo"
+    content: bytes | None = None
+    headers: dict[str, str] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One feed's turn on its way to the store.
+
+    `update` is what the store saves (None: nothing to save, e.g. a file that could not be
+    read). When `update.parsed` is None nothing was parsed, and the turn is reported with
+    `status` ("unchanged", "not-modified" or "failed") and `error`; otherwise the report
+    follows from what the store did with the articles.
+    """
 
     source: str
     feed_url: str
-    kind: str
-    digest: str
-    parsed: ParsedFeed
+    update: FeedUpdate | None
+    status: str = "stored"
+    error: str | None = None
+
+    @classmethod
+    def parsed(
+        cls,
+        parsed: ParsedFeed,
+        *,
+        feed_url: str,
+        kind: str,
+        digest: str | None,
+        source: str | None = None,
+        subscribed: bool = False,
+        now: datetime | None = None,
+    ) -> Turn:
+        """A document read from a file or URL, its feed named by URL (registered as `kind`
+        if new); `digest` is its bytes' hash (None: no skip next time)."""
+        update = FeedUpdate(
+            url=feed_url,
+            kind=kind,
+            subscribed=subscribed,
+            parsed=parsed,
+            body_hash=digest or None,
+            now=now,
+        )
+        return cls(parsed.source if source is None else source, feed_url, update)
+
+    @classmethod
+    def failed(cls, source: str, feed_url: str, error: str) -> Turn:
+        return cls(source, feed_url, None, "failed", error)
 
 
-def store_parsed(
-    store: Store,
-    parsed: ParsedFeed,
-    *,
-    feed_url: str,
-    kind: str,
-    now: datetime,
-    digest: str | None,
-    subscribed: bool = False,
-) -> SourceReport:
-    """Write one parsed document and the feed's state in one transaction."""
-    return _store_one(
-        store, Parsed(parsed.source, feed_url, kind, digest or "", parsed), now, subscribed
+def _parse(document: Document, now: datetime) -> ParsedFeed:
+    """Parse and normalise one document: the CPU-heavy step (feedparser, normalising,
+    tokenising), here or in a worker process."""
+    return parse_feed(
+        document.content or b"",
+        source=document.source,
+        feed_url=document.feed_url,
+        fetched_at=now,
+        headers=document.headers,
     )
 
 
-def _store_one(store: Store, item: Parsed, now: datetime, subscribed: bool) -> SourceReport:
-    return store_many(store, [item], now=now, subscribed=subscribed)[0]
+# -- the store step, one for fetch and ingest ------------------------------------------
 
 
-def store_group(
-    store: Store, items: Sequence[Parsed], *, now: datetime, subscribed: bool = False
+def store_turns(
+    store: Storage, turns: Sequence[Turn], stop: Stop | None = None
 ) -> list[SourceReport]:
-    """`store_many`, and when the group fails, each document again in its own transaction:
-    a store error is then the failure of the one feed that caused it, not of its group."""
+    """Save the turns' updates in one `save_feeds` call (each feed whole or not at all) and
+    report each turn, in order. When the call fails, each feed is saved again on its own: a
+    store error is then the failure of the feed that caused it, not of its group."""
+    saving = [turn for turn in turns if turn.update is not None]
     try:
-        return store_many(store, items, now=now, subscribed=subscribed)
-    except Exception:  # noqa: BLE001 - retried one by one below, each failure reported
-        return [
-            _guard(item.source, item.feed_url, partial(_store_one, store, item, now, subscribed))
-            for item in items
-        ]
+        counts = store.save_feeds([t.update for t in saving if t.update is not None])
+    except Exception as exc:  # noqa: BLE001 - one by one below, each failure reported
+        _raise_if_stopped(exc, stop)
+        if len(saving) <= 1:
+            return [
+                _failed(turn, exc) if turn.update is not None else _report(turn, None)
+                for turn in turns
+            ]
+        return [report for turn in turns for report in store_turns(store, [turn], stop)]
+    done = dict(zip(map(id, saving), counts, strict=True))
+    return [_report(turn, done.get(id(turn))) for turn in turns]
 
 
-def store_many(
-    store: Store, items: Sequence[Parsed], *, now: datetime, subscribed: bool = False
-) -> list[SourceReport]:
-    """Write parsed documents of different feeds in one transaction, each feed whole or not
-    at all, in a fixed number of statements: DuckDB charges per statement and per commit
-    (about 2 ms each), which for a feed of 25 entries cost more than parsing it.
+def _report(turn: Turn, counts: SaveCounts | None) -> SourceReport:
+    parsed = turn.update.parsed if turn.update is not None else None
+    if parsed is None or counts is None:
+        return SourceReport(turn.source, turn.feed_url, turn.status, error=turn.error)
+    status = "stored" if counts.new or counts.updated or counts.linked else "unchanged"
+    # The store keeps the same warning: the parser's, and the entries it could not hold.
+    warning = noted(parsed, counts).warning
+    return SourceReport(turn.source, turn.feed_url, status, counts, warning=warning)
 
-    A killed run loses at most this uncommitted group; its feeds' byte hashes are committed
-    with their articles, so the next run reads them again. Raises on a store error (the
-    caller then stores the group's documents one by one, to name the one that failed).
-    """
-    with store.write() as con:
-        ids = write.ensure_feeds(
-            con, [(item.feed_url, item.kind, subscribed) for item in items], now=now
-        )
-        counts = write.save_many(
-            con,
-            [(fid, item.parsed.articles) for fid, item in zip(ids, items, strict=True)],
-            now=now,
-        )
-        parsed = [noted(item.parsed, c) for item, c in zip(items, counts, strict=True)]
-        write.record_parses(
-            con,
-            [
-                (fid, p, item.digest or None)
-                for fid, p, item in zip(ids, parsed, items, strict=True)
-            ],
-        )
-    return [
-        SourceReport(
-            item.source,
-            item.feed_url,
-            "stored" if c.new or c.updated or c.linked else "unchanged",
-            c,
-            warning=p.warning,
-        )
-        for item, p, c in zip(items, parsed, counts, strict=True)
-    ]
+
+def _failed(turn: Turn, exc: BaseException) -> SourceReport:
+    return SourceReport(turn.source, turn.feed_url, "failed", error=one_line(exc, first=True))
 
 
 def ingest_bytes(
-    store: Store,
+    store: Storage,
     content: bytes,
     *,
     source: str,
@@ -215,18 +246,16 @@ def ingest_bytes(
     known_hash: str | None = None,
     subscribed: bool = False,
 ) -> SourceReport:
-    """Parse and store one feed document. Bytes identical to the last ones stored for this
-    feed (`known_hash`) are not parsed again."""
-    now = now or _now()
-    digest = body_hash(content)
-    if known_hash is not None and known_hash == digest:
-        return SourceReport(source, feed_url, "unchanged")
-    parsed = parse_feed(content, source=source, feed_url=feed_url, fetched_at=now, headers=headers)
-    if parsed.error:
-        return SourceReport(source, feed_url, "failed", error=parsed.error)
-    return store_parsed(
-        store, parsed, feed_url=feed_url, kind=kind, now=now, digest=digest, subscribed=subscribed
+    """Parse and store one feed document (`ingest_documents` with one document). Bytes
+    identical to the last ones stored for this feed (`known_hash`) are not parsed again."""
+    (report,) = ingest_documents(
+        store,
+        [Document(source, feed_url, kind, content, headers)],
+        now=now,
+        known={feed_url: known_hash} if known_hash is not None else None,
+        subscribed=subscribed,
     )
+    return report
 
 
 # -- files and one-off URLs ------------------------------------------------------------
@@ -267,29 +296,6 @@ def read_feed_file(path: Path) -> bytes | str:
     if len(content) > MAX_FILE_BYTES:
         return f"file larger than {MAX_FILE_BYTES // 1_000_000} MB"
     return content
-
-
-@dataclass(frozen=True)
-class Document:
-    """One feed document to ingest, or the reason it could not be read."""
-
-    source: str  # as the user named it (path or URL)
-    feed_url: str  # the feed's identity in the store
-    kind: str  # "file", "http" or "demo"
-    content: bytes | None = None
-    headers: dict[str, str] | None = None
-    error: str | None = None
-
-
-def _parse_document(document: Document, now: datetime) -> ParsedFeed:
-    """The CPU-heavy step (feedparser, normalising, tokenising); runs in a worker process."""
-    return parse_feed(
-        document.content or b"",
-        source=document.source,
-        feed_url=document.feed_url,
-        fetched_at=now,
-        headers=document.headers,
-    )
 
 
 # Parallel parsing pays from about this much feed text. Starting the worker processes costs
@@ -338,14 +344,55 @@ def source_bytes(sources: Sequence[str], fetched: dict[str, FetchResult] | None 
 
 
 # A run stores parsed documents in groups of at most this many feeds or entries, or what
-# parsed within this many seconds: one transaction per group, each feed whole or not at all.
+# parsed within this many seconds: one store call per group, each feed whole or not at all.
 GROUP_FEEDS = 100
 GROUP_ENTRIES = 2_000
 GROUP_SECONDS = 1.0
 
 
+class _Groups:
+    """Turns collected in document order and stored a group at a time (`store_turns`)."""
+
+    def __init__(self, store: Storage, on_report: Callable[[SourceReport], None] | None) -> None:
+        self.store = store
+        self.on_report = on_report
+        self.reports: list[SourceReport] = []
+        self.turns: list[Turn] = []
+        self.urls: set[str] = set()
+        self.entries = 0
+        self.started = 0.0
+
+    def add(self, turn: Turn) -> None:
+        if turn.update is None:  # decided without the store: reported in its place
+            self.turns.append(turn)
+            return
+        if turn.feed_url in self.urls:  # one feed twice in a run: store the first first
+            self.flush()
+        if not self.urls:
+            self.started = time.monotonic()
+        self.turns.append(turn)
+        self.urls.add(turn.feed_url)
+        parsed = turn.update.parsed
+        self.entries += len(parsed.articles) if parsed is not None else 0
+        if (
+            len(self.urls) >= GROUP_FEEDS
+            or self.entries >= GROUP_ENTRIES
+            or time.monotonic() - self.started >= GROUP_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        for report in store_turns(self.store, self.turns):
+            self.reports.append(report)
+            if self.on_report:
+                self.on_report(report)
+        self.turns.clear()
+        self.urls.clear()
+        self.entries = 0
+
+
 def ingest_documents(
-    store: Store,
+    store: Storage,
     documents: Iterable[Document],
     *,
     now: datetime | None = None,
@@ -356,51 +403,29 @@ def ingest_documents(
 ) -> list[SourceReport]:
     """Parse (in `workers` processes, or here) and store documents.
 
-    Parsed documents are stored in groups (`store_many`): one transaction per group, each
-    feed whole or not at all, reported once its group is committed. Reports come back in the
-    documents' order. A document whose bytes equal the last ones stored for its feed
-    (`known`: feed URL -> body hash) is reported unchanged without parsing.
+    Parsed documents are stored in groups (`store_turns`), each feed whole or not at all,
+    reported once its group is stored. Reports come back in the documents' order. A document
+    whose bytes equal the last ones stored for its feed (`known`: feed URL -> body hash) is
+    reported unchanged without parsing.
     """
     now = now or _now()
     known = known or {}
+    # A store that cannot be written (not a store, damaged, newer, read-only) is the run's
+    # one-line failure, said once before any work, not every document's.
+    store.ensure_schema()
     pool: ProcessPoolExecutor | None = _pool(workers) if workers > 0 else None
 
     def submit(document: Document) -> Future[ParsedFeed]:
         nonlocal pool
         assert pool is not None
         try:
-            return pool.submit(_parse_document, document, now)
+            return pool.submit(_parse, document, now)
         except BrokenProcessPool:  # a worker died earlier: later documents get a new pool
             pool.shutdown(cancel_futures=True)
             pool = _pool(workers)
-            return pool.submit(_parse_document, document, now)
+            return pool.submit(_parse, document, now)
 
-    pending: deque[tuple[Document, str, Future[ParsedFeed] | ParsedFeed | SourceReport]] = deque()
-    reports: list[SourceReport] = []
-    group: list[Parsed | SourceReport] = []  # in document order, parsed or already decided
-    group_urls: set[str] = set()
-    group_entries = 0
-    group_started = 0.0
-
-    def flush() -> None:
-        nonlocal group_entries
-        items = [g for g in group if isinstance(g, Parsed)]
-        done = store_group(store, items, now=now, subscribed=subscribed) if items else []
-        stored = iter(done)
-        for g in group:
-            report = next(stored) if isinstance(g, Parsed) else g
-            reports.append(report)
-            if on_report:
-                on_report(report)
-        group.clear()
-        group_urls.clear()
-        group_entries = 0
-
-    def finish(document: Document, digest: str, job: Any) -> None:
-        nonlocal group_entries, group_started
-        if isinstance(job, SourceReport):
-            group.append(job)
-            return
+    def turn(document: Document, digest: str, job: Future[ParsedFeed] | ParsedFeed) -> Turn:
         try:
             parsed = job.result() if isinstance(job, Future) else job
         except BrokenProcessPool:
@@ -412,44 +437,41 @@ def ingest_documents(
                 document.source, "", "", None, None, (), error=one_line(exc, first=True)
             )
         if parsed.error:
-            group.append(
-                SourceReport(document.source, document.feed_url, "failed", error=parsed.error)
-            )
-            return
-        if document.feed_url in group_urls:  # one feed twice in a run: store the first first
-            flush()
-        if not group_urls:
-            group_started = time.monotonic()
-        group.append(Parsed(document.source, document.feed_url, document.kind, digest, parsed))
-        group_urls.add(document.feed_url)
-        group_entries += len(parsed.articles)
-        if (
-            len(group_urls) >= GROUP_FEEDS
-            or group_entries >= GROUP_ENTRIES
-            or time.monotonic() - group_started >= GROUP_SECONDS
-        ):
-            flush()
+            return Turn.failed(document.source, document.feed_url, parsed.error)
+        return Turn.parsed(
+            parsed,
+            feed_url=document.feed_url,
+            kind=document.kind,
+            digest=digest,
+            source=document.source,
+            subscribed=subscribed,
+            now=now,
+        )
+
+    groups = _Groups(store, on_report)
+    pending: deque[tuple[Document, str, Future[ParsedFeed] | ParsedFeed | Turn]] = deque()
+
+    def finish() -> None:
+        document, digest, job = pending.popleft()
+        groups.add(job if isinstance(job, Turn) else turn(document, digest, job))
 
     try:
-        with store.holding():
+        with store.session():
             for document in documents:
                 digest = ""
-                job: Future[ParsedFeed] | ParsedFeed | SourceReport
+                job: Future[ParsedFeed] | ParsedFeed | Turn
                 if document.error is not None or document.content is None:
-                    job = SourceReport(
-                        document.source,
-                        document.feed_url,
-                        "failed",
-                        error=document.error or "no content",
+                    job = Turn.failed(
+                        document.source, document.feed_url, document.error or "no content"
                     )
                 else:
-                    digest = body_hash(document.content)
-                    if known.get(document.feed_url) == digest:
-                        job = SourceReport(document.source, document.feed_url, "unchanged")
+                    digest, same = unchanged(document.content, known.get(document.feed_url))
+                    if same:
+                        job = Turn(document.source, document.feed_url, None, "unchanged")
                     elif pool is not None:
                         job = submit(document)
                     else:
-                        job = _parse_document(document, now)
+                        job = _parse(document, now)
                 pending.append((document, digest, job))
                 # Bounded read-ahead: a folder of large files is never all in memory.
                 while pending and (
@@ -457,14 +479,14 @@ def ingest_documents(
                     or not isinstance(pending[0][2], Future)
                     or pending[0][2].done()
                 ):
-                    finish(*pending.popleft())
+                    finish()
             while pending:
-                finish(*pending.popleft())
-            flush()
+                finish()
+            groups.flush()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    return reports
+    return groups.reports
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -477,14 +499,14 @@ def _parse_alone(document: Document, now: datetime) -> ParsedFeed:
     """Parse one document in a process of its own; its failure is this document's alone."""
     with _pool(1) as alone:
         try:
-            return alone.submit(_parse_document, document, now).result()
+            return alone.submit(_parse, document, now).result()
         except Exception as exc:  # noqa: BLE001 - it killed its process again
             error = f"the parse process ended while reading it ({one_line(exc, first=True)})"
             return ParsedFeed(document.source, "", "", None, None, (), error=error)
 
 
 def ingest_sources(
-    store: Store,
+    store: Storage,
     items: Sequence[str],
     *,
     settings: fetching.FetchSettings | None = None,
@@ -525,7 +547,7 @@ def ingest_sources(
         store,
         documents(),
         now=now,
-        known=known_hashes(store),
+        known=store.body_hashes(),
         workers=parse_workers(len(sources), source_bytes(sources, fetched))
         if workers is None
         else workers,
@@ -533,28 +555,9 @@ def ingest_sources(
     )
 
 
-def known_hashes(store: Store) -> dict[str, str]:
-    with store.read() as con:
-        return query.body_hashes(con)
-
-
-def _guard(
-    source: str, feed_url: str, work: Callable[[], SourceReport], stop: Stop | None = None
-) -> SourceReport:
-    """A bug or a database error on one source is that source's failure, not the run's; an
-    interrupt that DuckDB turned into an ordinary error is the run's stop. A StoreError (a
-    store that cannot be written, is damaged or locked) is the store's, not the source's: it
-    ends the run in one line, as it does every other command, instead of failing each source
-    with the same reason."""
-    try:
-        return work()
-    except StoreError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - reported as this source's one-line reason
-        interrupt = _interrupted(exc, stop)
-        if interrupt is not None:
-            raise interrupt from exc
-        return SourceReport(source, feed_url, "failed", error=one_line(exc, first=True))
+def known_hashes(store: Storage) -> dict[str, str]:
+    """Feed URL -> hash of the bytes last parsed (what `ingest_documents` takes as `known`)."""
+    return store.body_hashes()
 
 
 def _settings() -> fetching.FetchSettings:
@@ -575,16 +578,16 @@ class Stopped(KeyboardInterrupt):
 class Stop:
     """A request to end a run early, made from a signal handler or another thread.
 
-    `request()` cancels the fetches in flight and interrupts the DuckDB statement the run is
-    executing, so the run ends at once wherever it is: the transaction open then is rolled
-    back, everything committed before stays. It takes no lock, so a signal handler may call
-    it while the main thread is anywhere, a DuckDB statement included.
+    `request()` cancels the fetches in flight and interrupts the store's running statement
+    (`Storage.interrupt`), so the run ends at once wherever it is: the feed being saved then
+    is rolled back, everything saved before stays. It takes no lock, so a signal handler may
+    call it while the main thread is anywhere, inside a store call included.
     """
 
     def __init__(self) -> None:
         self.reason: str | None = None
         # Plain dicts: adding, popping and copying one is atomic under the GIL.
-        self._connections: dict[object, duckdb.DuckDBPyConnection] = {}
+        self._stores: dict[object, Storage] = {}
         self._cancels: dict[object, Callable[[], None]] = {}
 
     @property
@@ -594,9 +597,9 @@ class Stop:
     def request(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
-        for con in list(self._connections.values()):
-            with suppress(Exception):  # closed meanwhile: nothing left to interrupt
-                con.interrupt()
+        for store in list(self._stores.values()):
+            with suppress(Exception):  # nothing running: nothing to interrupt
+                store.interrupt()
         for cancel in list(self._cancels.values()):
             with suppress(Exception):
                 cancel()
@@ -607,20 +610,20 @@ class Stop:
             raise Stopped(self.reason)
 
     @contextmanager
-    def watching(self, con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Inside the block, a stop interrupts the statement running on `con`.
+    def watching(self, store: Storage) -> Iterator[None]:
+        """Inside the block, a stop interrupts what `store` is running.
 
-        DuckDB checks for signals while it runs a statement, but a handler that raises there
-        only takes effect when the statement is done (minutes for a long one); an interrupt
-        ends it at once.
+        A store statement may check for signals while it runs, but a handler that raises
+        there only takes effect when the statement is done (minutes for a long one); an
+        interrupt ends it at once.
         """
         key = object()
-        self._connections[key] = con
+        self._stores[key] = store
         try:
             self.check()
-            yield con
+            yield
         finally:
-            self._connections.pop(key, None)
+            self._stores.pop(key, None)
 
     @contextmanager
     def on_request(self, cancel: Callable[[], None]) -> Iterator[None]:
@@ -635,26 +638,28 @@ class Stop:
             self._cancels.pop(key, None)
 
 
-def _interrupted(exc: BaseException, stop: Stop | None) -> BaseException | None:
-    """The stop that `exc` really is, or None when it is an ordinary error.
-
-    DuckDB turns a KeyboardInterrupt that arrives during a statement into an ordinary
-    exception ("Query interrupted"; InterruptException after `interrupt()`). Taken for a
-    feed's store error, it was swallowed and the run went on: Ctrl-C did nothing.
-    """
+def _raise_if_stopped(exc: BaseException, stop: Stop | None) -> None:
+    """With a stop requested, whatever it interrupted (a store call, a wait) is the stop, not
+    a feed's error: taken for one, it was swallowed and the run went on (Ctrl-C did nothing).
+    An interrupted store call raises KeyboardInterrupt itself (`Storage.interrupt`)."""
     if stop is not None and stop.requested:
-        return Stopped(stop.reason)
-    if isinstance(exc, duckdb.InterruptException) or (
-        type(exc) is RuntimeError and str(exc) == "Query interrupted"
-    ):
-        return KeyboardInterrupt()
-    return None
+        raise Stopped(stop.reason) from exc
 
 
-def _watch(
-    stop: Stop | None, con: duckdb.DuckDBPyConnection
-) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-    return stop.watching(con) if stop is not None else nullcontext(con)
+def _guard(
+    source: str, feed_url: str, work: Callable[[], SourceReport], stop: Stop | None = None
+) -> SourceReport:
+    """A bug on one source is that source's failure, not the run's; what a requested stop
+    interrupted is the run's stop. A StoreError (a store that cannot be written, is damaged
+    or locked) is the store's, not the source's: it ends the run in one line, as it does
+    every other command, instead of failing each source with the same reason."""
+    try:
+        return work()
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported as this source's one-line reason
+        _raise_if_stopped(exc, stop)
+        return SourceReport(source, feed_url, "failed", error=one_line(exc, first=True))
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
@@ -700,13 +705,35 @@ def _fetch_in_background(
 # -- subscribed feeds ------------------------------------------------------------------
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """'2/4' -> (2, 4): the second of four fetch workers. ValueError with a reason otherwise."""
+    k, slash, n = text.strip().partition("/")
+    if not slash or not k.strip().isdigit() or not n.strip().isdigit():
+        raise ValueError(f"not a shard: {text!r} (use K/N, e.g. 2/4 for the second of four)")
+    shard, shards = int(k), int(n)
+    if shards < 1:
+        raise ValueError(f"not a shard: {text!r} (N, the number of workers, is at least 1)")
+    if not 1 <= shard <= shards:
+        raise ValueError(f"not a shard: {text!r} (K runs from 1 to {shards})")
+    return shard, shards
+
+
+def in_shard(feed_id: int, shard: tuple[int, int] | None) -> bool:
+    """Whether worker K of N fetches this feed: stable by feed id, so N workers share every
+    feed between them, each exactly once, whatever order they run in."""
+    if shard is None:
+        return True
+    k, n = shard
+    return feed_id % n == k - 1
+
+
 # `monitor fetch` keeps the store open across a burst of results and lets go of it when no
 # result came for this long (opening and closing the file costs 50-150 ms).
 IDLE_RELEASE = 0.25
 
 
 def fetch_feeds(
-    store: Store,
+    store: Storage,
     *,
     settings: fetching.FetchSettings | None = None,
     all_feeds: bool = False,
@@ -714,15 +741,18 @@ def fetch_feeds(
     on_report: Callable[[SourceReport, int, int], None] | None = None,
     now: datetime | None = None,
     stop: Stop | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[SourceReport]:
-    """`monitor fetch`: every subscribed, enabled feed that is due (all of them with all_feeds).
+    """`monitor fetch`: every subscribed, enabled feed that is due (all of them with all_feeds);
+    with `shard` (K, N), only those whose id % N == K - 1.
 
     Fetching runs concurrently in background threads; each result is parsed and stored here
-    as it arrives. Errors raise the feed's error count and push its next attempt back
-    (exponential backoff, never before Retry-After); 410 Gone disables the feed. `now` is
-    the run's start: feeds due then are fetched, and each is due again `interval` after it
-    (after a success). `stop.request()` ends the run at once: Stopped is raised here, the
-    feed being written is rolled back. Without `stop`, a KeyboardInterrupt does the same.
+    as it arrives, one store call per feed. Errors raise the feed's error count and push its
+    next attempt back (exponential backoff, never before Retry-After); 410 Gone disables the
+    feed. `now` is the run's start: feeds due then are fetched, and each is due again
+    `interval` after it (after a success). `stop.request()` ends the run at once: Stopped is
+    raised here, the feed being written is rolled back. Without `stop`, a KeyboardInterrupt
+    does the same.
     """
     settings = settings or _settings()
     started = now or _now()
@@ -730,10 +760,26 @@ def fetch_feeds(
     # _next_due), and the next run of `--every` starts then: a little slack keeps clock
     # jitter from skipping it until the run after.
     slack = min(interval / 100, timedelta(seconds=5))
-    with store.read() as con, _watch(stop, con):
-        due = query.due_feeds(con, started + slack, all_feeds=all_feeds)
-    if not due:
-        return []
+    with stop.watching(store) if stop is not None else nullcontext():
+        due = [
+            feed
+            for feed in store.due_feeds(started + slack, all_feeds=all_feeds)
+            if in_shard(feed.id, shard)
+        ]
+        if not due:
+            return []
+        return _fetch_due(store, due, settings, interval, started, on_report, stop)
+
+
+def _fetch_due(
+    store: Storage,
+    due: list[FeedState],
+    settings: fetching.FetchSettings,
+    interval: timedelta,
+    started: datetime,
+    on_report: Callable[[SourceReport, int, int], None] | None,
+    stop: Stop | None,
+) -> list[SourceReport]:
     results: queue.Queue[tuple[FeedState, FetchResult] | None] = queue.Queue()
 
     def start(batch: list[FeedState], batch_settings: fetching.FetchSettings) -> int:
@@ -757,21 +803,22 @@ def fetch_feeds(
 
     def store_result(feed: FeedState, result: FetchResult) -> None:
         waiting.pop(feed.url, None)
-        report = _guard(
-            feed.url,
-            feed.url,
-            partial(_store_fetch, store, feed, result, settings, interval, started, stop),
-            stop,
-        )
+
+        def one() -> SourceReport:
+            turn = _fetch_turn(store, feed, result, settings, interval, started, stop)
+            (report,) = store_turns(store, [turn], stop)
+            return report
+
+        report = _guard(feed.url, feed.url, one, stop)
         reports.append(report)
         if on_report:
             on_report(report, len(reports), len(due))
 
     while running:
         item = results.get()  # a signal interrupts this wait
-        # Hold the file while results keep coming, and let go of it while waiting for a slow
-        # server: a dashboard in another process must not be locked out for 30 s.
-        with store.holding():  # opens the file at the first write only
+        # Hold the store while results keep coming, and let go of it while waiting for a
+        # slow server: a dashboard in another process must not be locked out for 30 s.
+        with store.session():
             while True:
                 if item is None:
                     running -= 1  # one fetch thread is done
@@ -791,88 +838,65 @@ def fetch_feeds(
     return reports
 
 
-def _store_fetch(
-    store: Store,
+def _fetch_turn(
+    store: Storage,
     feed: FeedState,
     result: FetchResult,
     settings: fetching.FetchSettings,
     interval: timedelta,
     started: datetime,
     stop: Stop | None = None,
-) -> SourceReport:
+) -> Turn:
+    """What one fetch result changes: the attempt, and what its bytes held."""
     now = _now()
-    feed_id = feed.id
     url = feed.url
 
-    def record(error: str | None) -> None:
-        """One attempt that stored no articles: a failure (backoff) or a 304."""
+    def attempt(error: str | None, status: str) -> Turn:
+        """An attempt that parsed no articles: a failure (backoff), a 304 or unchanged bytes."""
         errors = feed.error_count + 1 if error else 0
-        with store.write() as con, _watch(stop, con):
-            write.record_fetch(
-                con,
-                feed_id,
-                now=now,
-                status=result.status,
-                error=error,
-                next_due=_next_due(started, now, errors, result.retry_after, interval),
-                disable_reason="410 Gone: the feed was removed by its site"
-                if result.gone
-                else None,
-            )
-            if result.permanent_url and not error:
-                write.rename_feed_url(con, feed_id, result.permanent_url)
-
-    if result.error is not None or result.not_modified or result.content is None:
-        record(result.error)
-        if result.error is not None:
-            return SourceReport(url, url, "failed", error=result.error)
-        return SourceReport(url, url, "not-modified")
-
-    digest = body_hash(result.content)
-    feed_url = result.permanent_url or url
-    if digest == feed.body_hash:
-        parsed_articles: tuple[Article, ...] = ()
-        parsed = None
-    else:
-        parsed = parse_feed(
-            result.content,
-            source=url,
-            feed_url=feed_url,
-            fetched_at=now,
-            headers=dict(result.headers),
+        record = FetchRecord(
+            status=result.status,
+            error=error,
+            next_due=_next_due(started, now, errors, result.retry_after, interval),
+            etag=None if error else result.etag,
+            last_modified=None if error else result.last_modified,
+            disable_reason=GONE if result.gone else None,
+            permanent_url=None if error else result.permanent_url,
         )
-        parsed_articles = parsed.articles
-    if parsed is not None and parsed.error:
-        record(parsed.error)
-        return SourceReport(url, url, "failed", error=parsed.error)
-    if parsed is not None and feed.full_text:
+        feed_url = url if error else (result.permanent_url or url)
+        return Turn(
+            url, feed_url, FeedUpdate(feed_id=feed.id, fetch=record, now=now), status, error
+        )
+
+    if result.error is not None:
+        return attempt(result.error, "failed")
+    if result.not_modified or result.content is None:
+        return attempt(None, "not-modified")
+    digest, same = unchanged(result.content, feed.body_hash)
+    if same:
+        return attempt(None, "unchanged")
+    feed_url = result.permanent_url or url
+    document = Document(url, feed_url, "http", result.content, dict(result.headers))
+    parsed = _parse(document, now)
+    if parsed.error:
+        return attempt(parsed.error, "failed")
+    if feed.full_text:
         # Pages of a web-added feed, or of one whose full text was switched on from the web,
         # are vetted like a web-added feed URL: a web change never widens what a feed reaches.
         page_settings = replace(settings, allow_private=not feed.pages_restricted)
         parsed = replace(
-            parsed, articles=_with_pages(store, feed_id, parsed_articles, page_settings, stop)
+            parsed, articles=_with_pages(store, feed.id, parsed.articles, page_settings, stop)
         )
-    with store.write() as con, _watch(stop, con):
-        if result.permanent_url and result.permanent_url != url:
-            write.rename_feed_url(con, feed_id, result.permanent_url)
-        counts = SaveCounts()
-        if parsed is not None:
-            counts = write.save_articles(con, feed_id, parsed.articles, now=now)
-            parsed = noted(parsed, counts)
-            write.record_parse(con, feed_id, parsed, digest)
-        write.record_fetch(
-            con,
-            feed_id,
-            now=now,
-            status=result.status,
-            error=None,
-            next_due=_next_due(started, now, 0, None, interval),
-            etag=result.etag,
-            last_modified=result.last_modified,
-        )
-    status = "stored" if counts.new or counts.updated or counts.linked else "unchanged"
-    warning = parsed.warning if parsed is not None else None
-    return SourceReport(url, feed_url, status, counts, warning=warning)
+    record = FetchRecord(
+        status=result.status,
+        error=None,
+        next_due=_next_due(started, now, 0, None, interval),
+        etag=result.etag,
+        last_modified=result.last_modified,
+        permanent_url=result.permanent_url,
+    )
+    update = FeedUpdate(feed_id=feed.id, parsed=parsed, body_hash=digest, fetch=record, now=now)
+    return Turn(url, feed_url, update)
 
 
 def _next_due(
@@ -892,7 +916,7 @@ def _next_due(
 
 
 def _with_pages(
-    store: Store,
+    store: Storage,
     feed_id: int,
     articles: Sequence[Article],
     settings: fetching.FetchSettings,
@@ -903,8 +927,7 @@ def _with_pages(
     The entry's own content hash is kept, so the next run compares feed against feed and does
     not fetch the page again. A page that fails leaves the feed text and records why.
     """
-    with store.read() as con, _watch(stop, con):
-        known = query.entry_hashes(con, feed_id)
+    known = store.entry_hashes(feed_id)
     wanted = [a for a in articles if a.url and known.get(a.entry_key) != a.content_hash]
     if not wanted:
         return tuple(articles)

@@ -52,6 +52,23 @@ class Article:
 
 
 @dataclass(frozen=True)
+class PageInfo:
+    """What an article's web page held (`parse.parse_page` makes it, `normalize.apply_page`
+    uses it)."""
+
+    url: str
+    text: str = ""
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None  # UTC
+    date_assumed_utc: bool = False  # the page date carried no time zone (or no time)
+    date_relative: bool = False  # the page said "vor 5 Tagen": counted back from the fetch
+    tags: tuple[Tag, ...] = ()  # page categories/tags ("category") + hashtags ("hashtag")
+    language: str | None = None
+    error: str | None = None  # one-line reason the page could not be used
+
+
+@dataclass(frozen=True)
 class ParsedFeed:
     """What one feed document held. `error` set means: not a feed at all, store nothing."""
 
@@ -173,9 +190,24 @@ class Table:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame of the same rows and columns (attrs kept)."""
+        """A pandas DataFrame of the same rows and columns (attrs kept).
+
+        A column of whole numbers with a missing value becomes pandas' nullable Int64 (what
+        DuckDB's own DataFrames give), not float: 500 stays 500, not 500.0, in the JSON and
+        on the pages.
+        """
         import pandas as pd
 
         frame = pd.DataFrame.from_records(self.rows, columns=list(self.columns))
+        for i, name in enumerate(self.columns):
+            values = [row[i] for row in self.rows]
+            if (
+                None in values
+                and any(v is not None for v in values)
+                and all(
+                    v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values
+                )
+            ):
+                frame[name] = pd.array(values, dtype="Int64")
         frame.attrs.update(self.attrs)
         return frame

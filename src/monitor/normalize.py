@@ -42,16 +42,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from monitor import text as textmod
 from monitor.errors import one_line
-from monitor.models import Article, Tag
-
-if TYPE_CHECKING:
-    from monitor.parse import PageInfo
+from monitor.models import Article, PageInfo, Tag
 
 __all__ = [
     "TRACKING_PARAMS",

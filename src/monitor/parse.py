@@ -88,7 +88,7 @@ from feedparser.util import FeedParserDict
 
 from monitor import text as textmod
 from monitor.errors import one_line
-from monitor.models import Article, ParsedFeed, Tag
+from monitor.models import Article, PageInfo, ParsedFeed, Tag
 from monitor.normalize import (
     canonical_url,
     normalize_entry,
@@ -119,22 +119,6 @@ MAX_URL_CHARS = 4_096  # a link, id or guid
 MAX_LIST = 100  # items per list field of an entry (links, authors, enclosures, ...)
 MAX_NOTES = 6  # distinct notes spelled out in a warning; the rest are counted
 MAX_SAFE_ENTITIES = 256  # kept from a DTD (an HTML entity set has 253)
-
-
-@dataclass(frozen=True)
-class PageInfo:
-    """What an article's web page held (see `monitor.normalize.apply_page`)."""
-
-    url: str
-    text: str = ""
-    title: str = ""
-    authors: tuple[str, ...] = ()
-    published: datetime | None = None  # UTC
-    date_assumed_utc: bool = False  # the page date carried no time zone (or no time)
-    date_relative: bool = False  # the page said "vor 5 Tagen": counted back from the fetch
-    tags: tuple[Tag, ...] = ()  # page categories/tags ("category") + hashtags ("hashtag")
-    language: str | None = None
-    error: str | None = None  # one-line reason the page could not be used
 
 
 # --- notes ------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from monitor.errors import InputError, MonitorError, NotFound
 from monitor.models import FetchRequest
 from monitor.opml import OpmlError, Outline, read_opml, write_opml
 from monitor.parse import parse_feed
-from monitor.store import Store, query, write
+from monitor.store.base import Storage
 
 __all__ = [
     "PRIVATE_HINT",
@@ -222,7 +222,7 @@ def check_feeds(
 
 
 def _resolve(
-    store: Store, urls: list[str], from_web: bool, completed: set[str]
+    store: Storage, urls: list[str], from_web: bool, completed: set[str]
 ) -> tuple[list[str], list[str]]:
     """The feed URLs to subscribe to for `urls` (completed and vetted already), and notes on
     what the checks found. ValueError (FeedChoice for several feed links) if any URL cannot be
@@ -234,8 +234,8 @@ def _resolve(
     server down for now: `monitor fetch` tries again). `completed`: URLs that got their
     `https://` from us; one that cannot be reached is refused everywhere, saying so.
     """
-    with store.read() as con:
-        known = {url for url in urls if query.feed_state(con, url) is not None}
+    with store.session():
+        known = {url for url in urls if store.feed_state(url) is not None}
     targets = {url: url for url in urls}
     notes: list[str] = []
     links: list[str] = []
@@ -284,7 +284,7 @@ def _accepted(check: FeedCheck, from_web: bool, completed: bool) -> str:
 
 
 def add_feeds(
-    store: Store,
+    store: Storage,
     urls: list[str],
     *,
     name: str | None = None,
@@ -325,10 +325,9 @@ def add_feeds(
     restricted = from_web and not private_networks_allowed()
     now = datetime.now(UTC)
     lines = []
-    with store.write() as con:
+    with store.session():
         for url in cleaned:
-            _, created = write.add_feed(
-                con,
+            _, created = store.add_feed(
                 url,
                 now=now,
                 name=name or None,
@@ -347,47 +346,47 @@ def _known_url(url: str) -> str:
     return cleaned
 
 
-def remove_feed(store: Store, url: str, *, from_web: bool = False) -> str:
+def remove_feed(store: Storage, url: str, *, from_web: bool = False) -> str:
     _refuse_read_only(from_web)
     url = _known_url(url)
-    with store.write() as con:
-        removed = write.remove_feed(con, url)
+    removed = store.remove_feed(url)
     if removed is None:
         raise NoSuchFeed(f"{url}: no such feed")
     return f"removed {url} and {removed} articles only it carried"
 
 
-def enable_feed(store: Store, url: str, *, from_web: bool = False) -> str:
+def enable_feed(store: Storage, url: str, *, from_web: bool = False) -> str:
     """Fetch a disabled feed again (one a 410 Gone or a hand disabled): its errors are
     forgotten and the next `monitor fetch` takes it. Returns a line; ValueError if refused."""
     _refuse_read_only(from_web)
     url = _known_url(url)
-    with store.write() as con:
-        disabled = write.make_due(con, url)
+    with store.session():
+        disabled = store.make_due(url)
         if disabled is None:
             raise NoSuchFeed(f"{url}: no such feed")
         if not disabled:
             return f"{url} is enabled already"
-        write.set_feed_enabled(con, url, True)
+        store.set_feed_enabled(url, True)
     return f"enabled {url}: the next fetch reads it"
 
 
-def retry_feed(store: Store, url: str, *, from_web: bool = False) -> str:
+def retry_feed(store: Storage, url: str, *, from_web: bool = False) -> str:
     """End a failing feed's backoff: the next `monitor fetch` takes it (its error count
     stays, so another failure backs off further). A disabled feed is refused: enable it."""
     _refuse_read_only(from_web)
     url = _known_url(url)
-    with store.write() as con:
-        disabled = write.make_due(con, url)
-        if disabled is None:
+    with store.session():
+        state = store.feed_state(url)
+        if state is None:
             raise NoSuchFeed(f"{url}: no such feed")
-        if disabled:
-            # Rolled back with the block: a disabled feed is not fetched, due or not.
+        if state.get("disabled"):
+            # Left as it is: a disabled feed is not fetched, due or not.
             raise SubscriptionError(f"{url}: the feed is disabled; enable it to fetch it again")
+        store.make_due(url)
     return f"{url} is due now: the next fetch reads it"
 
 
-def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list[str]:
+def import_opml(store: Storage, content: bytes, *, from_web: bool = False) -> list[str]:
     """Subscribe to every http(s) feed in an OPML document. Lines: one summary, then skips."""
     _refuse_read_only(from_web)
     outlines = read_opml(content)
@@ -403,24 +402,23 @@ def import_opml(store: Store, content: bytes, *, from_web: bool = False) -> list
         accepted.append(outline)
     now = datetime.now(UTC)
     added = 0
-    with store.write() as con:
+    with store.session():
         for outline in accepted:
-            _, created = write.add_feed(
-                con, outline.url, now=now, name=outline.title, restricted=restricted
+            _, created = store.add_feed(
+                outline.url, now=now, name=outline.title, restricted=restricted
             )
             added += created
     return [f"{len(outlines)} feeds in the file, {added} new", *skipped]
 
 
-def export_opml(store: Store) -> bytes:
+def export_opml(store: Storage) -> bytes:
     """The subscribed feeds as an OPML 2.0 document."""
-    with store.read() as con:
-        feeds = query.subscriptions(con)
+    feeds = store.subscriptions()
     return write_opml([Outline(f.url, f.title, f.site_url) for f in feeds])
 
 
 def fetch_now(
-    store: Store,
+    store: Storage,
     *,
     on_progress: Callable[[int, int, str], None] | None = None,
     all_feeds: bool = True,

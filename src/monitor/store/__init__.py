@@ -29,16 +29,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "DuckDBStore",
     "Storage",
-    "Store",
     "StoreError",
     "default_db_path",
     "default_location",
     "first",
     "open_store",
 ]
-
-# shim for the parallel wave: remove after merge (the old name of the DuckDB store).
-Store = DuckDBStore
 
 _CLICKHOUSE_SCHEMES = ("clickhouse", "chdb")
 

@@ -305,24 +305,6 @@ class DuckDBStore:
         session: _Session | None = getattr(self._local, "session", None)
         return session
 
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """`session()` (the old name: remove after the parallel wave's merge)."""
-        with self.session():
-            yield
-
-    @contextmanager
-    def holding(self, *, hold: float = 2.0) -> Iterator[None]:
-        """A `session()` that writes from its start: reads and writes share one read-write
-        connection (the old name: remove after the parallel wave's merge)."""
-        self._refuse_writes()
-        self.ensure_schema()
-        with self.session(hold=hold):
-            session = self._session_here()
-            assert session is not None
-            session.start_writing()
-            yield
-
     def data_version(self) -> tuple[int, ...]:
         """Changes whenever the store's files change: a cache key for query results."""
         version: list[int] = []
