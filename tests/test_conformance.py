@@ -484,7 +484,7 @@ def test_stopwords_add_and_remove(any_store: Storage) -> None:
     for rollup in (True, False):
         terms = set(any_store.terms(ALL, limit=1000, rollup=rollup)["term"])
         assert "zebrafische" not in terms and "walrosse" not in terms
-        assert "schwimmen" in terms
+        assert "hafen" in terms
     # A language's list applies to a view of that language, '*' to every view.
     assert "walrosse" not in set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
     assert any_store.remove_stopwords("de", ["oder", "nie"]) == 1
@@ -849,7 +849,7 @@ def test_copy_round_trip_and_resume(pair: tuple[str, str], tmp_path: Path) -> No
         copy_store(source, target, size=7, progress=stop_midway)
     partial = target.count_rows("article_terms")
     assert 0 < partial < len(rows["article_terms"])
-    report = copy_store(source, target, size=7)
+    report = copy_store(source, target, size=50)
     assert report.before["article_terms"] == partial
     assert report.copied["feeds"] == 0  # done already: not read again
     assert report.after == report.source == {t: len(r) for t, r in rows.items()}
@@ -860,8 +860,9 @@ def test_copy_round_trip_and_resume(pair: tuple[str, str], tmp_path: Path) -> No
         # Paged by key: the same rows.
         paged: list[tuple[Any, ...]] = []
         after = None
+        step = max(3, len(rows[table]) // 4)  # a few pages each
         while True:
-            page = target.read_rows(table, after=after, size=3)
+            page = target.read_rows(table, after=after, size=step)
             if page.empty:
                 break
             paged += page.rows
@@ -995,8 +996,7 @@ def demo_views(store: Storage) -> list[Filters]:
         ALL,
         Filters(since=autumn, until=datetime(2026, 11, 6, 18, tzinfo=UTC)),
         Filters(since=DEMO_NOW - timedelta(days=30)),
-        Filters(until=datetime(2026, 9, 1, tzinfo=UTC), languages=("de",)),
-        Filters(languages=("en",)),
+        Filters(until=datetime(2026, 9, 1, tzinfo=UTC), languages=("en",)),
         Filters(feeds=(options["feeds"][0],)),
         Filters(authors=tuple(options["authors"][:2])),
         Filters(tags=(options["tags"][0],)),
