@@ -2,19 +2,25 @@
 `clickhouses://...` or `?secure=1` for HTTPS), or chDB embedded in the process
 (`chdb:///path/to/dir`). All SQL for ClickHouse lives in this package.
 
-One `clickhouse-connect` client per store, opened at the first call and closed by `close()`
-or at the end of the last open `session()`. chDB allows one directory per process (and one
-process per directory), so on chDB several writers are threads of one process; this store
-serialises their statements on its one client. On a server, processes on any machine may
+One `clickhouse-connect` client per store, opened at the first call and kept across
+sessions: a dashboard runs every page in its own `session()`, and opening chDB costs
+0.1-0.2 s where a statement costs milliseconds. On a server the client lives as long as the
+store (until `close()`). On chDB the directory is let go `HOLD` seconds after the last
+session ends (another process may want it, as with DuckDB's file), at once when another store
+of this process opens another directory, and at exit. chDB allows one directory per process
+(and one process per directory), so on chDB several writers are threads of one process; this
+store serialises their statements on its one client. On a server, processes on any machine may
 write at once: no statement depends on another writer's (see `write` for what a killed
 writer leaves and `schema` for why nothing is counted twice).
 """
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -107,8 +113,21 @@ class _Location:
             raise StoreError(f"{self.shown}: database name: letters, digits and '_' only")
 
 
+# The stores of this process that hold a chDB directory open (at most one at a time).
+_EMBEDDED: weakref.WeakSet[ClickHouseStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_embedded() -> None:
+    for store in list(_EMBEDDED):
+        store.close()
+
+
 class ClickHouseStore:
     """A monitor store in ClickHouse (see the module docstring)."""
+
+    # chDB: seconds the directory stays open after the last session (0: closed at once).
+    HOLD = 5.0
 
     def __init__(
         self,
@@ -127,6 +146,7 @@ class ClickHouseStore:
         self._lock = threading.RLock()
         self._ready = False
         self._sessions = 0
+        self._timer: threading.Timer | None = None
         self._version = 0
         self._interrupted = False
         self._tag = f"monitor-{uuid.uuid4().hex[:12]}"
@@ -144,6 +164,12 @@ class ClickHouseStore:
         import clickhouse_connect
 
         where = self.location
+        if where.embedded:
+            # chDB opens one directory per process: a store that only holds its directory
+            # between sessions lets go of it for this one.
+            for other in list(_EMBEDDED):
+                if other is not self and other._sessions == 0:
+                    other.close()
         try:
             if where.embedded:
                 client = clickhouse_connect.get_client(dsn=f"chdb://{where.path}")
@@ -179,26 +205,47 @@ class ClickHouseStore:
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
+                if self.location.embedded:
+                    _EMBEDDED.add(self)
             return self._client
 
     def close(self) -> None:
         """Let go of the client (on chDB: the directory, for another store or process)."""
         with self._lock:
+            self._stop_timer()
+            _EMBEDDED.discard(self)
             if self._client is not None:
                 client, self._client = self._client, None
                 client.close()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _let_go_if_idle(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._sessions == 0:
+                self.close()
 
     @contextmanager
     def _session(self) -> Iterator[None]:
         with self._lock:
             self._sessions += 1
+            self._stop_timer()
         try:
             yield
         finally:
             with self._lock:
                 self._sessions -= 1
-                if self._sessions == 0:
-                    self.close()
+                if self._sessions == 0 and self.location.embedded and self._client is not None:
+                    if self.HOLD > 0:
+                        self._timer = threading.Timer(self.HOLD, self._let_go_if_idle)
+                        self._timer.daemon = True
+                        self._timer.start()
+                    else:
+                        self.close()
 
     def session(self) -> AbstractContextManager[None]:
         return self._session()
