@@ -46,7 +46,8 @@ import pyarrow as pa
 
 from monitor import feedwriter, ingest, text
 from monitor.normalize import hash_fields, split_authors
-from monitor.store import DuckDBStore, write
+from monitor.store import DuckDBStore
+from monitor.store.duckdb import write
 
 BLOCK = 10_000
 CONTENT_SHARE = 0.45  # the rest of a text is function words (stopwords)

@@ -31,7 +31,7 @@ from monitor import settings as monitor_settings
 from monitor.errors import InputError, MonitorError, one_line
 from monitor.models import Filters, Table
 from monitor.store import StoreError, open_store
-from monitor.store.base import Storage
+from monitor.store.base import CopyProgress, Storage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -791,6 +791,86 @@ def _writable(out: Path) -> None:
 
 
 # -- demo -------------------------------------------------------------------------------
+
+
+@cli.command("copy")
+@click.argument("source")
+@click.argument("target")
+@click.option(
+    "--batch",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rows read and written at a time.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts per table as JSON.")
+def copy_command(source: str, target: str, batch: int, as_json: bool) -> None:
+    """Copy a whole store into another, on any engine (a DuckDB file to ClickHouse and back).
+
+    In batches, with a progress line per table on standard error; run it again to resume a
+    copy that was stopped (rows already in TARGET are skipped). Verified by counting every
+    table at the end: a copy that does not add up exits 1 naming the tables.
+
+    Example: monitor copy data/monitor.duckdb chdb:///srv/monitor/ch
+    """
+    from monitor.copy import copy_store  # noqa: PLC0415 - only this command needs it
+
+    origin = open_store(source, read_only=True)
+    destination = open_store(target)
+    finished: set[str] = set()
+
+    def progress(p: CopyProgress) -> None:
+        # One line per table, rewritten in place on a terminal; the last state only otherwise.
+        if p.table in finished:
+            return
+        done = p.done >= p.total
+        if sys.stderr.isatty():
+            click.echo(f"\r{p.table:16} {p.done:>13,} / {p.total:,}", err=True, nl=done)
+        elif done:
+            click.echo(f"{p.table:16} {p.total:>13,} rows", err=True)
+        if done:
+            finished.add(p.table)
+
+    report = copy_store(origin, destination, size=batch, progress=progress)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    copied = sum(report.copied.values())
+    click.echo(
+        f"{destination.info().location}: {copied:,} rows copied, every table's count matches "
+        f"{origin.info().location} ({report.after['articles']:,} articles)"
+    )
+
+
+@cli.command("migrate")
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="Print the ON CLUSTER DDL for a ClickHouse cluster of this name instead.",
+)
+@click.pass_context
+def migrate_command(ctx: click.Context, cluster: str | None) -> None:
+    """Bring the store's schema up to date (every command also does this when it writes).
+
+    With --cluster NAME: print the DDL that creates the schema on a ClickHouse cluster
+    (replicated local tables sharded by article, Distributed tables under the names the
+    queries use); run it with clickhouse-client against one node. It is printed, not run:
+    monitor has not been tested against a cluster yet.
+
+    Example: monitor migrate --cluster newsroom > schema.sql
+    """
+    if cluster is not None:
+        from monitor.store.clickhouse.schema import cluster_ddl  # noqa: PLC0415
+
+        if not cluster.replace("_", "").isalnum():
+            raise InputError(f"--cluster: not a cluster name: {cluster!r}")
+        for statement in cluster_ddl(cluster):
+            click.echo(statement.strip() + ";\n")
+        return
+    store = _store(ctx)
+    store.ensure_schema()
+    info = store.info()
+    click.echo(f"{info.location}: {info.name} store at schema version {info.schema_version}")
 
 
 @cli.command("demo")

@@ -22,6 +22,10 @@ class CopyMismatch(MonitorError):
     """The target does not hold what the source holds after a copy."""
 
 
+class CopyRefused(MonitorError):
+    """The target holds another store's data."""
+
+
 class SameStore(MonitorError):
     """SOURCE and TARGET are the same store."""
 
@@ -65,6 +69,8 @@ def copy_store(
     target.ensure_schema()
     counts = {table: source.count_rows(table) for table in TABLES}
     before = {table: target.count_rows(table) for table in TABLES}
+    if any(before.values()):
+        _check_resumable(source, target)
     copied = dict.fromkeys(TABLES, 0)
     for table, keys in TABLES.items():
         total = counts[table]
@@ -89,6 +95,29 @@ def copy_store(
             "to resume, or copy into an empty store"
         )
     return CopyReport(counts, before, copied, after)
+
+
+def _feeds(store: Storage) -> dict[object, object]:
+    """Feed id -> URL (the feeds table is small: thousands of rows, not millions)."""
+    found: dict[object, object] = {}
+    for batch in _batches(store, "feeds", TABLES["feeds"], 20_000):
+        for row in batch.records():
+            found[row["id"]] = row["url"]
+    return found
+
+
+def _check_resumable(source: Storage, target: Storage) -> None:
+    """A target that holds rows must be a part-done copy of this source: every feed it has is
+    the source's feed of the same id and URL. Anything else is another store's data, which a
+    copy would mix with this one's (a feed id taken by another feed keeps the wrong feed)."""
+    theirs = _feeds(source)
+    for feed_id, url in _feeds(target).items():
+        if theirs.get(feed_id) != url:
+            raise CopyRefused(
+                f"{target.info().location}: holds feeds that are not "
+                f"{source.info().location}'s (feed {feed_id}: {url}); copy into an empty "
+                "store, or into an earlier copy of this one to resume it"
+            )
 
 
 def _batches(source: Storage, table: str, keys: tuple[str, ...], size: int) -> Iterator[Table]:

@@ -787,8 +787,10 @@ def articles_page(
             FROM articles a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
         ),
         fe AS (
-            SELECT af.article_id, string_agg(coalesce(fd.name, nullif(fd.title, ''), fd.url),
-                                             '; ' ORDER BY fd.id) AS feeds
+            SELECT af.article_id,
+                   string_agg(coalesce(fd.name, nullif(fd.title, ''), fd.url), '; '
+                              ORDER BY coalesce(fd.name, nullif(fd.title, ''), fd.url), fd.url)
+                       AS feeds
             FROM article_feeds af JOIN feeds fd ON fd.id = af.feed_id
             WHERE af.article_id IN (SELECT id FROM page) GROUP BY af.article_id
         ),

@@ -703,17 +703,23 @@ def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str])
 
 
 def add_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable[str]) -> int:
-    """Add user stopwords for a language ('*': every language). Returns how many were new."""
+    """Add user stopwords for a language ('*': every language). Returns how many were new: a
+    word given twice counts once, a word already there not at all (one taken back counts)."""
     added = 0
-    for word in words:
+    for word in dict.fromkeys(words):
         row = first(
             con.execute(
-                "INSERT INTO stopwords (language, word, removed) VALUES (?, ?, FALSE) "
-                "ON CONFLICT (language, word) DO UPDATE SET removed = FALSE RETURNING word",
-                [language, word],
+                "SELECT removed FROM stopwords WHERE language = ? AND word = ?", [language, word]
             )
         )
-        added += row is not None
+        if row is not None and not row[0]:
+            continue
+        con.execute(
+            "INSERT INTO stopwords (language, word, removed) VALUES (?, ?, FALSE) "
+            "ON CONFLICT (language, word) DO UPDATE SET removed = FALSE",
+            [language, word],
+        )
+        added += 1
     return added
 
 
