@@ -634,7 +634,8 @@ FEED_COLUMNS = (
 def feed_state(run: Run, url: str) -> dict[str, Any] | None:
     p = Params()
     _, rows = run(
-        f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE url = {p.add(url, 'String')} "
+        f"SELECT {', '.join(FEED_COLUMNS[:-1])}, coalesce(pages_restricted, false) "
+        f"FROM feeds WHERE url = {p.add(url, 'String')} "
         "ORDER BY created LIMIT 1",
         p,
     )
@@ -658,7 +659,7 @@ def _children(run: Run, ids: list[str], *, forms: bool) -> tuple[dict[str, Any],
     _, rows = run(
         f"SELECT af.article_id, {LABEL}, fd.url FROM article_feeds af "
         f"JOIN feeds fd ON fd.id = af.feed_id WHERE af.article_id IN {listed} "
-        "ORDER BY af.article_id, fd.created, fd.id",
+        f"ORDER BY af.article_id, {LABEL}, fd.url",
         p,
     )
     for article_id, label, url in rows:

@@ -211,6 +211,7 @@ class Writer:
             subscribed=True,
             full_text=False,
             restricted=False,
+            pages_restricted=False,
             added_at=when,
             next_due_at=when,
             error_count=0,
@@ -618,11 +619,13 @@ class Writer:
         there = {str(w): bool(r) for w, r in rows}
         unique = list(dict.fromkeys(words))
         if add:
-            # Like DuckDB's upsert with RETURNING: every word given counts once.
+            # As the DuckDB engine: the words that were new count (a word given twice once,
+            # one already there not at all, one taken back once).
+            new = [w for w in unique if there.get(w, True)]
             self.put(
-                "stopwords", ("language", "word", "removed"), [(language, w, False) for w in unique]
+                "stopwords", ("language", "word", "removed"), [(language, w, False) for w in new]
             )
-            return len(words)
+            return len(new)
         gone = [(language, w, there[w]) for w in unique if w in there]
         self.put("stopwords", ("language", "word", "removed"), [], tombstones=gone)
         return len(gone)
