@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from engines import any_store, engine  # noqa: F401 - the engine-parametrised fixtures
 from httpserver import TestServer
 
 from monitor.store import DuckDBStore
