@@ -237,14 +237,17 @@ def tag_windows(run: Run, f: Filters, before: Filters) -> Table:
 
 
 def cooccurring_tags(run: Run, f: Filters, key: str, *, limit: int) -> Table:
+    """(One row per article and key after FINAL, so count() counts articles; the articles
+    with the key are looked for in the view's time range only.)"""
     p = Params()
     where = child_where(f, p, "x")
     k = p.add(key, "String")
     sql = f"""
         WITH top AS (
-            SELECT x.key AS key, uniqExact(x.article_id) AS n FROM article_tags x
+            SELECT x.key AS key, toUInt64(count()) AS n FROM article_tags x
             WHERE {where}
-              AND x.aid IN (SELECT t.aid FROM article_tags t WHERE t.key = {k})
+              AND x.aid IN (SELECT t.aid FROM article_tags t
+                            WHERE {_window("t", f, p)} AND t.key = {k})
               AND x.key <> {k}
             GROUP BY x.key ORDER BY n DESC, x.key LIMIT {int(limit)}
         )
