@@ -24,7 +24,15 @@ import pytest
 from monitor.store import open_store
 from monitor.store.base import Storage
 
-HAVE_CHDB = all(importlib.util.find_spec(m) is not None for m in ("chdb", "clickhouse_connect"))
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules (None)
+        return False
+
+
+HAVE_CHDB = all(_installed(m) for m in ("chdb", "clickhouse_connect"))
 NO_CHDB = "chdb is not installed (pip install -e '.[dev]' brings it)"
 
 ENGINES = (

@@ -493,7 +493,11 @@ def test_a_page_number_past_the_end_moves_to_the_last_page(
     no error box, and the URL says 1."""
     at = _open(app(demo_db, range="all time", page="3", tz="UTC"), "pages/articles.py")
     assert at.number_input(key="page").value == 3
-    at.sidebar.multiselect(key="tag").select("trump").run()
+    # The busiest tag that fits one page (the demo moves with the calendar: a fixed tag such
+    # as "trump" had 51 articles on some days).
+    tags = analyze.tags(DuckDBStore(demo_db), Filters(), limit=200)
+    small = next(r["key"] for r in tags.records() if 0 < r["articles"] <= 50)
+    at.sidebar.multiselect(key="tag").select(small).run()
     assert not at.exception, [e.value for e in at.exception]
     total = analyze.articles(DuckDBStore(demo_db), _view(at).filters, limit=1)[1]
     assert 0 < total <= 50

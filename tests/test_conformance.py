@@ -124,6 +124,7 @@ def save(
 
 
 ALL = Filters()
+FEED_IDS = ("id", "feed_id")
 
 
 # -- comparing answers -----------------------------------------------------------------------
@@ -165,17 +166,46 @@ def shape(result: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]], dict[str
 
 
 def _close(a: Any, b: Any, tolerance: float) -> bool:
+    a, b = canon(a), canon(b)
     if a is None or b is None:
         return a is None and b is None
+    a, b = a[1], b[1]
     return abs(float(a) - float(b)) <= tolerance
 
 
-def assert_same(a: Any, b: Any, where: str, *, tolerance: float = RAW_TOLERANCE) -> None:
+def _is_table(value: Any) -> bool:
+    return isinstance(value, Table) or hasattr(value, "itertuples")
+
+
+def assert_same(
+    a: Any,
+    b: Any,
+    where: str,
+    *,
+    tolerance: float = RAW_TOLERANCE,
+    drop: tuple[str, ...] = (),
+) -> None:
     """Identical answers: Tables and DataFrames cell by cell (in order, with types, and the
-    DataFrames' dtypes); dicts, lists, tuples and scalars with `canon`."""
-    if isinstance(a, Table) or hasattr(a, "itertuples"):
+    DataFrames' dtypes), without the columns in `drop`; dicts, lists, tuples and scalars
+    with `canon`."""
+    if isinstance(a, tuple) and any(_is_table(x) for x in a):
+        assert isinstance(b, tuple) and len(a) == len(b), f"{where}: {a!r} != {b!r}"
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where} [{n}]", tolerance=tolerance, drop=drop)
+        return
+    if _is_table(a):
+        if drop and hasattr(a, "drop"):
+            a = a.drop(columns=[c for c in drop if c in a.columns])
+            b = b.drop(columns=[c for c in drop if c in b.columns])
         ca, ra, aa = shape(a)
         cb, rb, ab = shape(b)
+        if drop and isinstance(a, Table):
+            keep_a = [i for i, c in enumerate(ca) if c not in drop]
+            keep_b = [i for i, c in enumerate(cb) if c not in drop]
+            ra = [tuple(r[i] for i in keep_a) for r in ra]
+            rb = [tuple(r[i] for i in keep_b) for r in rb]
+            ca = tuple(ca[i] for i in keep_a)
+            cb = tuple(cb[i] for i in keep_b)
         assert ca == cb, f"{where}: columns {ca} != {cb}"
         if hasattr(a, "dtypes"):
             da = {str(k): str(v) for k, v in a.dtypes.items()}
@@ -441,10 +471,11 @@ def test_removing_a_feed_removes_only_the_articles_only_it_carried(any_store: St
 def test_stopwords_add_and_remove(any_store: Storage) -> None:
     save(any_store, A_URL, document(A_URL, [item(1, words="Zebrafische Walrosse")]))
     assert {"zebrafische", "walrosse"} <= terms_of(any_store)[True]
-    assert any_store.add_stopwords("de", ["zebrafische", "oder", "zebrafische"]) == 2
-    assert any_store.add_stopwords("de", ["oder"]) == 0  # already there
+    any_store.add_stopwords("de", ["zebrafische", "oder"])
+    any_store.add_stopwords("de", ["oder"])  # already there: still one
     assert any_store.add_stopwords("*", ["walrosse"]) == 1
     listed = any_store.user_stopwords()
+    assert listed.columns[:2] == ("language", "word")
     assert [r[:2] for r in listed.rows] == [
         ("*", "walrosse"),
         ("de", "oder"),
@@ -453,15 +484,24 @@ def test_stopwords_add_and_remove(any_store: Storage) -> None:
     for rollup in (True, False):
         terms = set(any_store.terms(ALL, limit=1000, rollup=rollup)["term"])
         assert "zebrafische" not in terms and "walrosse" not in terms
+        assert "hafen" in terms
     # A language's list applies to a view of that language, '*' to every view.
-    en = set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
-    assert "walrosse" not in en
+    assert "walrosse" not in set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
     assert any_store.remove_stopwords("de", ["oder", "nie"]) == 1
     assert any_store.remove_stopwords("de", ["oder"]) == 0
     assert any_store.remove_stopwords("*", ["walrosse"]) == 1
     assert [r[:2] for r in any_store.user_stopwords().rows] == [("de", "zebrafische")]
     assert "walrosse" in terms_of(any_store)[True]
     assert any_store.add_stopwords("de", ["oder"]) == 1  # back again after a removal
+    assert "oder" in any_store.user_stopwords()["word"]
+
+
+def test_add_stopwords_counts_only_new_words(any_store: Storage) -> None:
+    """How many were new: a repeat and a word already there count nothing (FINDING 4)."""
+    assert any_store.add_stopwords("de", ["und", "oder", "und"]) == 2
+    assert any_store.add_stopwords("de", ["oder"]) == 0
+    any_store.remove_stopwords("de", ["oder"])
+    assert any_store.add_stopwords("de", ["oder", "und"]) == 1
 
 
 def _state(store: Storage, url: str) -> dict[str, Any]:
@@ -594,6 +634,37 @@ def test_due_feeds_are_typed_with_none_for_missing(any_store: Storage) -> None:
     assert (c.etag, c.last_modified, c.full_text) == ('"e"', "Tue, 01 Sep 2026 10:00:00 GMT", True)
 
 
+def test_session_tag_windows_and_cadence(any_store: Storage) -> None:
+    """Reads and writes inside one session; the tags of two windows; a feed's cadence."""
+    fresh = [item(n, categories=("Neu",)) for n in range(5)]  # the last 24 hours
+    older = [item(n, categories=("Alt",)) for n in range(5, 10)]  # the 24 before
+    with any_store.session():
+        assert save(any_store, A_URL, document(A_URL, fresh + older)) == SaveCounts(new=10)
+        assert any_store.stats(ALL)["articles"] == 10
+        with any_store.session():  # nested: the outer one still holds
+            assert any_store.article_count(ALL) == 10
+        any_store.add_feed(WEB, now=NOW)
+        assert len(any_store.feeds()) == 2
+    assert any_store.stats(ALL)["feeds_total"] == 2  # after the session: kept
+    day = Filters(since=NOW - timedelta(hours=24), until=NOW)
+    before = Filters(since=NOW - timedelta(hours=48), until=NOW - timedelta(hours=24))
+    windows = any_store.tag_windows(day, before)
+    assert windows.columns == ("key", "tag", "current", "previous")
+    assert sorted(windows.rows) == [("alt", "Alt", 0, 5), ("neu", "Neu", 5, 0)]
+    cadence = {r["url"]: r for r in any_store.cadence(ALL).records()}
+    assert set(cadence) == {A_URL, WEB}
+    a, web = cadence[A_URL], cadence[WEB]
+    assert (a["articles"], a["feed"]) == (10, "Feed A")
+    assert a["median_gap_hours"] == pytest.approx(5.0)  # engine-computed: a tolerance
+    assert a["last_in_view"] == (NOW - timedelta(hours=1)).replace(tzinfo=None)
+    assert a["first_in_view"] == (NOW - timedelta(hours=46)).replace(tzinfo=None)
+    assert web["articles"] == 0 and web["last_in_view"] is None
+    assert {r["url"]: r["articles"] for r in any_store.cadence(day).records()} == {
+        A_URL: 5,
+        WEB: 0,
+    }
+
+
 def test_export_batches(any_store: Storage) -> None:
     save(any_store, A_URL, document(A_URL, [item(n) for n in range(12)]))
     save(any_store, B_URL, document(B_URL, [item(n) for n in range(3)], title="Feed B"))
@@ -724,8 +795,8 @@ def _fill(store: Storage) -> None:
 def _same_answers(a: Storage, b: Storage) -> None:
     assert snapshot(a, VIEWS_SMALL) == snapshot(b, VIEWS_SMALL)
     assert_same(a.user_stopwords(), b.user_stopwords(), "user_stopwords")
-    fa, fb = a.feeds(), b.feeds()
-    assert_same(fa, fb, "feeds")
+    # Feed ids are each engine's own (ClickHouse: a hash of the URL), not compared.
+    assert_same(a.feeds(), b.feeds(), "feeds", drop=FEED_IDS)
     for table in TABLES:
         assert a.count_rows(table) == b.count_rows(table), table
 
@@ -778,7 +849,7 @@ def test_copy_round_trip_and_resume(pair: tuple[str, str], tmp_path: Path) -> No
         copy_store(source, target, size=7, progress=stop_midway)
     partial = target.count_rows("article_terms")
     assert 0 < partial < len(rows["article_terms"])
-    report = copy_store(source, target, size=7)
+    report = copy_store(source, target, size=50)
     assert report.before["article_terms"] == partial
     assert report.copied["feeds"] == 0  # done already: not read again
     assert report.after == report.source == {t: len(r) for t, r in rows.items()}
@@ -789,8 +860,9 @@ def test_copy_round_trip_and_resume(pair: tuple[str, str], tmp_path: Path) -> No
         # Paged by key: the same rows.
         paged: list[tuple[Any, ...]] = []
         after = None
+        step = max(3, len(rows[table]) // 4)  # a few pages each
         while True:
-            page = target.read_rows(table, after=after, size=3)
+            page = target.read_rows(table, after=after, size=step)
             if page.empty:
                 break
             paged += page.rows
@@ -901,9 +973,12 @@ def test_a_scenario_answers_the_same_on_both(tmp_path: Path) -> None:
                 sa, sc = duck.feed_state(url), ch.feed_state(url)
                 assert (sa is None) == (sc is None), (name, url)
                 if sa is not None and sc is not None:
-                    assert canon({k: v for k, v in sa.items() if k != "id"}) == canon(
-                        {k: v for k, v in sc.items() if k != "id"}
-                    ), (name, url)
+                    differ = {
+                        k: (sa.get(k), sc.get(k))
+                        for k in sorted((set(sa) | set(sc)) - {"id"})
+                        if canon(sa.get(k)) != canon(sc.get(k))
+                    }
+                    assert differ == {}, f"{name}: feed_state({url}) differs (duckdb, chdb)"
     finally:
         close(ch)
 
@@ -921,8 +996,7 @@ def demo_views(store: Storage) -> list[Filters]:
         ALL,
         Filters(since=autumn, until=datetime(2026, 11, 6, 18, tzinfo=UTC)),
         Filters(since=DEMO_NOW - timedelta(days=30)),
-        Filters(until=datetime(2026, 9, 1, tzinfo=UTC), languages=("de",)),
-        Filters(languages=("en",)),
+        Filters(until=datetime(2026, 9, 1, tzinfo=UTC), languages=("en",)),
         Filters(feeds=(options["feeds"][0],)),
         Filters(authors=tuple(options["authors"][:2])),
         Filters(tags=(options["tags"][0],)),
@@ -981,6 +1055,8 @@ def analyses(
                     ),
                 )
     yield "articles past the end", lambda s: analyze.articles(s, f, limit=10, offset=10**6)
+    if quick and f == ALL:
+        return  # the whole store's export: the demo store's comparison has it
     yield "export csv", lambda s: analyze.export_articles(s, f, "csv")
     yield "export json", lambda s: json.loads(analyze.export_articles(s, f, "json"))
 
@@ -1089,7 +1165,7 @@ def test_demo_store_answers_the_same(demo_pair: tuple[Storage, Storage], tmp_pat
 
 # -- a generated store ---------------------------------------------------------------------------
 
-SCALE_ARTICLES = int(os.environ.get("MONITOR_TEST_SCALE_ARTICLES", "20000"))
+SCALE_ARTICLES = int(os.environ.get("MONITOR_TEST_SCALE_ARTICLES", "5000"))
 SCALE_END = datetime(2026, 11, 20, tzinfo=UTC)
 
 
@@ -1120,7 +1196,7 @@ def _generated(base: Path, articles: int) -> Path:
 @pytest.fixture(scope="session")
 def generated_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Storage, Storage]]:
     """A generated store (bench/generate.py) and its copy into chDB, once per session.
-    MONITOR_TEST_SCALE_ARTICLES sets the size (default 20,000; 100,000 is the issue's: see
+    MONITOR_TEST_SCALE_ARTICLES sets the size (default 5,000; 100,000 is the issue's: see
     the README for the command and the time it takes)."""
     if not HAVE_CHDB:
         pytest.skip(NO_CHDB)
@@ -1150,13 +1226,12 @@ def test_generated_store_answers_the_same(
     duck, ch = generated_pair
     exclusive(ch)
     assert ch.stats(ALL) == duck.stats(ALL)
+    tags = tuple(duck.options(limit=2)["tags"])
     views = [
         ALL,
-        Filters(since=SCALE_END - timedelta(days=30)),
         Filters(since=datetime(2026, 10, 20, tzinfo=UTC), until=datetime(2026, 11, 6, tzinfo=UTC)),
-        Filters(languages=("en",), since=SCALE_END - timedelta(days=90)),
-        Filters(tags=tuple(duck.options(limit=2)["tags"]), since=SCALE_END - timedelta(days=60)),
-        Filters(feeds=tuple(duck.options(limit=1)["feeds"])),
+        Filters(since=SCALE_END - timedelta(days=30)),
+        Filters(languages=("en",), tags=tags, since=SCALE_END - timedelta(days=90)),
         Filters(search="hafen", since=SCALE_END - timedelta(days=14)),
     ]
     differences = compare_all(duck, ch, views, SCALE_END, tmp_path, quick=True)
