@@ -77,11 +77,14 @@ def main() -> None:
         end = last.replace(tzinfo=UTC)
         month = Filters(since=end - timedelta(days=30), until=end)
         year = Filters(since=end - timedelta(days=365), until=end)
-        tag = ch.tags(month, limit=1)["tag"][0]
+        top = ch.tags(month, limit=1)
+        tag, key = top["tag"][0], top["key"][0]
         # The same rows, the same answers: the figures compare like with like.
         assert duck.stats(month) == ch.stats(month)
         cases: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = [
             ("stats, all", "stats", (Filters(),), {}),
+            ("stats, month", "stats", (month,), {}),
+            ("options (sidebar)", "options", (), {"limit": 200}),
             ("frequency day Berlin, year", "frequency", (year,), {"by": "day", "timezone": BERLIN}),
             ("frequency split tag, month", "frequency", (month,), {"by": "day", "split": "tag"}),
             ("frequency split feed, year", "frequency", (year,), {"by": "week", "split": "feed"}),
@@ -89,6 +92,7 @@ def main() -> None:
             ("terms (rollup), year", "terms", (year,), {"limit": 100}),
             ("terms, month, a tag", "terms", (replace(month, tags=(tag,)),), {"limit": 100}),
             ("authors, month", "authors", (month,), {"limit": 50}),
+            ("cooccurring tags, month", "cooccurring_tags", (month, key), {"limit": 20}),
             ("heatmap NY, year", "heatmap", (year,), {"timezone": "America/New_York"}),
             ("cadence, month", "cadence", (month,), {}),
             (

@@ -532,21 +532,37 @@ def test_location_forms_and_read_only(tmp_path: Path) -> None:
 
 
 def test_session_lets_go_and_interrupt_stops(tmp_path: Path) -> None:
-    """The end of the last session closes the client (chDB: the directory is free for
-    another store); `interrupt` makes the next statement raise KeyboardInterrupt, and the
-    store works again after it."""
+    """After the last session the client is kept (the next session opens nothing), and let
+    go `HOLD` seconds later, or at once when another store opens another chDB directory;
+    `interrupt` makes the next statement raise KeyboardInterrupt, and the store works again
+    after it."""
     first = ClickHouseStore(f"chdb://{tmp_path / 'a'}")
     with first.session():
         first.add_feed("https://example.org/a.xml", now=NOW)
         with first.session():
             assert first.stats(Filters())["feeds_total"] == 1
         assert first._client is not None
-    assert first._client is None
+    held = first._client
+    assert held is not None
+    with first.session():
+        assert first.stats(Filters())["feeds_total"] == 1
+    assert first._client is held
     second = ClickHouseStore(f"chdb://{tmp_path / 'b'}")
     try:
         second.interrupt()
         with pytest.raises(KeyboardInterrupt):
             second.stats(Filters())
         assert second.stats(Filters())["feeds_total"] == 0
+        assert first._client is None
+        second.HOLD = 0.05
+        with second.session():
+            second.stats(Filters())
+        assert second._client is not None
+        for _ in range(100):
+            if second._client is None:
+                break
+            threading.Event().wait(0.05)
+        assert second._client is None
     finally:
         second.close()
+        first.close()

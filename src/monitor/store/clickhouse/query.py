@@ -104,6 +104,12 @@ def article_count(run: Run, f: Filters, *, with_tag: str | None = None) -> int:
     return int(_one(run, f"SELECT count() FROM articles a WHERE {where}", p)[0])
 
 
+def _window(alias: str, f: Filters, p: Params) -> str:
+    """The view's time range on a per-article table (each row carries its article's
+    `published`, the first column of its sorting key)."""
+    return " AND ".join(time_conditions(f"{alias}.published", f, p)) or "true"
+
+
 def _slot(column: str) -> str:
     """The UTC quarter hour (see the DuckDB engine: every zone's offset is a multiple)."""
     return f"toStartOfFifteenMinutes({column})"
@@ -187,7 +193,8 @@ def frequency(
             SELECT {_slot("a.published")} AS slot, toUInt8(1) AS is_none, toUInt8(0) AS folded,
                    CAST(NULL AS Nullable(String)) AS series, count() AS n
             FROM articles a
-            WHERE {none_where} AND a.aid NOT IN (SELECT c.aid FROM {child} c)
+            WHERE {none_where}
+              AND a.aid NOT IN (SELECT c.aid FROM {child} c WHERE {_window("c", f, p)})
             GROUP BY slot
         ) s {forms}
         GROUP BY bucket, label ORDER BY bucket, count DESC, label"""
@@ -230,14 +237,17 @@ def tag_windows(run: Run, f: Filters, before: Filters) -> Table:
 
 
 def cooccurring_tags(run: Run, f: Filters, key: str, *, limit: int) -> Table:
+    """(One row per article and key after FINAL, so count() counts articles; the articles
+    with the key are looked for in the view's time range only.)"""
     p = Params()
     where = child_where(f, p, "x")
     k = p.add(key, "String")
     sql = f"""
         WITH top AS (
-            SELECT x.key AS key, uniqExact(x.article_id) AS n FROM article_tags x
+            SELECT x.key AS key, toUInt64(count()) AS n FROM article_tags x
             WHERE {where}
-              AND x.aid IN (SELECT t.aid FROM article_tags t WHERE t.key = {k})
+              AND x.aid IN (SELECT t.aid FROM article_tags t
+                            WHERE {_window("t", f, p)} AND t.key = {k})
               AND x.key <> {k}
             GROUP BY x.key ORDER BY n DESC, x.key LIMIT {int(limit)}
         )
@@ -335,9 +345,13 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
     p = Params()
     where = child_where(f, p, "x")
     cut = "" if limit is None else f"LIMIT {int(limit)}"
+    # An article's feed links and its row carry its `published`: the joins read the view's
+    # time range only (the sorting key), and join on the integer `aid`.
+    link_window = _window("af", f, p)
+    article_window = _window("a", f, p)
     sql = f"""
         WITH rows AS (
-            SELECT x.author AS author, x.article_id AS article_id, x.published AS published
+            SELECT x.author AS author, x.aid AS aid, x.published AS published
             FROM article_authors x WHERE {where}
         ),
         ranked AS (
@@ -345,16 +359,21 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
                    max(r.published) AS last_published
             FROM rows r GROUP BY r.author ORDER BY articles DESC, author {cut}
         ),
-        chosen AS (SELECT r.author AS author, r.article_id AS article_id FROM rows r
+        chosen AS (SELECT r.author AS author, r.aid AS aid FROM rows r
                    WHERE r.author IN (SELECT author FROM ranked)),
         fe AS (
             SELECT c.author AS author, uniqExact(af.feed_id) AS feeds
-            FROM chosen c JOIN article_feeds af ON af.article_id = c.article_id
+            FROM chosen c
+            JOIN (SELECT af.aid AS aid, af.feed_id AS feed_id FROM article_feeds af
+                  WHERE {link_window}) af ON af.aid = c.aid
             GROUP BY c.author
         ),
         reading AS (
             SELECT c.author AS author, avg(a.reading_minutes) AS mean_reading_minutes
-            FROM chosen c JOIN articles a ON a.id = c.article_id GROUP BY c.author
+            FROM chosen c
+            JOIN (SELECT a.aid AS aid, a.reading_minutes AS reading_minutes FROM articles a
+                  WHERE {article_window}) a ON a.aid = c.aid
+            GROUP BY c.author
         )
         SELECT k.author AS author, k.articles AS articles, coalesce(fe.feeds, 0) AS feeds,
                k.first_published AS first_published, k.last_published AS last_published,
@@ -390,7 +409,7 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
     row = _one(
         run,
         f"SELECT count() FROM articles a WHERE {article_where(f, q)} "
-        "AND a.aid NOT IN (SELECT c.aid FROM article_authors c)",
+        f"AND a.aid NOT IN (SELECT c.aid FROM article_authors c WHERE {_window('c', f, q)})",
         q,
     )
     table.attrs["unattributed"] = int(row[0])
@@ -406,9 +425,9 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
                     SELECT c.author AS author, tg.key AS key, count() AS n,
                            row_number() OVER (PARTITION BY c.author ORDER BY n DESC, key)
                                AS rank
-                    FROM (SELECT x.author AS author, x.article_id AS article_id
+                    FROM (SELECT x.author AS author, x.aid AS aid
                           FROM article_authors x WHERE {tag_where} AND x.author IN {listed}) c
-                    JOIN article_tags tg ON tg.article_id = c.article_id
+                    JOIN article_tags tg ON tg.aid = c.aid
                     WHERE {window}
                     GROUP BY c.author, tg.key
                 ) WHERE rank <= {int(top_tags)}
@@ -634,7 +653,8 @@ FEED_COLUMNS = (
 def feed_state(run: Run, url: str) -> dict[str, Any] | None:
     p = Params()
     _, rows = run(
-        f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE url = {p.add(url, 'String')} "
+        f"SELECT {', '.join(FEED_COLUMNS[:-1])}, coalesce(pages_restricted, false) "
+        f"FROM feeds WHERE url = {p.add(url, 'String')} "
         "ORDER BY created LIMIT 1",
         p,
     )
@@ -658,7 +678,7 @@ def _children(run: Run, ids: list[str], *, forms: bool) -> tuple[dict[str, Any],
     _, rows = run(
         f"SELECT af.article_id, {LABEL}, fd.url FROM article_feeds af "
         f"JOIN feeds fd ON fd.id = af.feed_id WHERE af.article_id IN {listed} "
-        "ORDER BY af.article_id, fd.created, fd.id",
+        f"ORDER BY af.article_id, {LABEL}, fd.url",
         p,
     )
     for article_id, label, url in rows:
@@ -796,8 +816,10 @@ def export_batches(run: Run, f: Filters, *, size: int = 5000) -> Iterator[Table]
 def options(run: Run, *, limit: int) -> dict[str, list[str]]:
     n = int(limit)
     _, feeds_rows = run(
-        f"SELECT {LABEL} AS label, count(af.article_id) AS n "
-        "FROM feeds fd LEFT JOIN article_feeds af ON af.feed_id = fd.id "
+        # Links counted per feed first: the join is of 2,000 feeds, not of every link.
+        f"SELECT {LABEL} AS label, toUInt64(sum(coalesce(af.n, 0))) AS n "
+        "FROM feeds fd LEFT JOIN (SELECT feed_id, count() AS n FROM article_feeds "
+        "GROUP BY feed_id) af ON af.feed_id = fd.id "
         f"GROUP BY label ORDER BY n DESC, label LIMIT {n}",
         Params(),
     )

@@ -147,6 +147,30 @@ _TABLES: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+
+def column_types() -> dict[str, dict[str, str]]:
+    """Each table's columns and their ClickHouse types (the current schema, as written)."""
+    out: dict[str, dict[str, str]] = {}
+    for name, (columns, _, _) in _TABLES.items():
+        types: dict[str, str] = {}
+        depth, start, parts = 0, 0, []
+        for i, ch in enumerate(columns):
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                parts.append(columns[start:i])
+                start = i + 1
+        parts.append(columns[start:])
+        for part in parts:
+            words = part.split()
+            if not words or words[0] == "INDEX":
+                continue
+            kind = " ".join(words[1:]).split(" DEFAULT ")[0].split(" MATERIALIZED ")[0]
+            types[words[0]] = kind.strip()
+        out[name] = types
+    return out
+
+
 _TERM_DAILY_COLUMNS = (
     "day Date, language LowCardinality(String), term String, n Int64, articles Int64"
 )
@@ -228,6 +252,11 @@ REBUILD_ROLLUP = [
     "sum(toInt64(n)) AS n, toInt64(count()) AS articles FROM article_terms FINAL "
     "GROUP BY day, language, term",
 ]
+
+# Then every table merged into one part per partition: a read's FINAL over one part costs
+# next to nothing (article_terms of 100k articles: 25 ms instead of 0.9 s over the copy's
+# five parts), where over overlapping parts it merges them on every read.
+COMPACT = [f"OPTIMIZE TABLE {name} FINAL" for name in (*_TABLES, "term_daily", "tag_displays")]
 
 # Sharding keys on a cluster: an article and every row that hangs off it live on the same
 # shard (the hash of the article id), so the per-article joins and IN subqueries stay local

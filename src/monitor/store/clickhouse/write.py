@@ -27,7 +27,7 @@ from typing import Any
 
 from monitor.models import Article, ParsedFeed
 from monitor.store.base import FetchRecord, SaveCounts
-from monitor.store.clickhouse.sql import Params, utc_naive
+from monitor.store.clickhouse.sql import UTC_TIME, Params, utc_naive
 from monitor.store.entries import (
     Rekey,
     check_storable,
@@ -211,6 +211,7 @@ class Writer:
             subscribed=True,
             full_text=False,
             restricted=False,
+            pages_restricted=False,
             added_at=when,
             next_due_at=when,
             error_count=0,
@@ -385,15 +386,37 @@ class Writer:
             old = self.children(table, ids)
             self.put(table, columns, [], tombstones=old)
 
-    def children(self, table: str, ids: Sequence[str]) -> Rows:
+    def children(
+        self,
+        table: str,
+        ids: Sequence[str],
+        at: dict[str, set[datetime]] | None = None,
+    ) -> Rows:
+        """The stored rows of `table` for these articles. With `at` (the times each article's
+        rows can carry: each row carries its article's `published`, the first column of the
+        sorting key), only those times are read for the ids in it, not the whole table
+        (a bloom filter over a few hundred ids skips next to nothing)."""
         if not ids:
             return []
-        p = Params()
         columns = CHILD_COLUMNS[table]
-        return self.select(
-            f"SELECT {', '.join(columns)} FROM {table} WHERE article_id IN {p.texts(list(ids))}",
-            p,
-        )
+        # PREWHERE on sorting-key columns only (safe before FINAL): the other columns are
+        # read for the matching rows alone.
+        select = f"SELECT {', '.join(columns)} FROM {table} PREWHERE "
+        narrow = [i for i in ids if at is not None and i in at]
+        wide = [i for i in ids if at is None or i not in at]
+        rows: Rows = []
+        if narrow and at is not None:
+            p = Params()
+            times = sorted({t for i in narrow for t in at[i]})
+            rows += self.select(
+                f"{select}published IN {p.add(times, f'Array({UTC_TIME})')} "
+                f"AND article_id IN {p.texts(narrow)}",
+                p,
+            )
+        if wide:
+            p = Params()
+            rows += self.select(f"{select}article_id IN {p.texts(wide)}", p)
+        return rows
 
     # -- articles ---------------------------------------------------------------------
 
@@ -410,7 +433,7 @@ class Writer:
             return {}
         p = Params()
         rows = self.select(
-            f"SELECT id, published, date_source FROM articles WHERE id IN {p.texts(wanted)}",
+            f"SELECT id, published, date_source FROM articles PREWHERE id IN {p.texts(wanted)}",
             p,
         )
         return {str(i): (pub, str(src)) for i, pub, src in rows}
@@ -440,7 +463,7 @@ class Writer:
         links: dict[tuple[int, str], tuple[str, str]] = {}
         for fid, key, aid, digest in self.select(
             "SELECT feed_id, entry_key, article_id, entry_hash FROM article_feeds "
-            f"WHERE feed_id IN {fids} AND entry_key IN {keys}",
+            f"PREWHERE feed_id IN {fids} AND entry_key IN {keys}",
             p,
         ):
             if (int(fid), str(key)) in pairs:
@@ -464,6 +487,8 @@ class Writer:
                 links[(r.feed_id, r.new_key)] = (r.article_id, r.entry_hash)
             stored.update(self.stored(own))
         when = utc_naive(now)
+        # What is stored now (classify adds the articles it is about to write to `stored`).
+        before = dict(stored)
         plan = classify(batches, checked, links, stored, rekeys)
         v = versions()
         changed = plan.changed
@@ -482,16 +507,33 @@ class Writer:
             new_children["article_terms"] += [
                 (c.id, term, n, pub, a.language or "") for term, n in a.terms
             ]
+        # Where their rows can be: at the stored article's time, or at the new time (what
+        # a killed writer left of a new article), unless that time was the moment of the
+        # write (an entry without a date): then anywhere.
+        at: dict[str, set[datetime]] = {}
+        for c in changed:
+            if c.id in before:
+                at[c.id] = {before[c.id][0], c.published}
+            elif c.date_source != "first-seen":
+                at[c.id] = {c.published}
         for table, columns in CHILD_COLUMNS.items():
             self.put(
-                table, columns, new_children[table], tombstones=self.children(table, ids), version=v
+                table,
+                columns,
+                new_children[table],
+                tombstones=self.children(table, ids, at),
+                version=v,
             )
-        # 2. the article rows.
+        # 2. the article rows (only the stored ones can have a row, at its stored time).
         old_rows: dict[str, tuple[Any, ...]] = {}
-        if ids:
+        there = [i for i in ids if i in before]
+        if there:
             q = Params()
+            times = q.add(sorted({before[i][0] for i in there}), f"Array({UTC_TIME})")
             for row in self.select(
-                f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id IN {q.texts(ids)}", q
+                f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles "
+                f"PREWHERE published IN {times} AND id IN {q.texts(there)}",
+                q,
             ):
                 old_rows[str(row[0])] = row
         article_rows: Rows = []
@@ -618,11 +660,13 @@ class Writer:
         there = {str(w): bool(r) for w, r in rows}
         unique = list(dict.fromkeys(words))
         if add:
-            # Like DuckDB's upsert with RETURNING: every word given counts once.
+            # As the DuckDB engine: the words that were new count (a word given twice once,
+            # one already there not at all, one taken back once).
+            new = [w for w in unique if there.get(w, True)]
             self.put(
-                "stopwords", ("language", "word", "removed"), [(language, w, False) for w in unique]
+                "stopwords", ("language", "word", "removed"), [(language, w, False) for w in new]
             )
-            return len(words)
+            return len(new)
         gone = [(language, w, there[w]) for w in unique if w in there]
         self.put("stopwords", ("language", "word", "removed"), [], tombstones=gone)
         return len(gone)
