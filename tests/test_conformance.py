@@ -709,7 +709,13 @@ def test_data_version_changes_on_every_write(any_store: Storage) -> None:
     changed("save_feeds (a fetch record)")
     any_store.set_feed_enabled(WEB, False)
     changed("set_feed_enabled")
-    any_store.make_due(WEB)
+    due = any_store.feed_state(WEB)["next_due_at"]  # type: ignore[index]
+    assert any_store.make_due(WEB) is True  # a disabled feed is left as it is
+    assert any_store.feed_state(WEB)["next_due_at"] == due  # type: ignore[index]
+    versions.append(any_store.data_version())
+    any_store.set_feed_enabled(WEB, True)
+    changed("set_feed_enabled (on again)")
+    assert any_store.make_due(WEB) is False
     changed("make_due")
     any_store.add_stopwords("de", ["hafen"])
     changed("add_stopwords")

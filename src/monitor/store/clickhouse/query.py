@@ -559,7 +559,7 @@ def feeds(run: Run) -> Table:
                count(af.article_id) AS articles, max(af.published) AS last_published
         FROM feeds fd LEFT JOIN article_feeds af ON af.feed_id = fd.id
         GROUP BY fd.id
-        ORDER BY min(fd.created), fd.id"""
+        ORDER BY added_at, url"""
     return _table(run, sql, Params(), FEEDS_COLUMNS)
 
 

@@ -509,7 +509,8 @@ def authors(
 
 
 def feeds(con: duckdb.DuckDBPyConnection) -> Table:
-    """Every feed with its state and how many articles it has stored."""
+    """Every feed with its state and how many articles it has stored, in the order they were
+    added (then by URL): the same on every engine, whatever ids it gave them."""
     sql = """
         SELECT fd.id, fd.url, fd.name, fd.title, fd.site_url, fd.language, fd.kind,
                fd.subscribed, fd.full_text, fd.added_at, fd.last_fetch_at, fd.last_status,
@@ -518,7 +519,7 @@ def feeds(con: duckdb.DuckDBPyConnection) -> Table:
                count(af.article_id) AS articles, max(af.published) AS last_published
         FROM feeds fd LEFT JOIN article_feeds af ON af.feed_id = fd.id
         GROUP BY ALL
-        ORDER BY fd.id
+        ORDER BY fd.added_at, fd.url
     """
     return _table(con, sql, [])
 
