@@ -668,9 +668,9 @@ def generate(
     started = time.perf_counter()
     store = DuckDBStore(path)
     store.ensure_schema()
-    import duckdb
+    from monitor.store.duckdb import raw_connection
 
-    con = duckdb.connect(str(path))
+    con = raw_connection(path)
     links = terms = 0
     try:
         con.execute("BEGIN")

@@ -255,7 +255,8 @@ def locked(db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+            "import sys; from monitor.store.duckdb import raw_connection; "
+            f"c = raw_connection({str(db)!r}); print('held', flush=True); "
             "sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,

@@ -228,11 +228,11 @@ def test_opml_export_with_a_named_and_an_unnamed_feed(store: DuckDBStore) -> Non
 
 
 def test_a_store_from_before_page_vetting_migrates_with_its_feeds(tmp_path: Any) -> None:
-    import duckdb
+    from monitor.store.duckdb import raw_connection
 
     path = tmp_path / "v3.duckdb"
     subscriptions.add_feeds(DuckDBStore(path), ["https://a.example/feed"], full_text=True)
-    con = duckdb.connect(str(path))  # back to schema 3: no pages_restricted column
+    con = raw_connection(path)  # back to schema 3: no pages_restricted column
     con.execute("ALTER TABLE feeds DROP COLUMN pages_restricted")
     con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     con.close()
