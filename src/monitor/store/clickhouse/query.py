@@ -24,6 +24,7 @@ from monitor.store.clickhouse.sql import (
     time_conditions,
     utc_naive,
 )
+from monitor.store.entries import COPY_COLUMNS
 
 # (sql, params) -> (column names, rows)
 Run = Callable[[str, Params], tuple[tuple[str, ...], list[tuple[Any, ...]]]]
@@ -622,32 +623,8 @@ def entry_hashes(run: Run, feed_id: int) -> dict[str, str]:
     return {str(k): str(h) for k, h in rows}
 
 
-FEED_COLUMNS = (
-    "id",
-    "url",
-    "name",
-    "title",
-    "site_url",
-    "language",
-    "kind",
-    "subscribed",
-    "full_text",
-    "restricted",
-    "added_at",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "last_fetch_at",
-    "last_status",
-    "last_ok_at",
-    "error_count",
-    "last_error",
-    "warning",
-    "next_due_at",
-    "disabled",
-    "disabled_reason",
-    "pages_restricted",
-)
+# A feed row as `feed_state` and the writer read it: the columns a copy carries.
+FEED_COLUMNS = COPY_COLUMNS["feeds"]
 
 
 def feed_state(run: Run, url: str) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from monitor.models import Article, ParsedFeed
 from monitor.store.base import FetchRecord, SaveCounts
 from monitor.store.clickhouse.sql import UTC_TIME, Params, utc_naive
 from monitor.store.entries import (
+    COPY_COLUMNS,
     Rekey,
     check_storable,
     classify,
@@ -83,24 +84,8 @@ FEED_COLUMNS = (
     "disabled_reason",
 )
 
-ARTICLE_COLUMNS = (
-    "id",
-    "url",
-    "title",
-    "summary",
-    "text",
-    "published",
-    "date_source",
-    "date_assumed_utc",
-    "language",
-    "word_count",
-    "reading_minutes",
-    "comments",
-    "fulltext_error",
-    "first_seen",
-    "updated_at",
-)
-LINK_COLUMNS = ("feed_id", "entry_key", "article_id", "entry_hash", "first_seen", "published")
+ARTICLE_COLUMNS = COPY_COLUMNS["articles"]
+LINK_COLUMNS = COPY_COLUMNS["article_feeds"]
 CHILD_COLUMNS = {
     "article_authors": ("article_id", "position", "author", "published"),
     "article_tags": ("article_id", "key", "display", "source", "published"),
