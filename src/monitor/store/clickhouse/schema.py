@@ -18,9 +18,10 @@ Designed for ClickHouse rather than translated from DuckDB:
 - `meta` holds `schema_version` (the number of migrations applied).
 
 Feed ids: ClickHouse has no sequences, and several writers (processes on several machines)
-may register feeds at once. A feed's id is a 63-bit hash of its URL at creation (blake2b,
-positive Int64), so two writers registering the same URL at the same moment produce the same
-id and one row (the newer version wins), never two feeds. A renamed feed keeps its id; a new
+may register feeds at once. A feed's id is a 31-bit hash of its URL at creation (blake2b,
+positive, within DuckDB's INTEGER so `monitor copy` goes both ways), so two writers
+registering the same URL at the same moment produce the same id and one row (the newer
+version wins), never two feeds. A renamed feed keeps its id; a new
 feed whose hash is taken by another URL takes the hash of "url#1", "url#2", ...
 `created` (a nanosecond version) keeps the order in which feeds were added.
 """
