@@ -17,6 +17,7 @@ writer leaves and `schema` for why nothing is counted twice).
 from __future__ import annotations
 
 import atexit
+import functools
 import re
 import threading
 import uuid
@@ -745,17 +746,18 @@ def _arrow_type(kind: str) -> Any:
     }[inner]
 
 
-_TYPES = {
-    table: {column: _arrow_type(kind) for column, kind in columns.items()}
-    for table, columns in column_types().items()
-}
+@functools.cache
+def _arrow_types(table: str) -> dict[str, Any]:
+    """`table`'s columns as Arrow types (made at the first insert: a process that only
+    reads never imports pyarrow, 0.1 s of every command)."""
+    return {column: _arrow_type(kind) for column, kind in column_types()[table].items()}
 
 
 def _arrow_block(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> Any:
     """These rows of `table` as an Arrow table of its column types."""
     import pyarrow as pa
 
-    types = _TYPES[table]
+    types = _arrow_types(table)
     arrays = []
     for name, values in zip(columns, zip(*rows, strict=True), strict=True):
         kind = types[name]
