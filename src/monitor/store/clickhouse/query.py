@@ -561,8 +561,12 @@ def feeds(run: Run) -> Table:
                any(fd.last_error) AS last_error, any(fd.warning) AS warning,
                any(fd.next_due_at) AS next_due_at, any(fd.disabled) AS disabled,
                any(fd.disabled_reason) AS disabled_reason,
-               count(af.article_id) AS articles, max(af.published) AS last_published
-        FROM feeds fd LEFT JOIN article_feeds af ON af.feed_id = fd.id
+               toUInt64(coalesce(any(af.n), 0)) AS articles,
+               any(af.last) AS last_published
+        FROM feeds fd
+        -- links counted per feed first: the join is of 2,000 feeds, not of every link
+        LEFT JOIN (SELECT feed_id, count() AS n, max(published) AS last FROM article_feeds
+                   GROUP BY feed_id) af ON af.feed_id = fd.id
         GROUP BY fd.id
         ORDER BY added_at, url"""
     return _table(run, sql, Params(), FEEDS_COLUMNS)
