@@ -5,11 +5,18 @@
 
 `--copy` first moves every table of the DuckDB store into a new chDB directory (straight
 inserts of the table's rows, then the term rollup rebuilt, as `finish_copy` does).
+
+`--cpu` measures this process's CPU seconds instead of wall seconds (both engines run their
+threads in the process): on a machine others load, wall times swing 2-5x, CPU seconds
+much less. Runs alternate between the engines, so both see the same load. The "page, all
+time" rows are the store calls each dashboard page makes with no filters (every page reads
+`stats` and the sidebar's `options` too).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -51,13 +58,55 @@ def copy(duck: DuckDBStore, ch: ClickHouseStore) -> None:
     ch.finish_copy()
 
 
-def timed(call: Callable[[], Any], runs: int) -> float:
-    times = []
+def timed_pair(
+    a: Callable[[], Any], b: Callable[[], Any], runs: int, clock: Callable[[], float]
+) -> tuple[float, float]:
+    """Median seconds of `a` and of `b`, run in turns."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for call, out in ((a, times[0]), (b, times[1])):
+            started = clock()
+            call()
+            out.append(clock() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def page_calls(store: Any, key: str) -> dict[str, Callable[[], Any]]:
+    """Each page's store calls, all time (the sidebar's `options` and `stats` on each)."""
+    f = Filters()
+    common = [lambda: store.stats(f), lambda: store.options(limit=200)]
+    pages: dict[str, list[Callable[[], Any]]] = {
+        "overview": [
+            lambda: store.tags(f, limit=50),
+            lambda: store.tag_windows(f, f),
+            lambda: store.frequency(f, by="day"),
+            lambda: store.articles_page(f, sort="published", descending=True, limit=10, offset=0),
+        ],
+        "frequency": [
+            lambda: store.frequency(f, by="day", timezone=BERLIN),
+            lambda: store.heatmap(f, timezone=BERLIN),
+            lambda: store.cadence(f),
+        ],
+        "tags": [
+            lambda: store.tags(f, limit=50),
+            lambda: store.frequency(f, by="week", split="tag"),
+            lambda: store.cooccurring_tags(f, key, limit=20),
+        ],
+        "clouds": [lambda: store.terms(f, limit=100)],
+        "authors": [lambda: store.authors(f, limit=50)],
+        "articles": [
+            lambda: store.articles_page(f, sort="published", descending=True, limit=50, offset=0)
+        ],
+        "sources": [lambda: store.feeds()],
+    }
+
+    def run_all(calls: list[Callable[[], Any]]) -> None:
+        for call in calls:
+            call()
+
+    return {
+        f"page, all time: {name}": partial(run_all, common + calls) for name, calls in pages.items()
+    }
 
 
 def main() -> None:
@@ -66,7 +115,9 @@ def main() -> None:
     parser.add_argument("chdb", type=Path)
     parser.add_argument("--copy", action="store_true")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cpu", action="store_true", help="CPU seconds, not wall seconds")
     args = parser.parse_args()
+    clock = time.process_time if args.cpu else time.perf_counter
     duck = DuckDBStore(args.duckdb, read_only=not args.copy)
     ch = ClickHouseStore(f"chdb://{args.chdb}")
     try:
@@ -103,16 +154,29 @@ def main() -> None:
             ),
         ]
         print(f"{'query':32} {'duckdb':>9} {'chdb':>9} {'ratio':>6}")
+        pairs = [
+            (
+                label,
+                partial(getattr(duck, name), *call_args, **kwargs),
+                partial(getattr(ch, name), *call_args, **kwargs),
+            )
+            for label, name, call_args, kwargs in cases
+        ]
+        on_ch_pages = page_calls(ch, key)
+        on_duck_pages = page_calls(duck, key)
+        pairs += [(label, on_duck_pages[label], on_ch_pages[label]) for label in on_duck_pages]
         with ch.session(), duck.session():
-            for label, name, call_args, kwargs in cases:
-                on_duck = partial(getattr(duck, name), *call_args, **kwargs)
-                on_ch = partial(getattr(ch, name), *call_args, **kwargs)
+            for label, on_duck, on_ch in pairs:
                 on_duck(), on_ch()  # warm
-                d, c = timed(on_duck, args.runs), timed(on_ch, args.runs)
-                print(f"{label:32} {d * 1000:8.0f}ms {c * 1000:8.0f}ms {c / d:6.2f}")
+                d, c = timed_pair(on_duck, on_ch, args.runs, clock)
+                print(f"{label:32} {d * 1000:8.0f}ms {c * 1000:8.0f}ms {c / d:6.2f}", flush=True)
     finally:
         ch.close()
-    print(f"measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, median of {args.runs}")
+    what = "CPU" if args.cpu else "wall"
+    print(
+        f"measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {what} seconds, median of "
+        f"{args.runs}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":

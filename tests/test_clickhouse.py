@@ -427,6 +427,158 @@ def test_writer_killed_midway_leaves_no_half_visible_feed(
     )
 
 
+def _visible_nothing_of(store: ClickHouseStore, views: list[Filters]) -> None:
+    """Every per-article count of these views sees no article and no article's rows."""
+    for f in views:
+        stats = store.stats(f)
+        assert (stats["articles"], stats["feeds"], stats["authors"], stats["tags"]) == (0,) * 4
+        assert store.tags(f).empty and store.authors(f).empty, f
+        assert store.terms(f, rollup=False).empty, f
+        assert store.frequency(f, by="day", split="tag").empty, f
+        assert store.frequency(f, by="day", split="author").empty, f
+        assert store.cadence(f)["articles"] == [0] * len(store.cadence(f)), f
+
+
+def _time_views(docs: list[tuple[str, ParsedFeed]]) -> list[Filters]:
+    """All time, and a window around the documents' articles that starts and ends mid-day
+    (the views narrowed by time only: the ones that skip the join to stored articles)."""
+    times = sorted(a.published for _, d in docs for a in d.articles if a.published is not None)
+    start = times[0].replace(minute=0, second=0, microsecond=0)
+    return [
+        Filters(),
+        Filters(since=start + timedelta(hours=5, minutes=7), until=times[-1] - timedelta(hours=3)),
+        Filters(until=times[len(times) // 2]),
+    ]
+
+
+def test_writer_killed_midway_named_pending_for_time_views(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    """A view narrowed by time only does not join rows to stored articles: what keeps a
+    killed writer's rows invisible there is the `pending` name it wrote first. Killed
+    before the article rows, then killed before the names are cleared (the articles are
+    complete: visible), then saved whole: the same answers as DuckDB's on every view."""
+    url, doc = small[0]
+    views = _time_views([(url, doc)])
+    real = chstore._insert
+    dying_at = {"table": "articles"}
+
+    def dying(table: str, columns: Any, rows: Any) -> None:
+        if table == dying_at["table"] and (table != "pending" or any(r[-1] for r in rows)):
+            raise KeyboardInterrupt  # the process is killed here
+        real(table, columns, rows)
+
+    chstore._insert = dying  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        _save_ch(chstore, [(url, doc)])
+    chstore._insert = real  # type: ignore[method-assign]
+    assert chstore.stats(Filters())["articles"] == 0
+    _visible_nothing_of(chstore, views)
+    # The next write dies after the article rows, before it clears the names.
+    dying_at["table"] = "pending"
+    chstore._insert = dying  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        _save_ch(chstore, [(url, doc)])
+    chstore._insert = real  # type: ignore[method-assign]
+    duck = Duck(tmp_path / "m.duckdb")
+    duck.save([(url, doc)])
+    # The articles have their rows: complete, with every tag and term, though still named.
+    assert chstore.stats(Filters())["articles"] == len({a.id for a in doc.articles})
+    assert chstore._raw("SELECT count() FROM pending FINAL")[1][0][0] > 0
+    for f in views:
+        assert chstore.tags(f).rows == duck.store.tags(f).rows
+        assert chstore.terms(f, rollup=False).rows == duck.store.terms(f, rollup=False).rows
+    _save_ch(chstore, [(url, doc)])  # complete: the names cleared
+    assert chstore._raw("SELECT count() FROM pending FINAL")[1] == [(0,)]
+    _compare_some(duck, chstore, views)
+
+
+def test_removal_killed_midway_leaves_nothing_half_visible(
+    tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
+) -> None:
+    """`feeds remove` killed after the article rows are tombstoned but before their tags:
+    the views narrowed by time only see nothing of the removed articles; the retried
+    removal ends as DuckDB's."""
+    docs = small[:2]
+    _save_ch(chstore, docs)
+    real = chstore._insert
+
+    def dying(table: str, columns: Any, rows: Any) -> None:
+        if table == "article_tags":
+            raise KeyboardInterrupt
+        real(table, columns, rows)
+
+    chstore._insert = dying  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        chstore.remove_feed(docs[0][0])
+    chstore._insert = real  # type: ignore[method-assign]
+    duck = Duck(tmp_path / "m.duckdb")
+    duck.save(docs)
+    removed = duck.store.remove_feed(docs[0][0])
+    assert removed
+    views = _time_views(docs)
+    for f in views:
+        # The killed removal left the feed (and its links) but none of its own articles.
+        assert chstore.tags(f).rows == duck.store.tags(f).rows
+        assert chstore.authors(f).rows == duck.store.authors(f).rows
+        assert chstore.terms(f, rollup=False).rows == duck.store.terms(f, rollup=False).rows
+    assert chstore.remove_feed(docs[0][0]) == removed  # the retry finds the same ones
+    _compare_some(duck, chstore, views)
+    assert chstore._raw("SELECT count() FROM pending FINAL")[1] == [(0,)]
+
+
+def test_migration_names_a_killed_writers_leftovers_pending(
+    tmp_path: Path, small: list[tuple[str, ParsedFeed]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store of schema 3 with a killed writer's rows (tags and terms of an article with
+    no row): migration 4 names them pending, so the views narrowed by time only (which no
+    longer join to stored articles) still see nothing of them."""
+    from monitor.store.clickhouse import schema
+
+    url, doc = small[0]
+    from monitor.store.clickhouse.write import Writer
+
+    location = f"chdb://{tmp_path / 'old'}"
+    old = ClickHouseStore(location)
+    # The writer of schema 3 named nothing pending.
+    monkeypatch.setattr(Writer, "mark_pending", lambda self, ids: None)
+    monkeypatch.setattr(Writer, "clear_pending", lambda self, ids: None)
+    try:
+        saved = schema.MIGRATIONS[:]
+        del schema.MIGRATIONS[3:]
+        try:
+            import monitor.store.clickhouse as engine
+
+            engine.SCHEMA_VERSION, before = 3, engine.SCHEMA_VERSION
+            real = old._insert
+
+            def dying(table: str, columns: Any, rows: Any) -> None:
+                if table == "articles":
+                    raise KeyboardInterrupt
+                real(table, columns, rows)
+
+            old._insert = dying  # type: ignore[method-assign]
+            with pytest.raises(KeyboardInterrupt):
+                _save_ch(old, [(url, doc)])
+            assert old._raw("SELECT count() FROM article_tags FINAL")[1][0][0] > 0
+        finally:
+            schema.MIGRATIONS[:] = saved
+            engine.SCHEMA_VERSION = before
+    finally:
+        old.close()
+    monkeypatch.undo()
+    new = ClickHouseStore(location)
+    try:
+        assert new.info().schema_version == schema.SCHEMA_VERSION
+        _visible_nothing_of(new, _time_views([(url, doc)]))
+        _save_ch(new, [(url, doc)])
+        duck = Duck(tmp_path / "m.duckdb")
+        duck.save([(url, doc)])
+        _compare_some(duck, new, _time_views([(url, doc)]))
+    finally:
+        new.close()
+
+
 def test_writer_threads_at_once(
     tmp_path: Path, chstore: ClickHouseStore, small: list[tuple[str, ParsedFeed]]
 ) -> None:

@@ -9,19 +9,41 @@ engine's package holds all of its SQL; nothing else imports an engine's driver.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor import settings
 from monitor.errors import InputError, StoreError
 from monitor.store.base import Storage
-from monitor.store.duckdb import (
-    CONNECTION_CONFIG,
-    DEFAULT_DB,
-    SCHEMA_VERSION,
-    DuckDBStore,
-    default_db_path,
-)
-from monitor.store.duckdb.rows import first
+
+if TYPE_CHECKING:
+    from monitor.store.duckdb import (
+        CONNECTION_CONFIG,
+        SCHEMA_VERSION,
+        DuckDBStore,
+        default_db_path,
+    )
+    from monitor.store.duckdb.rows import first
+
+# The default store's path, the same as `monitor.store.duckdb.DEFAULT_DB` (written here too:
+# a process that opens a ClickHouse store never imports duckdb, 80 ms of every command).
+DEFAULT_DB = Path("data") / "monitor.duckdb"
+
+_DUCKDB_NAMES = ("CONNECTION_CONFIG", "SCHEMA_VERSION", "DuckDBStore", "default_db_path")
+
+
+def __getattr__(name: str) -> Any:
+    """The DuckDB engine's names, imported when first asked for."""
+    if name in _DUCKDB_NAMES:
+        from monitor.store import duckdb
+
+        return getattr(duckdb, name)
+    if name == "first":
+        from monitor.store.duckdb.rows import first
+
+        return first
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CONNECTION_CONFIG",
@@ -58,6 +80,8 @@ def open_store(
     if location is None:
         location = default_location()
     if isinstance(location, Path):
+        from monitor.store.duckdb import DuckDBStore
+
         return DuckDBStore(
             location, read_only=read_only, lock_timeout=lock_timeout, salvage=salvage
         )
@@ -86,6 +110,8 @@ def open_store(
         )
     if "\x00" in text:
         raise InputError(f"{text!r}: a store path cannot hold a NUL character")
+    from monitor.store.duckdb import DuckDBStore
+
     return DuckDBStore(text, read_only=read_only, lock_timeout=lock_timeout, salvage=salvage)
 
 

@@ -146,6 +146,17 @@ _TABLES: dict[str, tuple[str, str, str]] = {
         "ORDER BY (language, word)",
         "",
     ),
+    # The articles a writer is writing (new ones) or removing: while an article is named
+    # here, its per-article rows are invisible to a view narrowed by time only
+    # (`sql.child_where`). A writer names an article before its first row and tombstones
+    # the name after its last; a killed writer's names stay, and keep what it left
+    # invisible until the next write of that article clears them. (Migration 4.)
+    "pending": (
+        "article_id String, version UInt64, is_deleted UInt8 DEFAULT 0, "
+        "aid UInt64 MATERIALIZED cityHash64(article_id)",
+        "ORDER BY article_id",
+        "",
+    ),
 }
 
 
@@ -195,10 +206,22 @@ def _create(name: str) -> str:
     )
 
 
+# The tables of migration 1 (later ones add theirs).
+_FIRST_TABLES = (
+    "meta",
+    "feeds",
+    "articles",
+    "article_feeds",
+    "article_authors",
+    "article_tags",
+    "article_terms",
+    "stopwords",
+)
+
 MIGRATIONS: list[list[str]] = [
     # 1: everything: feeds, articles and their per-article rows, stopwords, the term rollup.
     [
-        *(_create(name) for name in _TABLES),
+        *(_create(name) for name in _FIRST_TABLES),
         f"""CREATE TABLE IF NOT EXISTS term_daily ({_TERM_DAILY_COLUMNS})
             ENGINE = SummingMergeTree((n, articles)) ORDER BY (day, language, term)""",
         "CREATE MATERIALIZED VIEW IF NOT EXISTS term_daily_mv TO term_daily AS "
@@ -241,6 +264,22 @@ MIGRATIONS.append(
     ]
 )
 
+MIGRATIONS.append(
+    # 4: the pending articles, so a view narrowed by time only reads its per-article rows
+    # without joining each to the stored articles (25-35% of the all-time pages' queries).
+    # What a killed writer left before this migration (rows of an article that has no row)
+    # is named pending here, so it stays invisible.
+    [
+        _create("pending"),
+        *(
+            "INSERT INTO pending (article_id, version) SELECT DISTINCT x.article_id, 1 "
+            f"FROM {table} AS x FINAL "
+            "WHERE x.aid NOT IN (SELECT a.aid FROM articles AS a FINAL)"
+            for table in ("article_feeds", "article_authors", "article_tags", "article_terms")
+        ),
+    ]
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # What `finish_copy` runs: the rollup rebuilt from the current terms.
@@ -267,6 +306,7 @@ _SHARDING: dict[str, str | None] = {
     "meta": None,
     "feeds": None,
     "stopwords": None,
+    "pending": None,
     "articles": "cityHash64(id)",
     "article_feeds": "cityHash64(article_id)",
     "article_authors": "cityHash64(article_id)",
@@ -288,9 +328,9 @@ def cluster_ddl(cluster: str, database: str = "monitor") -> list[str]:
     shard, filled by their views from the shard's own rows, and read through Distributed
     tables: every query sums them anyway.
 
-    Small tables (feeds, stopwords, meta) are not sharded: one replicated table under its own
-    name whose replicas are every node of the cluster (one ZooKeeper path for all), so every
-    node reads them locally and a write on any node reaches all.
+    Small tables (feeds, stopwords, meta, pending) are not sharded: one replicated table
+    under its own name whose replicas are every node of the cluster (one ZooKeeper path for
+    all), so every node reads them locally and a write on any node reaches all.
     """
     if not cluster.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"cluster name {cluster!r}: letters, digits, '-' and '_' only")

@@ -5,7 +5,9 @@ same view, the same rows. One difference by design: a per-article table (tags, t
 authors, feed links) is always narrowed to the articles that are stored (`article_id IN`
 the view's articles), because a writer stores an article's tags and terms *before* the
 article row (there is no multi-table transaction): what a query sees of an article being
-written is nothing, or the article with all of its tags and terms.
+written is nothing, or the article with all of its tags and terms. A view narrowed by time
+only does without that join: it leaves out the rows of the articles a writer has named
+`pending` (see `write`) that have no article row, which is the same set of rows for less work.
 """
 
 from __future__ import annotations
@@ -93,12 +95,36 @@ def article_where(f: Filters, p: Params, alias: str = "a") -> str:
     return " AND ".join(conditions) if conditions else "true"
 
 
+def narrows_articles(f: Filters) -> bool:
+    """Whether the view is narrowed by more than time (by a filter on articles)."""
+    return bool(f.languages or f.feeds or f.authors or f.tags or (f.search and f.search.strip()))
+
+
 def child_where(f: Filters, p: Params, alias: str) -> str:
     """A condition on a per-article table: its own time range (the sorting key) and its
-    article in the view (and stored: see the module docstring)."""
+    article in the view, and stored (see the module docstring). Narrowed by time only, the
+    view's rows are those in its time range (each carries its article's `published`) but
+    for the articles named in `pending` that have no row (being written or removed, or
+    left by a killed writer): a small set, where joining every row to the stored articles
+    costs 25-35% of an all-time count."""
     conditions = time_conditions(f"{alias}.published", f, p)
-    conditions.append(f"{alias}.aid IN (SELECT a.aid FROM articles a WHERE {article_where(f, p)})")
+    if narrows_articles(f):
+        conditions.append(
+            f"{alias}.aid IN (SELECT a.aid FROM articles a WHERE {article_where(f, p)})"
+        )
+    else:
+        conditions.append(f"{alias}.aid NOT IN ({HIDDEN})")
     return " AND ".join(conditions)
+
+
+# The pending articles that have no row (being written, removed, or a killed writer's): their
+# rows are the per-article rows without a stored article. (A pending article that has its
+# row is complete: its writer died, or is about to clear the name, after the article row.)
+# The lookup of the few pending ids in `articles` goes through its bloom filter on `id`.
+HIDDEN = (
+    "SELECT pd.aid FROM pending pd WHERE pd.article_id NOT IN "
+    "(SELECT sa.id FROM articles sa WHERE sa.id IN (SELECT pp.article_id FROM pending pp))"
+)
 
 
 def naive(moment: datetime | None) -> datetime | None:

@@ -3,12 +3,17 @@
 ClickHouse has no multi-table transaction, so what a half-done write can leave is decided by
 the order of the inserts (see `schema` for the row versions and tombstones):
 
+0. the articles' names in `pending`: a new one's rows stay invisible until 2;
 1. an article's authors, tags and terms (the stored ones tombstoned first, so the term
    rollup loses them before it gains the new ones);
 2. the article row: from here on queries see the article, with all of its tags and terms
-   (every per-article aggregate is narrowed to stored articles);
+   (a view with filters on articles is narrowed to stored articles; a view narrowed by time
+   only skips the pending ones); 2b. the names in `pending` tombstoned;
 3. its feed links, with the entry hashes;
 4. last, the feed row with the document's byte hash and the fetch state.
+
+A removal names its articles in `pending` first and clears them after their last row is
+tombstoned (links included), so a removal killed midway leaves nothing half-visible either.
 
 A writer killed before 4 leaves the feed's old byte hash (and, before 3, the old entry
 hashes), so the next fetch or ingest of that feed parses the document again and writes the
@@ -329,14 +334,25 @@ class Writer:
                 )
             }
             orphans = [i for i in ids if i not in others]
-        self.delete_articles(orphans)
+        self.delete_articles(orphans, clear=False)
         self.put("article_feeds", LINK_COLUMNS, [], tombstones=links)
+        self.clear_pending(orphans)
         self.put("feeds", FEED_COLUMNS, [], tombstones=[tuple(row[c] for c in FEED_COLUMNS)])
         return len(orphans)
 
-    def delete_articles(self, ids: Sequence[str]) -> None:
+    def mark_pending(self, ids: Sequence[str]) -> None:
+        """Name these articles in `pending`: their per-article rows are invisible from now."""
+        self.put("pending", ("article_id",), [(i,) for i in sorted(set(ids))])
+
+    def clear_pending(self, ids: Sequence[str]) -> None:
+        self.put("pending", ("article_id",), [], tombstones=[(i,) for i in sorted(set(ids))])
+
+    def delete_articles(self, ids: Sequence[str], *, clear: bool = True) -> None:
+        """The articles and their rows tombstoned, named pending meanwhile (`clear=False`:
+        the caller clears them after it tombstones their links)."""
         if not ids:
             return
+        self.mark_pending(ids)
         p = Params()
         listed = p.texts(list(ids))
         stored = self.select(
@@ -346,6 +362,8 @@ class Writer:
         for table, columns in CHILD_COLUMNS.items():
             old = self.children(table, ids)
             self.put(table, columns, [], tombstones=old)
+        if clear:
+            self.clear_pending(ids)
 
     def children(
         self,
@@ -477,6 +495,11 @@ class Writer:
                 at[c.id] = {before[c.id][0], c.published}
             elif c.date_source != "first-seen":
                 at[c.id] = {c.published}
+        # 0. the articles named pending (what hides a new one's rows until its row lands;
+        # a stored one has its row throughout, and is named so that what a killed writer
+        # named of it is cleared below too).
+        if ids:
+            self.mark_pending(ids)
         for table, columns in CHILD_COLUMNS.items():
             self.put(
                 table,
@@ -525,6 +548,21 @@ class Writer:
             if old is not None and old[5] != c.published:
                 gone.append(old)
         self.put("articles", ARTICLE_COLUMNS, article_rows, tombstones=gone, version=v)
+        # 2b. the names cleared: this write's, and a killed writer's of the stored articles
+        # this document holds (complete now; the next save of an unchanged document
+        # writes no article, so this is where they go).
+        stale: list[str] = []
+        if before:
+            q = Params()
+            stale = [
+                str(r[0])
+                for r in self.select(
+                    f"SELECT article_id FROM pending WHERE article_id IN {q.texts(sorted(before))}",
+                    q,
+                )
+            ]
+        if ids or stale:
+            self.clear_pending([*ids, *stale])
         # 3. the links: re-keyed, updated (every link of a changed story moves with it in
         # time), new.
         published = {c.id: c.published for c in changed}
