@@ -273,3 +273,54 @@ def test_bad_options_get_one_line(tmp_path: Path, args: tuple[str, ...], says: s
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.duckdb"), *args])
     assert result.exit_code == 2
     assert says in result.output and len(result.output.strip().splitlines()) == 1
+
+
+# -- the pages (AppTest) ------------------------------------------------------------------------
+
+
+def _subheaders(at: Any) -> list[str]:
+    return [str(s.value) for s in at.subheader]
+
+
+def test_the_clouds_page_weighting_and_languages_live_in_the_url(
+    apptest: Any, demo_db: Path
+) -> None:
+    at = apptest.open(demo_db, "pages/clouds.py", range="all")
+    heads = _subheaders(at)
+    assert any(h.startswith("German (de)") for h in heads), heads
+    assert any(h.startswith("English (en)") for h in heads), heads
+    assert at.selectbox(key="weight").value == "keyness"
+    assert str(at.query_params["weight"]) in ("keyness", "['keyness']")
+    assert str(at.query_params["perlang"]) in ("true", "['true']")
+    # One click to plain frequency; the URL follows.
+    at.selectbox(key="weight").set_value("frequency").run()
+    assert not at.exception
+    assert str(at.query_params["weight"]) in ("frequency", "['frequency']")
+    # One combined cloud.
+    at.toggle(key="perlang").set_value(False).run()
+    assert not at.exception
+    heads = _subheaders(at)
+    assert any(h.startswith("All languages") for h in heads), heads
+    assert not any(h.startswith("German") for h in heads)
+
+
+def test_a_link_reopens_the_frequency_cloud(apptest: Any, demo_db: Path) -> None:
+    at = apptest.open(demo_db, "pages/clouds.py", weight="frequency", perlang="false")
+    assert at.selectbox(key="weight").value == "frequency"
+    assert at.toggle(key="perlang").value is False
+    assert not at.warning
+
+
+def test_the_topics_page_draws_the_chosen_topic(apptest: Any, demo_db: Path) -> None:
+    at = apptest.open(demo_db, "pages/topics.py", range="all", k="5", topic="2")
+    assert [t.value for t in at.title] == ["Topics"]
+    assert at.number_input(key="k").value == 5
+    assert at.selectbox(key="topic").value == 2
+    heads = _subheaders(at)
+    assert any(h.startswith("Topic 2 ·") for h in heads), heads
+    assert at.get("plotly_chart") and len(at.dataframe) >= 2
+    at.selectbox(key="topic").set_value(3).run()
+    assert not at.exception
+    assert any(h.startswith("Topic 3 ·") for h in _subheaders(at))
+    at.number_input(key="k").set_value(3).run()
+    assert not at.exception and len(at.dataframe[0].value) == 3

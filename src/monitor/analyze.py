@@ -40,6 +40,10 @@ __all__ = [
     "compare_windows",
     "keyness",
     "term_clouds",
+    "topic_articles",
+    "topic_overview",
+    "topic_series",
+    "topic_terms",
     "topics",
     "weighted_terms",
     "cooccurring_tags",
@@ -1024,6 +1028,52 @@ def topics(
             f"modelled {len(doc_ids):,} of the view's {vectors.total:,} articles (an even sample)"
         )
     return TopicModel(tuple(found), k, len(doc_ids), vectors.total, len(vocab), note=note)
+
+
+def topic_overview(model: TopicModel) -> pd.DataFrame:
+    """For the page: topic, label, share, language, top terms (ten display forms)."""
+    rows = [
+        {
+            "topic": t.id,
+            "label": t.label,
+            "share": t.share,
+            "language": t.language,
+            "terms": ", ".join(display for _, display, _ in t.terms[:10]),
+        }
+        for t in model.topics
+    ]
+    return pd.DataFrame(rows, columns=["topic", "label", "share", "language", "terms"])
+
+
+def topic_series(model: TopicModel) -> pd.DataFrame:
+    """For the page: day, series ("1 · label"), share: each topic's share per day."""
+    rows = [
+        {"day": day, "series": f"{t.id} · {t.label}", "share": share}
+        for t in model.topics
+        for day, share in t.series
+    ]
+    return pd.DataFrame(rows, columns=["day", "series", "share"])
+
+
+def topic_terms(topic: Topic) -> pd.DataFrame:
+    """For the page: term, display, weight (relative to its top term) of one topic."""
+    return pd.DataFrame(list(topic.terms), columns=["term", "display", "weight"])
+
+
+def topic_articles(topic: Topic) -> pd.DataFrame:
+    """For the page: id, published, title, url, language, weight of one topic's articles."""
+    rows = [
+        {
+            "id": a.id,
+            "published": a.published,
+            "title": a.title,
+            "url": a.url,
+            "language": a.language,
+            "weight": a.weight,
+        }
+        for a in topic.articles
+    ]
+    return pd.DataFrame(rows, columns=["id", "published", "title", "url", "language", "weight"])
 
 
 # -- articles ----------------------------------------------------------------------------
