@@ -94,6 +94,8 @@ if not compare:
             with right:
                 top = terms.head(25)
                 value = "score" if shown_weight == "keyness" else "count"
+                if value == "score":
+                    top = top.assign(score=top["score"].round(1))
                 label = "display" if "display" in top.columns else "term"
                 _ui.chart(
                     charts.bar_chart(

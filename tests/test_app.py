@@ -693,6 +693,10 @@ def test_hostile_feed_content_never_becomes_markup(
         + [json.dumps(f["data"]) for f in _figures(at)]
     ).casefold()
     markers = ("alert", "hostile", "breaking", "anchor", "&lt;b&gt;x", "[y](javascript:z)")
+    if page == "pages/topics.py":
+        # Three articles are too few for topics: the page says so and shows no feed content
+        # (tests/test_topics.py checks hostile titles there on a store with topics).
+        return
     assert any(m in everything for m in markers), page
 
 

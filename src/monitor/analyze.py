@@ -808,8 +808,9 @@ TOPICS_SAMPLE = 3000  # articles modelled: the view's first by id (an even sprea
 TOPICS_METHOD = (
     "NMF (scikit-learn, multiplicative updates from an nndsvda start, random_state 0) over "
     "TF-IDF vectors (sublinear term frequency, smoothed idf, unit length) of up to 3,000 "
-    "articles and the view's 2,000 most used terms, minus those in fewer than 2 or more than "
-    "half of the articles"
+    "articles and the view's 2,000 most used terms (shared among its languages by their "
+    "articles, at least 200 each), minus those in fewer than 2 or more than half of the "
+    "articles"
 )
 
 
@@ -917,8 +918,22 @@ def topics(
         raise ValueError(f"k must be between 2 and {TOPICS_MAX}, not {k}")
     check_timezone(timezone)
     with store.session():
-        top = store.terms(f, limit=vocabulary)
-        displays = dict(zip((str(t) for t in top["term"]), _display_of(top), strict=True))
+        # The vocabulary per language, in proportion to its articles (at least 200 terms
+        # each): the view's most used terms overall would be nearly all of its busiest
+        # language, and the other language's articles would be vectors of a few shared words.
+        mix = [(str(lang), int(n)) for lang, n in store.language_counts(f).rows if lang]
+        views = [(f, vocabulary)]
+        if len(mix) > 1:
+            in_mix = sum(n for _, n in mix)
+            views = [
+                (replace(f, languages=(lang,)), max(200, round(vocabulary * n / in_mix)))
+                for lang, n in mix
+            ]
+        displays: dict[str, str] = {}
+        for view, size in views:
+            top = store.terms(view, limit=size)
+            for term, display in zip(top["term"], _display_of(top), strict=True):
+                displays.setdefault(str(term), display)
         vectors = store.term_vectors(f, list(displays), sample=sample)
     doc_ids = [str(r[0]) for r in vectors.articles.rows]
     empty = TopicModel((), k, len(doc_ids), vectors.total, 0)
@@ -988,8 +1003,10 @@ def topics(
             for j in best
             if weights[j] > 0
         )
+        # Best first by how strongly the article expresses the topic (its weight in W), not
+        # by share: an article with two vocabulary words is 100 % of some topic.
         mine = [i for i in range(len(doc_ids)) if dominant[i] == c and row_sums[i, 0] > 0]
-        mine.sort(key=lambda i: (-float(shares[i, c]), doc_ids[i]))
+        mine.sort(key=lambda i: (-float(w[i, c]), doc_ids[i]))
         languages: dict[str, int] = {}
         for i in mine:
             lang = str(meta[i][2] or "")
