@@ -28,6 +28,7 @@ PAGES = [
     ),
     st.Page("pages/tags.py", title="Hashtag trends", icon=":material/tag:", url_path="tags"),
     st.Page("pages/clouds.py", title="Topic clouds", icon=":material/cloud:", url_path="clouds"),
+    st.Page("pages/topics.py", title="Topics", icon=":material/hub:", url_path="topics"),
     st.Page("pages/authors.py", title="Authors", icon=":material/person:", url_path="authors"),
     st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
     st.Page("pages/sources.py", title="Sources", icon=":material/rss_feed:", url_path="sources"),

@@ -1,4 +1,5 @@
-"""Topic clouds: the view's words as a cloud and as bars, two clouds compared, stopwords."""
+"""Topic clouds: the view's key words (or most used) as clouds and bars, one per language;
+two clouds compared; stopwords."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from monitor import charts
+from monitor import analyze, charts
 from monitor.analyze import previous_window
 from monitor.models import Filters
 from pages import _ui
@@ -38,26 +39,84 @@ def why_empty(side: Filters, label: str) -> None:
         st.info(_ui.md_escape(f"{label}: {state.message}", limit=500), icon=":material/inbox:")
 
 
+LANGUAGE_NAMES = {"de": "German", "en": "English", "fr": "French", "es": "Spanish"}
+LANGUAGE_NAMES |= {"it": "Italian", "nl": "Dutch"}
+
+
+def language_name(code: str | None) -> str:
+    if code is None:
+        return "All languages"
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
 if not compare:
-    terms: pd.DataFrame = queries.terms(f, limit=100)
-    if terms.empty or not terms["count"].sum():
-        _ui.show_empty(view, "terms")
-    else:
-        left, right = st.columns([3, 2])
-        with left:
-            st.subheader("Word cloud")
-            cloud(
-                dict(zip(terms["term"], terms["count"], strict=True)),
-                view.title("Word size = times used (stopwords removed)"),
+    controls = st.columns([2, 2, 3])
+    weight = _ui.selectbox(
+        "Weighting",
+        list(analyze.WEIGHTS),
+        key="weight",
+        where=controls[0],
+        help="keyness: words used distinctly more often in this view than usual (against the "
+        "store's other articles and general language); frequency: times used",
+    )
+    per_language = _ui.toggle(
+        "One cloud per language",
+        key="perlang",
+        value=True,
+        where=controls[1],
+        help="Off: one cloud of every language together",
+    )
+    clouds = queries.term_clouds(f, weight=weight, per_language=per_language, limit=100)
+    if all(table.empty for _, table in clouds):
+        if weight == "keyness" and not queries.terms(f, limit=1).empty:
+            note = clouds[0][1].attrs.get("note") or "no term is distinctive here"
+            st.info(
+                _ui.md_escape(f"{note}; try the frequency weighting.", limit=300),
+                icon=":material/inbox:",
             )
-        with right:
-            top = terms.head(25)
-            _ui.chart(
-                charts.bar_chart(
-                    top, x="count", y="term", **view.titles("Top terms by times used")
-                ),
-                terms,
-                "terms",
+        else:
+            _ui.show_empty(view, "terms")
+    else:
+        for lang, terms in clouds:
+            shown_weight = str(terms.attrs.get("weight", weight))
+            what = analyze.WEIGHT_TEXT[shown_weight]
+            st.subheader(
+                f"{language_name(lang)} · {int(terms.attrs.get('articles', 0)):,} articles"
+            )
+            if terms.attrs.get("note"):
+                st.caption(_ui.md_escape(str(terms.attrs["note"]), limit=300))
+            if terms.empty:
+                st.info("No words to draw for this language.", icon=":material/inbox:")
+                continue
+            left, right = st.columns([3, 2])
+            with left:
+                cloud(charts.cloud_words(terms), view.title(f"Word size = {what}"))
+            with right:
+                top = terms.head(25)
+                value = "score" if shown_weight == "keyness" else "count"
+                if value == "score":
+                    top = top.assign(score=top["score"].round(1))
+                label = "display" if "display" in top.columns else "term"
+                _ui.chart(
+                    charts.bar_chart(
+                        top,
+                        x=value,
+                        y=label,
+                        **view.titles(
+                            "Top terms by keyness"
+                            if shown_weight == "keyness"
+                            else "Top terms by times used",
+                            note=language_name(lang),
+                        ),
+                    ),
+                    terms,
+                    f"terms-{lang or 'all'}",
+                )
+        unknown = int(clouds[0][1].attrs.get("unknown", 0))
+        if unknown:
+            st.caption(
+                f"{unknown:,} articles without a detected language are only in the combined "
+                "cloud (switch off “One cloud per language”)."
             )
 else:
     side = _ui.selectbox(

@@ -35,6 +35,7 @@ PAGES = [
     "pages/frequency.py",
     "pages/tags.py",
     "pages/clouds.py",
+    "pages/topics.py",
     "pages/authors.py",
     "pages/articles.py",
     "pages/sources.py",
@@ -44,6 +45,7 @@ TITLES = {
     "pages/frequency.py": "Publishing frequency",
     "pages/tags.py": "Hashtag trends",
     "pages/clouds.py": "Topic clouds",
+    "pages/topics.py": "Topics",
     "pages/authors.py": "Authors",
     "pages/articles.py": "Articles",
     "pages/sources.py": "Sources",
@@ -340,6 +342,10 @@ def test_malformed_url_gives_a_note_not_a_traceback(
         ("pages/clouds.py", {"compare": "true", "side": "feeds", "b": "<b>x</b>"}, "`b`"),
         ("pages/clouds.py", {"swlang": "xx"}, "`swlang`"),
         ("pages/clouds.py", {"compare": "perhaps"}, "`compare`"),
+        ("pages/clouds.py", {"weight": "tfidf"}, "`weight`"),
+        ("pages/clouds.py", {"perlang": "both"}, "`perlang`"),
+        ("pages/topics.py", {"k": "many"}, "`k`"),
+        ("pages/topics.py", {"topic": "99"}, "`topic`"),
         ("pages/articles.py", {"asc": "maybe"}, "`asc`"),
     ],
 )
@@ -455,6 +461,7 @@ PAGE_LINKS = {
     "pages/frequency.py": {"by": "week", "split": "feed", "top": "3"},
     "pages/tags.py": {"with": "Wirtschaft"},
     "pages/clouds.py": {"compare": "true", "side": "tags", "a": "Wirtschaft", "b": "Politik"},
+    "pages/topics.py": {"k": "5", "topic": "2"},
     "pages/authors.py": {"who": "Helen Marsh"},
     "pages/articles.py": {"sort": "title", "asc": "true", "page": "2"},
     "pages/sources.py": {},
@@ -686,6 +693,10 @@ def test_hostile_feed_content_never_becomes_markup(
         + [json.dumps(f["data"]) for f in _figures(at)]
     ).casefold()
     markers = ("alert", "hostile", "breaking", "anchor", "&lt;b&gt;x", "[y](javascript:z)")
+    if page == "pages/topics.py":
+        # Three articles are too few for topics: the page says so and shows no feed content
+        # (tests/test_topics.py checks hostile titles there on a store with topics).
+        return
     assert any(m in everything for m in markers), page
 
 

@@ -496,6 +496,56 @@ def test_stopwords_add_and_remove(any_store: Storage) -> None:
     assert "oder" in any_store.user_stopwords()["word"]
 
 
+def test_term_background_language_counts_and_term_vectors(any_store: Storage) -> None:
+    """The reads keyness and topics use: all-time counts of given terms, the view's
+    articles per language, and a sample's term vectors (first articles by id)."""
+    save(
+        any_store,
+        A_URL,
+        document(A_URL, [item(n, words="Zebrafische Zebrafische") for n in (1, 2, 3)]),
+    )
+    en = [item(n, site="https://b.example", words="Walruses swim") for n in (4, 5)]
+    save(any_store, B_URL, document(B_URL, en, title="Feed B", language="en"))
+    # The keys as the store makes them (a lemma, or the word itself).
+    keys = terms_of(any_store)[True]
+    zebra = next(t for t in sorted(keys) if t.startswith("zebrafisch"))
+    walrus = next(t for t in sorted(keys) if t.startswith("walrus"))
+    background = any_store.term_background([zebra, walrus, "no-such-term"])
+    assert background.columns == ("term", "count")
+    assert background.rows == sorted([(walrus, 2), (zebra, 6)])
+    whole = any_store.term_counts(ALL, limit=10_000).attrs["total"]
+    assert background.attrs["total"] == whole > 8
+    german = any_store.term_background([zebra, walrus], languages=["de"])
+    assert german.rows == [(zebra, 6)]
+    assert (
+        german.attrs["total"]
+        == any_store.term_counts(Filters(languages=("de",)), limit=9).attrs["total"]
+    )
+    assert any_store.term_background([]).rows == []
+    assert any_store.language_counts(ALL).rows == [("de", 3), ("en", 2)]
+    assert any_store.language_counts(Filters(search="no-such-word")).rows == []
+    vectors = any_store.term_vectors(ALL, [zebra, walrus, "hafen"], sample=3)
+    assert vectors.total == 5
+    ids = [r[0] for r in vectors.articles.rows]
+    everything = sorted(
+        r[0]
+        for r in any_store.articles_page(ALL, sort="published", descending=True, limit=9, offset=0)[
+            0
+        ].rows
+    )
+    assert ids == everything[:3]  # the first by id
+    assert vectors.articles.columns == ("id", "published", "language", "title", "url")
+    assert all(r[1].tzinfo is None and r[2] in ("de", "en") for r in vectors.articles.rows)
+    assert vectors.counts.columns == ("article_id", "term", "n")
+    assert {r[0] for r in vectors.counts.rows} <= set(ids)
+    assert vectors.counts.rows == sorted(vectors.counts.rows)
+    for _aid, term, n in vectors.counts.rows:
+        assert (term, n) in ((zebra, 2), (walrus, 1), ("hafen", 1))
+    narrow = any_store.term_vectors(Filters(languages=("en",)), [walrus], sample=10)
+    assert narrow.total == 2 and [r[1:] for r in narrow.counts.rows] == [(walrus, 1)] * 2
+    assert any_store.term_vectors(ALL, [], sample=10).counts.rows == []
+
+
 def test_add_stopwords_counts_only_new_words(any_store: Storage) -> None:
     """How many were new: a repeat and a word already there count nothing (FINDING 4)."""
     assert any_store.add_stopwords("de", ["und", "oder", "und"]) == 2
@@ -1045,6 +1095,15 @@ def analyses(
     yield "tags", lambda s: analyze.tags(s, f, limit=40)
     yield "tag_trends", lambda s: analyze.tag_trends(s, f, limit=15, now=now)
     yield "terms", lambda s: analyze.terms(s, f, limit=80)
+    yield "keyness", lambda s: analyze.keyness(s, f, limit=60)
+    yield "term_clouds", lambda s: analyze.term_clouds(s, f, limit=40)
+    yield "store language_counts", lambda s: s.language_counts(f)
+    if not quick:
+        yield "topics", lambda s: analyze.topics(s, f, k=5)
+        yield (
+            "store term_vectors",
+            lambda s: s.term_vectors(f, ["usa", "zölle", "tariffs"], sample=300),
+        )
     yield "store terms raw", lambda s: s.terms(f, limit=80, rollup=False)
     yield "authors", lambda s: analyze.authors(s, f, limit=None)
     yield "authors top 5", lambda s: analyze.authors(s, f, limit=5)
@@ -1097,6 +1156,9 @@ def per_store(
         ),
     )  # type: ignore[operator]
     yield "term_counts", lambda s: s.term_counts(ALL, limit=300)
+    listed = [str(t) for t in store.terms(ALL, limit=200)["term"]]
+    yield "term_background", lambda s: s.term_background(listed)
+    yield "term_background de", lambda s: s.term_background(listed, languages=["de"])
 
     def parquet(s: Storage) -> Any:
         import pyarrow.parquet as pq

@@ -121,3 +121,17 @@ def stopword_lists() -> pd.DataFrame:
     """The stopword lists per language: built in and the user's own."""
     result: pd.DataFrame = cached("stopword_lists")
     return result
+
+
+def term_clouds(
+    f: Filters, *, weight: str = "keyness", per_language: bool = True, limit: int = 100
+) -> list[tuple[str | None, pd.DataFrame]]:
+    """One cloud's terms per language of the view (or one combined), weighted by keyness or
+    frequency; each DataFrame's attrs say which weighting it is and how many articles."""
+    result = cached("term_clouds", f, weight=weight, per_language=per_language, limit=limit)
+    return [(lang, table.to_pandas()) for lang, table in result]
+
+
+def topics(f: Filters, *, k: int = 8, timezone: str = "UTC") -> Any:
+    """The view's topics (`analyze.TopicModel`), computed once per view and data version."""
+    return cached("topics", f, k=k, timezone=timezone)

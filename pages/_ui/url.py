@@ -41,6 +41,10 @@ PAGE_PARAMS = (
     "asc",
     "page",
     "swlang",
+    "weight",
+    "perlang",
+    "k",
+    "topic",
 )
 SEEDED = "_monitor_seeded"  # widget keys whose URL value has been read in this session
 RUN_PARAMS = "_monitor_run_params"  # this run's URL, built as the widgets are drawn
@@ -128,15 +132,16 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
         ("split", ("none", "feed", "author")),
         ("sort", ("published", "title", "reading time")),
         ("side", ("authors", "feeds", "tags", "periods")),
+        ("weight", analyze.WEIGHTS),
     ):
         for value in values(params, name)[:1]:
             if value not in allowed:
                 notes.append(f"URL parameter `{name}`: not one of {', '.join(allowed)}; ignored")
-    for name in ("top", "page"):
+    for name in ("top", "page", "k", "topic"):
         for value in values(params, name)[:1]:
             if not value.isdigit() or int(value) < 1:
                 notes.append(f"URL parameter `{name}`: not a positive whole number; ignored")
-    for name in ("compare", "asc"):
+    for name in ("compare", "asc", "perlang"):
         for value in values(params, name)[:1]:
             if value.lower() not in ("true", "false"):
                 notes.append(f"URL parameter `{name}`: not true or false; ignored")

@@ -9,11 +9,13 @@ output.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +38,14 @@ __all__ = [
     "check_timezone",
     "compare_terms",
     "compare_windows",
+    "keyness",
+    "term_clouds",
+    "topic_articles",
+    "topic_overview",
+    "topic_series",
+    "topic_terms",
+    "topics",
+    "weighted_terms",
     "cooccurring_tags",
     "empty_state",
     "export_articles",
@@ -572,6 +582,515 @@ def compare_terms(
     side_a = merged[merged["score"] > 0].nlargest(limit, "score").assign(side="a")
     side_b = merged[merged["score"] < 0].nsmallest(limit, "score").assign(side="b")
     return pd.concat([side_a, side_b], ignore_index=True)[columns]
+
+
+# -- term weighting: keyness, one cloud per language -------------------------------------------
+
+WEIGHTS = ("keyness", "frequency")
+WEIGHT_TEXT = {
+    "keyness": "keyness: how much more often than usual (simple maths, N = 1 per million, "
+    "against the store's background and general language)",
+    "frequency": "frequency: times used",
+}
+KEYNESS_MIN_COUNT = 5  # a term used fewer times in the window is never key
+KEYNESS_MIN_G2 = 10.83  # Dunning's log-likelihood for p < 0.001 (1 degree of freedom)
+KEYNESS_SMOOTHING = 1.0  # Kilgarriff's N, per million tokens
+GENERAL_TOKENS = 1_000_000  # the weight of the general-language reference, in tokens
+KEYNESS_DEPTH = 3000  # candidates: the window's most used terms
+KEYNESS_COLUMNS = (
+    "term",
+    "display",
+    "count",
+    "articles",
+    "reference",
+    "general_per_million",
+    "g2",
+    "score",
+    "weight",
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def general_frequency(term: str, language: str) -> float:
+    """How often `term` is used in general `language` text, as a share of all words
+    (wordfreq's lists: web, subtitles, news, books, Wikipedia), 0.0 when unknown."""
+    if language not in _general_languages():
+        return 0.0
+    from wordfreq import word_frequency  # noqa: PLC0415  (its lists load on first use)
+
+    return float(word_frequency(term, language))
+
+
+@functools.lru_cache(maxsize=1)
+def _general_languages() -> frozenset[str]:
+    from wordfreq import available_languages  # noqa: PLC0415
+
+    return frozenset(available_languages())
+
+
+def _display_of(table: Table) -> list[str]:
+    """Each row's display form (the term itself while the store has none)."""
+    if "display" in table.columns:
+        return [
+            str(d) if d else str(t) for t, d in zip(table["term"], table["display"], strict=True)
+        ]
+    return [str(t) for t in table["term"]]
+
+
+def keyness(
+    store: Storage,
+    f: Filters,
+    *,
+    limit: int = 100,
+    general_languages: Sequence[str] | None = None,
+) -> Table:
+    """The view's key terms: those used distinctly more often in the view than usual.
+
+    The measure is Kilgarriff's "simple maths" keyness (2009; Sketch Engine's keyword score):
+    score = (pm_view + N) / (pm_reference + N), the term's frequency per million tokens in
+    the view against a reference, with N = 1 per million (`KEYNESS_SMOOTHING`). A ratio, so
+    a word every article uses ("prozent", "deutlich") scores near 1 however frequent it is,
+    and N keeps terms used about once per million in the view from topping the list. Only
+    terms used at least `KEYNESS_MIN_COUNT` times and significantly more often than in the
+    reference (Dunning's log-likelihood G2 >= 10.83, p < 0.001) are kept.
+
+    The reference is the store's background: every article of the store in the view's
+    languages outside the view (all time, every feed: from the per-day rollup), plus one
+    million tokens (`GENERAL_TOKENS`) of general language at wordfreq's frequencies. The
+    general part matters while the store is young or a story fills most of it (the demo
+    store: a topic's template sentences carry "zuvor" as often as "Zölle"); at a million
+    articles the store's own history outweighs it 200 to 1. Frequencies in general
+    language count stopwords too; the store's do not: a constant factor the ratio absorbs.
+    `general_languages`: whose word lists to use (None: the view's languages, else the
+    languages of its articles; the highest frequency across them counts).
+
+    Columns: term, display, count (in the view), articles, reference (the term's count in
+    the reference: its other uses in the store plus its share of the general-language
+    tokens), general_per_million,
+    g2, score, weight (score relative to the top one, 0..1]. `attrs`: weight ("keyness",
+    or "frequency" when there is nothing to compare against: the view is the whole store
+    in a language wordfreq does not know), note (why, or None).
+    """
+    with store.session():
+        window = store.term_counts(f, limit=KEYNESS_DEPTH)
+        n_view = int(window.attrs.get("total", 0) or sum(int(n) for n in window["count"]))
+        languages = tuple(f.languages)
+        if general_languages is None:
+            general_languages = languages or tuple(
+                lang for lang in store.language_counts(f)["language"] if lang
+            )
+        terms = [str(t) for t in window["term"]]
+        background = store.term_background(terms, languages=languages)
+    known = [lang for lang in general_languages if lang in _general_languages()]
+    store_counts = {str(t): int(n) for t, n in background.rows}
+    n_rest = max(int(background.attrs.get("total", 0)) - n_view, 0)
+    n_general = GENERAL_TOKENS if known else 0
+    n_reference = n_rest + n_general
+    table = Table(KEYNESS_COLUMNS, [], {"weight": "keyness", "note": None})
+    if window.empty or not n_view:
+        return table
+    if not n_reference:
+        table.attrs.update(
+            weight="frequency",
+            note="nothing to compare against (the view is the whole store, in a language "
+            "without a general word list): showing frequency",
+        )
+        top = max(int(n) for n in window["count"])
+        table.rows = [
+            (str(r[0]), d, int(r[1]), int(r[2]), 0.0, 0.0, 0.0, 0.0, round(int(r[1]) / top, 4))
+            for r, d in zip(window.rows[:limit], _display_of(window), strict=False)
+        ]
+        return table
+    smoothing = KEYNESS_SMOOTHING
+    found = []
+    for (term, count, articles), display in zip(
+        ((r[0], int(r[1]), int(r[2])) for r in window.rows), _display_of(window), strict=True
+    ):
+        if count < KEYNESS_MIN_COUNT:
+            continue
+        general = max((general_frequency(term, lang) for lang in known), default=0.0)
+        rest = max(store_counts.get(term, 0) - count, 0) + general * n_general
+        g2 = log_likelihood(count, n_view, rest, n_reference)
+        if count / n_view <= rest / n_reference or g2 < KEYNESS_MIN_G2:
+            continue
+        score = (count / n_view * 1e6 + smoothing) / (rest / n_reference * 1e6 + smoothing)
+        found.append((term, display, count, articles, rest, general * 1e6, g2, score))
+    found.sort(key=lambda r: (-r[7], -r[6], r[0]))
+    found = found[:limit]
+    top_score = found[0][7] if found else 1.0
+    table.rows = [
+        (t, d, n, a, round(r, 1), round(gen, 3), round(g2, 2), round(s, 4), round(s / top_score, 4))
+        for t, d, n, a, r, gen, g2, s in found
+    ]
+    if not found:
+        table.attrs["note"] = "no term is used distinctly more often here than usual"
+    return table
+
+
+def log_likelihood(a: float, n_a: float, b: float, n_b: float) -> float:
+    """Dunning's G2 for a term used `a` times in `n_a` tokens and `b` times in `n_b`."""
+    total = a + b
+    if total <= 0 or n_a <= 0 or n_b <= 0:
+        return 0.0
+    e_a = n_a * total / (n_a + n_b)
+    e_b = n_b * total / (n_a + n_b)
+    g2 = 0.0
+    if a > 0:
+        g2 += a * math.log(a / e_a)
+    if b > 0:
+        g2 += b * math.log(b / e_b)
+    return 2.0 * g2
+
+
+def weighted_terms(
+    store: Storage, f: Filters, *, weight: str = "keyness", limit: int = 100
+) -> Table:
+    """The terms a cloud draws: `keyness` (the default) or `frequency` (`terms`). Columns
+    term, display, count, articles, weight (0..1, what the word's size shows) and, for
+    keyness, its other columns; `attrs["weight"]` says which weighting it is."""
+    if weight not in WEIGHTS:
+        raise ValueError(f"unknown weighting {weight!r}; use keyness or frequency")
+    if weight == "keyness":
+        return keyness(store, f, limit=limit)
+    table = terms(store, f, limit=limit)
+    displays = _display_of(table)
+    rows = [
+        (str(r[0]), d, int(r[1]), int(r[2]), float(r[-1]))
+        for r, d in zip(table.rows, displays, strict=True)
+    ]
+    return Table(
+        ("term", "display", "count", "articles", "weight"),
+        rows,
+        {"weight": "frequency", "note": None},
+    )
+
+
+def term_clouds(
+    store: Storage,
+    f: Filters,
+    *,
+    weight: str = "keyness",
+    per_language: bool = True,
+    limit: int = 100,
+) -> list[tuple[str | None, Table]]:
+    """One cloud's terms per language of the view (`per_language`, when it mixes several:
+    each with its own background and general word list), or one for the whole view.
+
+    Returns (language, table) pairs, the busiest language first; language None is the
+    combined cloud. Each table is `weighted_terms`; `attrs["articles"]` counts the articles
+    it covers. Articles without a detected language are only in the combined cloud
+    (`attrs["unknown"]` of the first table says how many)."""
+    with store.session():
+        counts = [(str(lang), int(n)) for lang, n in store.language_counts(f).rows]
+        known = [(lang, n) for lang, n in counts if lang]
+        unknown = sum(n for lang, n in counts if not lang)
+        if not per_language or len(known) < 2:
+            table = weighted_terms(store, f, weight=weight, limit=limit)
+            table.attrs["articles"] = sum(n for _, n in counts)
+            table.attrs["unknown"] = 0
+            only = known[0][0] if len(known) == 1 and not unknown else None
+            return [(only, table)]
+        clouds: list[tuple[str | None, Table]] = []
+        for lang, n in known:
+            table = weighted_terms(store, replace(f, languages=(lang,)), weight=weight, limit=limit)
+            table.attrs["articles"] = n
+            table.attrs["unknown"] = unknown
+            clouds.append((lang, table))
+        return clouds
+
+
+# -- topics: NMF over the view's term vectors ---------------------------------------------------
+
+TOPICS_K = 8  # topics by default; `topics(k=...)` takes 2..TOPICS_MAX
+TOPICS_MAX = 20
+TOPICS_VOCABULARY = 2000  # the view's most used terms (stopwords removed)
+TOPICS_SAMPLE = 3000  # articles modelled: the view's first by id (an even spread)
+TOPICS_METHOD = (
+    "NMF (scikit-learn, multiplicative updates from an nndsvda start, random_state 0) over "
+    "TF-IDF vectors (sublinear term frequency, smoothed idf, unit length) of up to 3,000 "
+    "articles and the view's 2,000 most used terms (shared among its languages by their "
+    "articles, at least 200 each), minus those in fewer than 2 or more than half of the "
+    "articles"
+)
+
+
+@dataclass(frozen=True)
+class TopicArticle:
+    """An article that is mostly about a topic: `weight` is the topic's share of it (0..1]."""
+
+    id: str
+    title: str
+    url: str | None
+    published: datetime  # naive UTC
+    language: str | None
+    weight: float
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One discovered topic: `label` is its top three terms (display forms, feed content:
+    render as text), `share` its share of the modelled articles (0..1), `terms` its top terms
+    with weights relative to the top one, `articles` the articles mostly about it (best
+    first), `series` its share of each day's articles (day in the view's time zone)."""
+
+    id: int  # 1..k, the largest share first
+    label: str
+    share: float
+    language: str | None  # the language of most of its articles
+    terms: tuple[tuple[str, str, float], ...]  # (term, display, weight)
+    articles: tuple[TopicArticle, ...]
+    series: tuple[tuple[date, float], ...]
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    """`topics(...)`: the topics of a view, and what they were computed from."""
+
+    topics: tuple[Topic, ...]
+    k: int
+    articles: int  # articles modelled (the sample)
+    total: int  # articles in the view
+    vocabulary: int  # terms in the model
+    method: str = TOPICS_METHOD
+    note: str | None = None  # why there are fewer topics than asked, or none
+
+    def to_json(self) -> dict[str, Any]:
+        """The `monitor topics --json` object (src/monitor/schemas/topics.schema.json)."""
+        data: dict[str, Any] = json_ready(
+            {
+                "method": self.method,
+                "k": self.k,
+                "articles": self.articles,
+                "total": self.total,
+                "vocabulary": self.vocabulary,
+                "note": self.note,
+                "topics": [
+                    {
+                        "id": t.id,
+                        "label": t.label,
+                        "share": t.share,
+                        "language": t.language,
+                        "terms": [
+                            {"term": term, "display": display, "weight": weight}
+                            for term, display, weight in t.terms
+                        ],
+                        "articles": [
+                            {
+                                "id": a.id,
+                                "title": a.title,
+                                "url": a.url,
+                                "published": a.published,
+                                "language": a.language,
+                                "weight": a.weight,
+                            }
+                            for a in t.articles
+                        ],
+                        "series": [{"day": d.isoformat(), "share": s} for d, s in t.series],
+                    }
+                    for t in self.topics
+                ],
+            }
+        )
+        return data
+
+
+def topics(
+    store: Storage,
+    f: Filters,
+    *,
+    k: int = TOPICS_K,
+    timezone: str = "UTC",
+    terms_per_topic: int = 30,
+    articles_per_topic: int = 10,
+    sample: int = TOPICS_SAMPLE,
+    vocabulary: int = TOPICS_VOCABULARY,
+) -> TopicModel:
+    """The view's topics, discovered by non-negative matrix factorisation (`TOPICS_METHOD`).
+
+    The store hands over small tables only (`Storage.term_vectors`: the view's first
+    `sample` articles by id, which are hashes, so an even spread, and their counts of the
+    view's `vocabulary` most used terms); the model runs on that sparse matrix. TF-IDF
+    rather than raw counts, so a term every article repeats does not define a topic; NMF
+    with a fixed start (nndsvda) and random_state, so the same view gives the same topics on
+    every run and engine: a shared link shows the same topics. Topics are numbered by share.
+    """
+    if not 2 <= k <= TOPICS_MAX:
+        raise ValueError(f"k must be between 2 and {TOPICS_MAX}, not {k}")
+    check_timezone(timezone)
+    with store.session():
+        # The vocabulary per language, in proportion to its articles (at least 200 terms
+        # each): the view's most used terms overall would be nearly all of its busiest
+        # language, and the other language's articles would be vectors of a few shared words.
+        mix = [(str(lang), int(n)) for lang, n in store.language_counts(f).rows if lang]
+        views = [(f, vocabulary)]
+        if len(mix) > 1:
+            in_mix = sum(n for _, n in mix)
+            views = [
+                (replace(f, languages=(lang,)), max(200, round(vocabulary * n / in_mix)))
+                for lang, n in mix
+            ]
+        displays: dict[str, str] = {}
+        for view, size in views:
+            top = store.terms(view, limit=size)
+            for term, display in zip(top["term"], _display_of(top), strict=True):
+                displays.setdefault(str(term), display)
+        vectors = store.term_vectors(f, list(displays), sample=sample)
+    doc_ids = [str(r[0]) for r in vectors.articles.rows]
+    empty = TopicModel((), k, len(doc_ids), vectors.total, 0)
+    if len(doc_ids) < max(k, 3) or not vectors.counts.rows:
+        return replace(empty, note="too few articles with terms in the view to find topics")
+    import numpy as np  # noqa: PLC0415  (the command line's other queries do without)
+    from scipy.sparse import csr_matrix  # noqa: PLC0415
+    from sklearn.decomposition import NMF  # noqa: PLC0415
+    from sklearn.exceptions import ConvergenceWarning  # noqa: PLC0415
+    from sklearn.feature_extraction.text import TfidfTransformer  # noqa: PLC0415
+
+    row_of = {aid: i for i, aid in enumerate(doc_ids)}
+    rows = vectors.counts.rows
+    # Document frequency within the sample: a term in one article links nothing, one in
+    # most articles separates nothing.
+    df: dict[str, int] = {}
+    for _, term, _ in rows:
+        df[term] = df.get(term, 0) + 1
+    limit_df = 0.5 * len(doc_ids)
+    vocab = [t for t in displays if 2 <= df.get(t, 0) <= limit_df]
+    column_of = {t: j for j, t in enumerate(vocab)}
+    kept = [r for r in rows if r[1] in column_of and r[0] in row_of]
+    if len(vocab) < k or not kept:
+        return replace(empty, note="too few shared terms in the view to find topics")
+    counts = csr_matrix(
+        (
+            np.fromiter((r[2] for r in kept), dtype=np.float64, count=len(kept)),
+            (
+                np.fromiter((row_of[r[0]] for r in kept), dtype=np.int64, count=len(kept)),
+                np.fromiter((column_of[r[1]] for r in kept), dtype=np.int64, count=len(kept)),
+            ),
+        ),
+        shape=(len(doc_ids), len(vocab)),
+    )
+    matrix = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+    # Multiplicative updates: on 5,000 articles they settle in tens of iterations where
+    # coordinate descent needs hundreds; stopping at max_iter still gives usable topics.
+    model = NMF(n_components=k, init="nndsvda", solver="mu", random_state=0, max_iter=300, tol=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w = model.fit_transform(matrix)
+    h = model.components_
+    row_sums = w.sum(axis=1, keepdims=True)
+    shares = np.divide(w, row_sums, out=np.zeros_like(w), where=row_sums > 0)
+    modelled = int((row_sums[:, 0] > 0).sum())
+    dominant = shares.argmax(axis=1)
+    zone = ZoneInfo(timezone)
+    meta = vectors.articles.rows  # id, published, language, title, url
+    days = [
+        (published.replace(tzinfo=UTC).astimezone(zone).date() if published else None)
+        for _, published, _, _, _ in meta
+    ]
+    per_day: dict[date, int] = {}
+    for day, total in zip(days, row_sums[:, 0], strict=True):
+        if day is not None and total > 0:
+            per_day[day] = per_day.get(day, 0) + 1
+    order = sorted(range(k), key=lambda c: (-float(shares[:, c].sum()), c))
+    found: list[Topic] = []
+    for number, c in enumerate(order, start=1):
+        weights = h[c]
+        best = np.argsort(-weights, kind="stable")[:terms_per_topic]
+        top_weight = float(weights[best[0]]) if len(best) else 0.0
+        if top_weight <= 0:
+            continue
+        top_terms = tuple(
+            (vocab[j], displays[vocab[j]], round(float(weights[j]) / top_weight, 4))
+            for j in best
+            if weights[j] > 0
+        )
+        # Best first by how strongly the article expresses the topic (its weight in W), not
+        # by share: an article with two vocabulary words is 100 % of some topic.
+        mine = [i for i in range(len(doc_ids)) if dominant[i] == c and row_sums[i, 0] > 0]
+        mine.sort(key=lambda i: (-float(w[i, c]), doc_ids[i]))
+        languages: dict[str, int] = {}
+        for i in mine:
+            lang = str(meta[i][2] or "")
+            languages[lang] = languages.get(lang, 0) + 1
+        language = max(sorted(languages), key=lambda x: languages[x]) if languages else None
+        daily: dict[date, float] = {}
+        for i, day in enumerate(days):
+            if day is not None and row_sums[i, 0] > 0:
+                daily[day] = daily.get(day, 0.0) + float(shares[i, c])
+        found.append(
+            Topic(
+                id=number,
+                label=" · ".join(display for _, display, _ in top_terms[:3]),
+                share=round(float(shares[:, c].sum()) / modelled, 4) if modelled else 0.0,
+                language=language or None,
+                terms=top_terms,
+                articles=tuple(
+                    TopicArticle(
+                        id=doc_ids[i],
+                        title=str(meta[i][3]),
+                        url=meta[i][4],
+                        published=meta[i][1],
+                        language=meta[i][2] or None,
+                        weight=round(float(shares[i, c]), 4),
+                    )
+                    for i in mine[:articles_per_topic]
+                ),
+                series=tuple(
+                    (day, round(daily.get(day, 0.0) / per_day[day], 4)) for day in sorted(per_day)
+                ),
+            )
+        )
+    note = None
+    if vectors.total > len(doc_ids):
+        note = (
+            f"modelled {len(doc_ids):,} of the view's {vectors.total:,} articles (an even sample)"
+        )
+    return TopicModel(tuple(found), k, len(doc_ids), vectors.total, len(vocab), note=note)
+
+
+def topic_overview(model: TopicModel) -> pd.DataFrame:
+    """For the page: topic, label, share, language, top terms (ten display forms)."""
+    rows = [
+        {
+            "topic": t.id,
+            "label": t.label,
+            "share": t.share,
+            "language": t.language,
+            "terms": ", ".join(display for _, display, _ in t.terms[:10]),
+        }
+        for t in model.topics
+    ]
+    return pd.DataFrame(rows, columns=["topic", "label", "share", "language", "terms"])
+
+
+def topic_series(model: TopicModel) -> pd.DataFrame:
+    """For the page: day, series ("1 · label"), share: each topic's share per day."""
+    rows = [
+        {"day": day, "series": f"{t.id} · {t.label}", "share": share}
+        for t in model.topics
+        for day, share in t.series
+    ]
+    return pd.DataFrame(rows, columns=["day", "series", "share"])
+
+
+def topic_terms(topic: Topic) -> pd.DataFrame:
+    """For the page: term, display, weight (relative to its top term) of one topic."""
+    return pd.DataFrame(list(topic.terms), columns=["term", "display", "weight"])
+
+
+def topic_articles(topic: Topic) -> pd.DataFrame:
+    """For the page: id, published, title, url, language, weight of one topic's articles."""
+    rows = [
+        {
+            "id": a.id,
+            "published": a.published,
+            "title": a.title,
+            "url": a.url,
+            "language": a.language,
+            "weight": a.weight,
+        }
+        for a in topic.articles
+    ]
+    return pd.DataFrame(rows, columns=["id", "published", "title", "url", "language", "weight"])
 
 
 # -- articles ----------------------------------------------------------------------------

@@ -670,3 +670,52 @@ def word_cloud(
     image: Image.Image = cloud.to_image().convert("RGB")
     image.info["words"] = tuple(entry[0][0] for entry in cloud.layout_)
     return image
+
+
+def cloud_words(table: pd.DataFrame) -> dict[str, float]:
+    """A cloud's words and sizes from `analyze.weighted_terms` (or `keyness`): each term's
+    display form sized by its keyness score, or by its count under frequency."""
+    size = "score" if "score" in table.columns and table["score"].gt(0).any() else "count"
+    label = "display" if "display" in table.columns else "term"
+    words: dict[str, float] = {}
+    for word, value in zip(table[label], table[size], strict=True):
+        words[str(word)] = words.get(str(word), 0.0) + float(value)
+    return words
+
+
+def share_chart(
+    table: pd.DataFrame, *, title: str, subtitle: str | None = None, height: int = 380
+) -> go.Figure:
+    """One line per `series` of `share` (0..1) over `day`: each topic's share of the day's
+    articles (`analyze.topic_series`). The legend keeps the table's order (largest first)."""
+    _require(table, ("day", "series", "share"), "share_chart")
+    figure = _base(title, subtitle, height=height)
+    clean = pd.DataFrame(
+        {
+            "day": pd.to_datetime(table["day"]),
+            "series": table["series"].fillna("(none)").astype(str),
+            "share": pd.to_numeric(table["share"], errors="coerce").fillna(0),
+        }
+    ).dropna(subset=["day"])
+    if clean.empty:
+        return escape_figure(_empty(figure))
+    names = list(dict.fromkeys(clean["series"]))
+    for index, name in enumerate(names):
+        part = clean[clean["series"] == name].sort_values("day")
+        figure.add_trace(
+            go.Scatter(
+                x=part["day"].to_numpy(),
+                y=part["share"].tolist(),
+                name=name,
+                mode="lines",
+                line={"color": _colour(name, index), "width": 2},
+                hovertemplate="%{y:.0%}<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(
+        hovermode="x unified",
+        showlegend=len(names) > 1,
+        xaxis={"type": "date", "hoverformat": "%a %d %b %Y"},
+        yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+    )
+    return escape_figure(figure)

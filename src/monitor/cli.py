@@ -688,15 +688,74 @@ def tags_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: An
 @cli.command("terms")
 @filter_options
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--weight",
+    type=click.Choice(analyze.WEIGHTS),
+    default="frequency",
+    show_default=True,
+    help="frequency: times used (term, count, articles, weight); keyness: what is distinctive "
+    "of the view against the store's background and general language (the dashboard's "
+    "default; adds display, reference, general_per_million, g2, score).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def terms_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: Any) -> None:
+def terms_command(
+    ctx: click.Context, /, limit: int, weight: str, as_json: bool, **filters: Any
+) -> None:
     """Top terms for topic clouds (stopwords removed): term, count, weight.
 
     Example: monitor terms --tag UkraineKonflikt --json
+    Example: monitor terms --since 30d --lang de --weight keyness --json
     """
-    table = analyze.terms(_store(ctx), make_filters(**filters), limit=limit)
+    store, f = _store(ctx), make_filters(**filters)
+    if weight == "keyness":
+        table = analyze.keyness(store, f, limit=limit)
+        if not as_json and table.attrs.get("note"):
+            click.echo(f"note: {table.attrs['note']}", err=True)
+    else:
+        table = analyze.terms(store, f, limit=limit)
     emit_json(records(table)) if as_json else emit_table(table)
+
+
+@cli.command("topics")
+@filter_options
+@click.option(
+    "-k",
+    "--topics",
+    "k",
+    default=analyze.TOPICS_K,
+    show_default=True,
+    type=click.IntRange(2, analyze.TOPICS_MAX),
+    help="How many topics to find.",
+)
+@click.option("--tz", "timezone", default="UTC", show_default=True, help="Days of the series.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def topics_command(
+    ctx: click.Context, /, k: int, timezone: str, as_json: bool, **filters: Any
+) -> None:
+    """Topics discovered in the view (NMF over its articles' terms), largest first: each
+    with its top terms, share, language, articles and share per day. The same view gives
+    the same topics on every run.
+
+    Example: monitor topics --since 30d -k 8 --json
+    """
+    try:
+        analyze.check_timezone(timezone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+    model = analyze.topics(_store(ctx), make_filters(**filters), k=k, timezone=timezone)
+    if as_json:
+        emit_json(model.to_json())
+        return
+    if model.note:
+        click.echo(f"note: {model.note}", err=True)
+    rows = [
+        (t.id, f"{t.share:.1%}", t.language or "", t.label, len(t.articles), t.articles[0].title)
+        for t in model.topics
+        if t.articles
+    ]
+    emit_table(Table(("topic", "share", "language", "label", "shown", "top article"), rows))
 
 
 @cli.command("authors")

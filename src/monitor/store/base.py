@@ -174,6 +174,22 @@ class EngineInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TermVectors:
+    """A bounded sample of a view's articles as term-count vectors (what topic models read).
+
+    `articles`: id, published (naive UTC), language ('' unknown), title, url: the sample, the
+    first `sample` articles of the view in id order (ids are hashes, so that is an even spread
+    over time and sources, the same on every engine). `counts`: article_id, term, n for the
+    asked terms in those articles, ordered by article_id and term. `total`: articles in the
+    view (more than the sample when it was cut).
+    """
+
+    articles: Table
+    counts: Table
+    total: int
+
+
 @runtime_checkable
 class Storage(Protocol):
     """A monitor store. Cheap to create; connections are the engine's business."""
@@ -225,6 +241,19 @@ class Storage(Protocol):
     def terms(self, f: Filters, *, limit: int = 100, rollup: bool = True) -> Table: ...
 
     def term_counts(self, f: Filters, *, limit: int) -> Table: ...
+
+    def term_background(self, terms: Sequence[str], *, languages: Sequence[str] = ()) -> Table:
+        """term, count: each asked term's count over the whole store (all time, every feed;
+        only `languages` when given, '' for unknown), from the per-day rollup; terms the
+        store never saw are left out. `attrs["total"]`: every term occurrence in those
+        languages (the background's size)."""
+
+    def language_counts(self, f: Filters) -> Table:
+        """language ('' for unknown), articles: the view's articles per language, busiest
+        first, then by language."""
+
+    def term_vectors(self, f: Filters, terms: Sequence[str], *, sample: int) -> TermVectors:
+        """The view's first `sample` articles by id with their counts of `terms`."""
 
     def authors(self, f: Filters, *, limit: int | None = None, top_tags: int = 3) -> Table: ...
 

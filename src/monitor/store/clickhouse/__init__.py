@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from monitor.errors import StoreError, one_line
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
+from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts, TermVectors
 from monitor.store.clickhouse import query
 from monitor.store.clickhouse.schema import (
     COMPACT,
@@ -431,6 +431,15 @@ class ClickHouseStore:
 
     def term_counts(self, f: Filters, *, limit: int) -> Table:
         return query.term_counts(self._run, f, limit=limit)
+
+    def term_background(self, terms: Sequence[str], *, languages: Sequence[str] = ()) -> Table:
+        return query.term_background(self._run, terms, languages=languages)
+
+    def language_counts(self, f: Filters) -> Table:
+        return query.language_counts(self._run, f)
+
+    def term_vectors(self, f: Filters, terms: Sequence[str], *, sample: int) -> TermVectors:
+        return query.term_vectors(self._run, f, terms, sample=sample)
 
     def authors(self, f: Filters, *, limit: int | None = None, top_tags: int = 3) -> Table:
         return query.authors(self._run, f, limit=limit, top_tags=top_tags)

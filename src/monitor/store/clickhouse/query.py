@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import ARTICLE_SORTS, BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES
+from monitor.store.base import (
+    ARTICLE_SORTS,
+    BUCKETS,
+    EXPORT_COLUMNS,
+    NO_SERIES,
+    OTHER_SERIES,
+    TermVectors,
+)
 from monitor.store.clickhouse.sql import (
     UTC_TIME,
     Params,
@@ -871,3 +878,68 @@ def user_stopwords(run: Run) -> Table:
         Params(),
         ("language", "word"),
     )
+
+
+# -- keyness and topics --------------------------------------------------------------------
+
+
+def term_background(run: Run, terms: Sequence[str], *, languages: Sequence[str] = ()) -> Table:
+    """See the DuckDB engine: all-time counts from the `term_daily` rollup (summed: a
+    SummingMergeTree holds a term's +1 and -1 rows until it merges them)."""
+    p = Params()
+    lang = f"r.language IN {p.texts(languages)}" if languages else "true"
+    total = _one(run, f"SELECT sum(r.n) FROM term_daily r WHERE {lang}", p)[0]
+    table = Table(("term", "count"), [])
+    table.attrs["total"] = int(total) if total is not None else 0
+    if not terms:
+        return table
+    sql = f"""
+        SELECT r.term AS term, sum(r.n) AS count FROM term_daily r
+        WHERE {lang} AND r.term IN {p.texts(terms)}
+        GROUP BY r.term HAVING count > 0 ORDER BY term"""
+    got = _table(run, sql, p, ("term", "count"))
+    table.rows = [(term, int(n)) for term, n in got.rows]
+    return table
+
+
+def language_counts(run: Run, f: Filters) -> Table:
+    p = Params()
+    sql = f"""
+        SELECT ifNull(a.language, '') AS language, count() AS articles
+        FROM articles a WHERE {article_where(f, p)}
+        GROUP BY language ORDER BY articles DESC, language"""
+    table = _table(run, sql, p, ("language", "articles"))
+    table.rows = [(str(lang), int(n)) for lang, n in table.rows]
+    return table
+
+
+def term_vectors(run: Run, f: Filters, terms: Sequence[str], *, sample: int) -> TermVectors:
+    """See the DuckDB engine: the same sample (the first articles by id) and rows."""
+    p = Params()
+    where = article_where(f, p)
+    total = int(_one(run, f"SELECT count() FROM articles a WHERE {where}", p)[0])
+    sql = f"""
+        SELECT a.id AS id, a.published AS published, ifNull(a.language, '') AS language,
+               a.title AS title, a.url AS url
+        FROM articles a WHERE {where} ORDER BY a.id LIMIT {int(sample)}"""
+    columns = ("id", "published", "language", "title", "url")
+    articles = _table(run, sql, p, columns)
+    articles.rows = [
+        (aid, utc_naive(published), str(lang), title, url)
+        for aid, published, lang, title, url in articles.rows
+    ]
+    counts = Table(("article_id", "term", "n"), [])
+    if terms and articles.rows:
+        q = Params()
+        chosen = (
+            f"SELECT a.aid FROM articles a WHERE {article_where(f, q)} "
+            f"ORDER BY a.id LIMIT {int(sample)}"
+        )
+        sql = f"""
+            SELECT x.article_id AS article_id, x.term AS term, toInt64(x.n) AS n
+            FROM article_terms x
+            WHERE {_window("x", f, q)} AND x.aid IN ({chosen}) AND x.term IN {q.texts(terms)}
+            ORDER BY article_id, term"""
+        got = _table(run, sql, q, ("article_id", "term", "n"))
+        counts.rows = [(aid, term, int(n)) for aid, term, n in got.rows]
+    return TermVectors(articles, counts, total)

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES
+from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES, TermVectors
 from monitor.store.duckdb.rows import first, utc_naive
 
 __all__ = ["BUCKETS", "EXPORT_COLUMNS", "NO_SERIES", "OTHER_SERIES"]
@@ -882,3 +882,73 @@ def tag_displays(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[st
     params.extend(keys)
     sql = f"SELECT key, display FROM ({tag_forms(con, f'SELECT * FROM (VALUES {listed})')})"
     return {str(k): str(d) for k, d in con.execute(sql, params).fetchall()}
+
+
+# -- keyness and topics --------------------------------------------------------------------
+
+
+def term_background(
+    con: duckdb.DuckDBPyConnection, terms: Sequence[str], *, languages: Sequence[str] = ()
+) -> Table:
+    """Each term's all-time count in `languages` (all when empty) from `term_daily`, and the
+    background's size in `attrs["total"]`: two aggregates over the rollup, no article rows."""
+    params: Params = []
+    lang = _in_list("r.language", languages, params) if languages else "TRUE"
+    total = first(con.execute(f"SELECT sum(r.n) FROM term_daily r WHERE {lang}", params))
+    table = Table(("term", "count"), [])
+    table.attrs["total"] = int(total[0]) if total and total[0] is not None else 0
+    if not terms:
+        return table
+    params.append(list(terms))
+    sql = f"""
+        SELECT r.term, sum(r.n) AS count FROM term_daily r
+        WHERE {lang} AND r.term IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY r.term HAVING sum(r.n) > 0 ORDER BY r.term
+    """
+    table.rows = [(term, int(n)) for term, n in con.execute(sql, params).fetchall()]
+    return table
+
+
+def language_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> Table:
+    """The view's articles per language ('' unknown), busiest first."""
+    params: Params = []
+    where = article_where(f, params)
+    sql = f"""
+        SELECT coalesce(a.language, '') AS language, count(*) AS articles
+        FROM articles a WHERE {where} GROUP BY 1 ORDER BY articles DESC, language
+    """
+    table = _table(con, sql, params)
+    table.rows = [(lang, int(n)) for lang, n in table.rows]
+    return table
+
+
+def term_vectors(
+    con: duckdb.DuckDBPyConnection, f: Filters, terms: Sequence[str], *, sample: int
+) -> TermVectors:
+    """The view's first `sample` articles by id and their counts of `terms` (see
+    `base.TermVectors`): the database picks the sample and the rows; Python gets
+    at most `sample` x len(terms) small rows."""
+    params: Params = []
+    where = article_where(f, params)
+    total = first(con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params))
+    params.append(int(sample))
+    chosen = f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.id LIMIT ?"
+    articles = _table(
+        con,
+        f"""SELECT a.id, a.published, coalesce(a.language, '') AS language, a.title, a.url
+            FROM articles a WHERE a.id IN ({chosen}) ORDER BY a.id""",
+        list(params),
+    )
+    counts = Table(("article_id", "term", "n"), [])
+    if terms and articles.rows:
+        time_params: Params = []
+        window = " AND ".join(_time_conditions("x.published", f, time_params)) or "TRUE"
+        sql = f"""
+            SELECT x.article_id, x.term, x.n FROM article_terms x
+            WHERE {window} AND x.article_id IN ({chosen})
+              AND x.term IN (SELECT unnest(?::VARCHAR[]))
+            ORDER BY x.article_id, x.term
+        """
+        rows = con.execute(sql, [*time_params, *params, list(terms)]).fetchall()
+        counts.rows = [(aid, term, int(n)) for aid, term, n in rows]
+    return TermVectors(articles, counts, int(total[0]) if total else 0)

@@ -36,7 +36,7 @@ import duckdb
 from monitor import settings
 from monitor.errors import StoreError, StoreRefused
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
+from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts, TermVectors
 from monitor.store.duckdb import query
 from monitor.store.duckdb.rows import first
 from monitor.store.duckdb.schema import MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
@@ -532,6 +532,18 @@ class DuckDBStore:
     def term_counts(self, f: Filters, *, limit: int) -> Table:
         with self.read() as con:
             return query.term_counts(con, f, limit=limit)
+
+    def term_background(self, terms: Sequence[str], *, languages: Sequence[str] = ()) -> Table:
+        with self.read() as con:
+            return query.term_background(con, terms, languages=languages)
+
+    def language_counts(self, f: Filters) -> Table:
+        with self.read() as con:
+            return query.language_counts(con, f)
+
+    def term_vectors(self, f: Filters, terms: Sequence[str], *, sample: int) -> TermVectors:
+        with self.read() as con:
+            return query.term_vectors(con, f, terms, sample=sample)
 
     def authors(self, f: Filters, *, limit: int | None = None, top_tags: int = 3) -> Table:
         with self.read() as con:
