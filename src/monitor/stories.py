@@ -62,6 +62,13 @@ class StorySettings:
     title_threshold_text: float = 0.2
     window_days: float = 3.0
 
+    @classmethod
+    def from_environment(cls) -> StorySettings:
+        """The MONITOR_STORY_* settings (monitor.settings reads them)."""
+        from monitor import settings
+
+        return cls(*settings.story())
+
 
 @dataclass(frozen=True)
 class Signature:
