@@ -236,19 +236,17 @@ def matches(
     return None
 
 
-def assign(
-    docs: Sequence[StoryDoc],
-    candidates: Sequence[Candidate],
-    settings: StorySettings | None = None,
-) -> dict[str, str]:
-    """Story ids for `docs`, in order: each joins the story of its best match (highest
-    estimated Jaccard, then title similarity) among `candidates` (stored articles sharing a
-    band hash with it, as the store found them) and the docs before it, or starts its own
-    story (its own id). Only candidates that share a band are compared, at most
-    MAX_CANDIDATES of them (those sharing most bands)."""
-    settings = settings or StorySettings()
-    by_band: dict[int, list[Candidate]] = {}
-    for candidate in candidates:
+class Index:
+    """Articles placed in stories, by band hash: what `assign` compares a new article with.
+    `evict` drops the ones older than a time (a rebuild keeps only its window in memory)."""
+
+    def __init__(self, settings: StorySettings | None = None) -> None:
+        self.settings = settings or StorySettings()
+        self._by_band: dict[int, list[Candidate]] = {}
+        self._order: list[Candidate] = []  # in the order added (time order in a rebuild)
+        self._start = 0
+
+    def add(self, candidate: Candidate) -> None:
         if not candidate.words:
             candidate = Candidate(
                 candidate.article_id,
@@ -259,20 +257,44 @@ def assign(
                 candidate.signature,
                 title_words(candidate.title),
             )
+        self._order.append(candidate)
         for band in candidate.signature.bands:
-            by_band.setdefault(band, []).append(candidate)
-    out: dict[str, str] = {}
-    for doc in docs:
+            self._by_band.setdefault(band, []).append(candidate)
+
+    def evict(self, before: datetime) -> None:
+        """Forget the candidates added before the first one published at or after `before`
+        (candidates are added in time order)."""
+        end = self._start
+        while end < len(self._order) and self._order[end].published < before:
+            end += 1
+        if end == self._start:
+            return
+        gone = {id(c) for c in self._order[self._start : end]}
+        for band in {b for c in self._order[self._start : end] for b in c.signature.bands}:
+            kept = [c for c in self._by_band.get(band, ()) if id(c) not in gone]
+            if kept:
+                self._by_band[band] = kept
+            else:
+                self._by_band.pop(band, None)
+        self._start = end
+        if self._start > 4096 and self._start * 2 > len(self._order):
+            self._order = self._order[self._start :]
+            self._start = 0
+
+    def place(self, doc: StoryDoc) -> str:
+        """The story of `doc`'s best match (highest estimated Jaccard, then title
+        similarity) among the candidates sharing a band with it (at most MAX_CANDIDATES,
+        those sharing most bands), else its own id; `doc` is added as a candidate."""
         hits: dict[str, tuple[int, Candidate]] = {}
         for band in doc.signature.bands:
-            for candidate in by_band.get(band, ()):
+            for candidate in self._by_band.get(band, ()):
                 count, _ = hits.get(candidate.article_id, (0, candidate))
                 hits[candidate.article_id] = (count + 1, candidate)
         ranked = sorted(hits.values(), key=lambda hit: (-hit[0], hit[1].article_id))
         doc_words = title_words(doc.title)
         best: Match | None = None
         for _, candidate in ranked[:MAX_CANDIDATES]:
-            match = matches(settings, doc, candidate, doc_words)
+            match = matches(self.settings, doc, candidate, doc_words)
             if match is not None and (
                 best is None
                 or (match.jaccard, match.title, -_order(match))
@@ -280,19 +302,32 @@ def assign(
             ):
                 best = match
         story_id = best.story_id if best is not None else doc.article_id
-        out[doc.article_id] = story_id
-        placed = Candidate(
-            doc.article_id,
-            story_id,
-            doc.language,
-            doc.published,
-            doc.title,
-            doc.signature,
-            doc_words,
+        self.add(
+            Candidate(
+                doc.article_id,
+                story_id,
+                doc.language,
+                doc.published,
+                doc.title,
+                doc.signature,
+                doc_words,
+            )
         )
-        for band in doc.signature.bands:
-            by_band.setdefault(band, []).append(placed)
-    return out
+        return story_id
+
+
+def assign(
+    docs: Sequence[StoryDoc],
+    candidates: Sequence[Candidate],
+    settings: StorySettings | None = None,
+) -> dict[str, str]:
+    """Story ids for `docs`, in order: each joins the story of its best match among
+    `candidates` (stored articles sharing a band hash with it, as the store found them) and
+    the docs before it, or starts its own story (its own id). See `Index.place`."""
+    index = Index(settings)
+    for candidate in candidates:
+        index.add(candidate)
+    return {doc.article_id: index.place(doc) for doc in docs}
 
 
 def _order(match: Match) -> int:
