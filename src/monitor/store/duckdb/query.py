@@ -882,3 +882,91 @@ def tag_displays(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[st
     params.extend(keys)
     sql = f"SELECT key, display FROM ({tag_forms(con, f'SELECT * FROM (VALUES {listed})')})"
     return {str(k): str(d) for k, d in con.execute(sql, params).fetchall()}
+
+
+# -- stories ---------------------------------------------------------------------------
+
+STORY_COLUMNS = (
+    "story_id",
+    "title",
+    "outlets",
+    "articles",
+    "first_feed",
+    "first_published",
+    "last_published",
+)
+STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
+
+_FEED_NAME = "coalesce(fd.name, nullif(fd.title, ''), fd.url)"
+
+
+def _story_view(where: str) -> str:
+    """The view's articles with their story (an article not placed yet is its own story)
+    and each feed that carries them: one row per article and feed."""
+    return f"""
+        v AS (
+            SELECT a.id, a.title, a.published, a.url, a.language,
+                   coalesce(s.story_id, a.id) AS story_id
+            FROM articles a LEFT JOIN article_stories s ON s.article_id = a.id
+            WHERE {where}
+        ),
+        vf AS (
+            SELECT v.story_id, v.id, v.title, v.published, v.url, v.language, af.feed_id,
+                   af.first_seen,
+                   {_FEED_NAME} AS feed
+            FROM v JOIN article_feeds af ON af.article_id = v.id
+            JOIN feeds fd ON fd.id = af.feed_id
+        )"""
+
+
+def stories(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> Table:
+    """The view's most covered stories: most outlets (distinct feeds), then most articles,
+    then earliest. Title, first feed and first time are the story's first article in the
+    view (then the feed that carried it first)."""
+    params: Params = []
+    where = article_where(f, params)
+    sql = f"""
+        WITH {_story_view(where)}
+        SELECT story_id,
+               arg_min(title, (published, id)) AS title,
+               count(DISTINCT feed_id) AS outlets,
+               count(DISTINCT id) AS articles,
+               arg_min(feed, (published, first_seen, id, feed)) AS first_feed,
+               min(published) AS first_published,
+               max(published) AS last_published
+        FROM vf GROUP BY story_id
+        ORDER BY outlets DESC, articles DESC, first_published, story_id
+        LIMIT ?
+    """
+    return Table(STORY_COLUMNS, con.execute(sql, [*params, limit]).fetchall())
+
+
+def story_articles(con: duckdb.DuckDBPyConnection, f: Filters, story_id: str) -> Table:
+    """One story's articles in the view, oldest first, one row per article and feed."""
+    params: Params = []
+    where = article_where(f, params)
+    sql = f"""
+        WITH {_story_view(where)}
+        SELECT id, published, title, url, feed, language FROM vf
+        WHERE story_id = ? ORDER BY published, first_seen, id, feed
+    """
+    return Table(STORY_ARTICLE_COLUMNS, con.execute(sql, [*params, story_id]).fetchall())
+
+
+def story_sources(
+    con: duckdb.DuckDBPyConnection, after: tuple[datetime, str] | None, size: int
+) -> Table:
+    """Stored articles in (published, id) order after `after`: what a rebuild places."""
+    params: list[Any] = []
+    where = "TRUE"
+    if after is not None:
+        where = "(published > ? OR (published = ? AND id > ?))"
+        params = [after[0], after[0], after[1]]
+    sql = (
+        f"SELECT id, title, text, language, published FROM articles WHERE {where} "
+        "ORDER BY published, id LIMIT ?"
+    )
+    return Table(
+        ("id", "title", "text", "language", "published"),
+        con.execute(sql, [*params, size]).fetchall(),
+    )
