@@ -205,6 +205,19 @@ def authors(store: Storage, f: Filters, *, limit: int | None = 200) -> Table:
     return table
 
 
+def stories(store: Storage, f: Filters, *, limit: int = 50) -> Table:
+    """The view's most covered stories (near-duplicate articles across feeds, placed at
+    ingest by `monitor.stories`): story_id, title (the first article's), outlets (distinct
+    feeds), articles, first_feed, first_published, last_published; most outlets first."""
+    return store.stories(f, limit=limit)
+
+
+def story_articles(store: Storage, f: Filters, story_id: str) -> Table:
+    """One story's articles in the view, oldest first, one row per article and feed: id,
+    published, title, url, feed, language."""
+    return store.story_articles(f, story_id)
+
+
 def feeds(store: Storage) -> pd.DataFrame:
     """Every feed with its health and stored article count."""
     frame: pd.DataFrame = store.feeds().to_pandas()

@@ -62,7 +62,8 @@ READ_SETTINGS = {"join_use_nulls": 1}
 # a year's cloud 8x slower). Added here, so the queries read as plain SQL.
 _VERSIONED = re.compile(
     r"\b(FROM|JOIN)\s+(feeds|articles|article_feeds|article_authors|article_tags|"
-    r"article_terms|stopwords|meta|article_stories|story_bands)\b(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|GROUP|ORDER|LIMIT|JOIN|"
+    r"article_terms|stopwords|meta|article_stories|story_bands)\b"
+    r"(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|GROUP|ORDER|LIMIT|JOIN|"
     r"LEFT|INNER|UNION|SETTINGS|FINAL|AS|PREWHERE|HAVING)\b)([A-Za-z_][A-Za-z0-9_]*))?",
 )
 
@@ -86,6 +87,8 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "article_tags": CHILD_COLUMNS["article_tags"],
     "article_terms": ("article_id", "term", "n", "published"),
     "stopwords": ("language", "word", "removed"),
+    "article_stories": storyrows.STORY_COLUMNS,
+    "story_bands": storyrows.BAND_COLUMNS,
 }
 
 
@@ -739,6 +742,7 @@ _KEY_TYPES = {
     "term": "String",
     "language": "String",
     "word": "String",
+    "band": "Int64",
 }
 
 
