@@ -121,3 +121,21 @@ def stopword_lists() -> pd.DataFrame:
     """The stopword lists per language: built in and the user's own."""
     result: pd.DataFrame = cached("stopword_lists")
     return result
+
+
+def stories(f: Filters, *, limit: int = 50) -> pd.DataFrame:
+    """analyze.stories."""
+    result: pd.DataFrame = cached("stories", f, limit=limit)
+    return result
+
+
+def story_articles(f: Filters, story_id: str) -> pd.DataFrame:
+    """analyze.story_articles."""
+    result: pd.DataFrame = cached("story_articles", f, story_id)
+    return result
+
+
+def story_spread(f: Filters, story_id: str, *, by: str, timezone: str) -> pd.DataFrame:
+    """analyze.story_spread."""
+    result: pd.DataFrame = cached("story_spread", f, story_id, by=by, timezone=timezone)
+    return result

@@ -956,17 +956,32 @@ def story_articles(con: duckdb.DuckDBPyConnection, f: Filters, story_id: str) ->
 def story_sources(
     con: duckdb.DuckDBPyConnection, after: tuple[datetime, str] | None, size: int
 ) -> Table:
-    """Stored articles in (published, id) order after `after`: what a rebuild places."""
+    """Stored articles in (published, id) order after `after`: what a rebuild places. The
+    page's keys first (two narrow columns), then its rows by time range and id: a LIMIT over
+    the text column sorted the whole table for every page."""
     params: list[Any] = []
     where = "TRUE"
     if after is not None:
         where = "(published > ? OR (published = ? AND id > ?))"
         params = [after[0], after[0], after[1]]
-    sql = (
-        f"SELECT id, title, text, language, published FROM articles WHERE {where} "
-        "ORDER BY published, id LIMIT ?"
-    )
-    return Table(
-        ("id", "title", "text", "language", "published"),
-        con.execute(sql, [*params, size]).fetchall(),
-    )
+    keys = con.execute(
+        f"SELECT id, published FROM articles WHERE {where} ORDER BY published, id LIMIT ?",
+        [*params, size],
+    ).fetchall()
+    columns = ("id", "title", "text", "language", "published")
+    if not keys:
+        return Table(columns, [])
+    import pyarrow as pa
+
+    ids = pa.table({"id": pa.array([k[0] for k in keys], pa.string())})
+    con.register("_page", ids)
+    try:
+        rows = con.execute(
+            "SELECT id, title, text, language, published FROM articles "
+            "WHERE published BETWEEN ? AND ? AND id IN (SELECT id FROM _page)",
+            [keys[0][1], keys[-1][1]],
+        ).fetchall()
+    finally:
+        con.unregister("_page")
+    rows.sort(key=lambda r: (r[4], r[0]))
+    return Table(columns, rows)
