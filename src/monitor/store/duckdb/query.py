@@ -900,14 +900,26 @@ STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
 _FEED_NAME = "coalesce(fd.name, nullif(fd.title, ''), fd.url)"
 
 
-def _story_view(where: str) -> str:
+# A store read as it is (read-only, schema before 5) has no story rows: each article is a
+# story of its own.
+STORIES_FROM = 5
+
+
+def _placed(placed: bool) -> tuple[str, str]:
+    """The story id expression and the join that gives it."""
+    if placed:
+        return "coalesce(s.story_id, a.id)", ("LEFT JOIN article_stories s ON s.article_id = a.id")
+    return "a.id", ""
+
+
+def _story_view(where: str, placed: bool = True) -> str:
     """The view's articles with their story (an article not placed yet is its own story)
     and each feed that carries them: one row per article and feed."""
+    story, join = _placed(placed)
     return f"""
         v AS (
-            SELECT a.id, a.title, a.published, a.url, a.language,
-                   coalesce(s.story_id, a.id) AS story_id
-            FROM articles a LEFT JOIN article_stories s ON s.article_id = a.id
+            SELECT a.id, a.title, a.published, a.url, a.language, {story} AS story_id
+            FROM articles a {join}
             WHERE {where}
         ),
         vf AS (
@@ -919,17 +931,20 @@ def _story_view(where: str) -> str:
         )"""
 
 
-def stories(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> Table:
+def stories(
+    con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int, placed: bool = True
+) -> Table:
     """The view's most covered stories: most outlets (distinct feeds), then most articles,
     then earliest. Title, first feed and first time are the story's first article in the
     view (then the feed that carried it first). Counted over narrow columns first; titles
     and feed names are read for the `limit` stories shown (half the time at 100k articles)."""
     params: Params = []
     where = article_where(f, params)
+    story, join = _placed(placed)
     sql = f"""
         WITH v AS (
-            SELECT a.id, a.published, coalesce(s.story_id, a.id) AS story_id
-            FROM articles a LEFT JOIN article_stories s ON s.article_id = a.id
+            SELECT a.id, a.published, {story} AS story_id
+            FROM articles a {join}
             WHERE {where}
         ),
         per AS (
@@ -953,12 +968,14 @@ def stories(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> Table:
     return Table(STORY_COLUMNS, con.execute(sql, [*params, limit]).fetchall())
 
 
-def story_articles(con: duckdb.DuckDBPyConnection, f: Filters, story_id: str) -> Table:
+def story_articles(
+    con: duckdb.DuckDBPyConnection, f: Filters, story_id: str, *, placed: bool = True
+) -> Table:
     """One story's articles in the view, oldest first, one row per article and feed."""
     params: Params = []
     where = article_where(f, params)
     sql = f"""
-        WITH {_story_view(where)}
+        WITH {_story_view(where, placed)}
         SELECT id, published, title, url, feed, language FROM vf
         WHERE story_id = ? ORDER BY published, first_seen, id, feed
     """

@@ -702,11 +702,13 @@ class DuckDBStore:
 
     def stories(self, f: Filters, *, limit: int = 50) -> Table:
         with self.read() as con:
-            return query.stories(con, f, limit=limit)
+            placed = self._version >= query.STORIES_FROM
+            return query.stories(con, f, limit=limit, placed=placed)
 
     def story_articles(self, f: Filters, story_id: str) -> Table:
         with self.read() as con:
-            return query.story_articles(con, f, story_id)
+            placed = self._version >= query.STORIES_FROM
+            return query.story_articles(con, f, story_id, placed=placed)
 
     def story_sources(self, after: tuple[datetime, str] | None, size: int) -> Table:
         with self.read() as con:
