@@ -16,8 +16,10 @@ prints the figures):
 - shingles of 3 words: 2-word shingles are shared by different stories on one topic
   ("der Bundestag", "the storm") and blur them; 4 and more lose a light edit's neighbourhood
   (one changed word kills k shingles);
-- at most `MAX_SHINGLES` shingles per article, from its start (title, then text): the lead
-  says what a news story is, and the work per article stays bounded;
+- at most `MAX_SHINGLES` (150) shingles per article, from its start (title, then text): the
+  lead says what a news story is, an excerpt and the full text of one story share more of
+  their first 150 shingles than of all of them, and the work per article stays bounded
+  (0.13 ms to sign an article of 150-900 words, against 0.24 ms at 300 shingles);
 - 64 permutations (the estimate's standard error is 0.06 at a Jaccard of 0.5), 16 bands
   of 2 values over the first 32 of them (a pair sharing 30% of its shingles is a candidate
   with probability 0.78, one sharing 50% with 0.99), and one more band: the title's words,
@@ -37,7 +39,7 @@ from functools import lru_cache
 from typing import Any
 
 SHINGLE_WORDS = 3
-MAX_SHINGLES = 300
+MAX_SHINGLES = 150
 NUM_PERM = 64
 BANDS = 16
 ROWS = 2
