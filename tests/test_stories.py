@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import storyset
 
 from monitor import ingest, stories
@@ -117,3 +118,14 @@ def test_a_read_only_store_from_before_stories_lists_each_article_as_its_own_sto
     assert [r[1] for r in rows] != [] and len(placed) == 5
     story = rows[0][0]
     assert old.story_articles(Filters(), story).rows[0][0] == story
+
+
+def test_story_settings_are_numbers_named_when_wrong() -> None:
+    from monitor import settings
+
+    assert settings.story({}) == (0.6, 0.8, 0.2, 3.0)
+    assert settings.story({"MONITOR_STORY_THRESHOLD": " 0.7 "})[0] == 0.7
+    for bad in ("x", "-1", "nan", "inf"):
+        with pytest.raises(settings.SettingError, match="MONITOR_STORY_WINDOW_DAYS="):
+            settings.story({"MONITOR_STORY_WINDOW_DAYS": bad})
+    assert stories.StorySettings() == stories.StorySettings(*settings.story({}))
