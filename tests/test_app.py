@@ -38,6 +38,7 @@ PAGES = [
     "pages/topics.py",
     "pages/authors.py",
     "pages/articles.py",
+    "pages/stories.py",
     "pages/sources.py",
 ]
 TITLES = {
@@ -48,6 +49,7 @@ TITLES = {
     "pages/topics.py": "Topics",
     "pages/authors.py": "Authors",
     "pages/articles.py": "Articles",
+    "pages/stories.py": "Stories",
     "pages/sources.py": "Sources",
 }
 ARTICLE_PAGES = [p for p in PAGES if p != "pages/sources.py"]
@@ -464,6 +466,7 @@ PAGE_LINKS = {
     "pages/topics.py": {"k": "5", "topic": "2"},
     "pages/authors.py": {"who": "Helen Marsh"},
     "pages/articles.py": {"sort": "title", "asc": "true", "page": "2"},
+    "pages/stories.py": {},
     "pages/sources.py": {},
 }
 
@@ -846,3 +849,18 @@ def test_a_stopword_added_on_the_clouds_page_leaves_the_cloud(
     # The page's own table of terms (the bar chart's data) no longer has it.
     figure = next(f for f in _figures(at) if "terms" in _title(f).casefold())
     assert "verhandlungen" not in json.dumps(figure["data"])
+
+
+def test_stories_page_shows_a_story_from_the_url(
+    app: Callable[..., AppTest], demo_db: Path
+) -> None:
+    top = analyze.stories(DuckDBStore(demo_db), Filters(), limit=1).records()[0]
+    at = _open(app(demo_db, story=top["story_id"], range="all time"), "pages/stories.py")
+    assert not at.warning and not at.exception
+    assert at.session_state["story"] == top["story_id"]
+    frames = at.dataframe
+    assert len(frames) == 2  # the stories, and this story's articles
+    figures = _figures(at)
+    assert len(figures) == 1 and _title(figures[0]).startswith("Articles per")
+    # The story's title is plain text, never Markdown.
+    assert any(top["title"] in str(t.value) for t in at.get("text"))

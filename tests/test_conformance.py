@@ -1304,3 +1304,201 @@ def test_generated_store_answers_the_same(
     ]
     differences = compare_all(duck, ch, views, SCALE_END, tmp_path, quick=True)
     assert differences == [], "\n".join(differences)
+
+
+# == Stories (issue 10): placed at ingest, the same on both engines ==============================
+
+STORM = (
+    "Sturmtief Zoltan hat in der Nacht zum Dienstag schwere Schäden in Hamburg angerichtet. "
+    "Der Deutsche Wetterdienst meldete Böen von bis zu 140 Kilometern pro Stunde. Die "
+    "Feuerwehr rückte nach eigenen Angaben zu mehr als 600 Einsätzen aus. In Bremen stürzte "
+    "ein Baum auf ein Auto, zwei Menschen wurden verletzt. Die Deutsche Bahn stellte den "
+    "Fernverkehr zwischen Hamburg und Bremen ein"
+)
+OTHER_STORM = (
+    "Sturmtief Xaver hat in der Nacht zum Sonntag schwere Schäden in Kiel angerichtet. Der "
+    "Deutsche Wetterdienst meldete Böen von bis zu 150 Kilometern pro Stunde. Mehrere Schulen "
+    "in Kiel blieben am Morgen geschlossen. Tausende Haushalte waren zeitweise ohne Strom, "
+    "teilte der Versorger Vattenfall mit"
+)
+C_URL = "file:///feeds/c.xml"
+D_URL = "file:///feeds/d.xml"
+
+
+def _stories(store: Storage) -> list[tuple[Any, ...]]:
+    return store.stories(ALL, limit=50).rows
+
+
+def test_copies_of_a_story_in_several_feeds_are_one_story(any_store: Storage) -> None:
+    original = item(1, title="Sturmtief Zoltan wütet in Hamburg", words=STORM)
+    # An outlet's copy: a new headline, a line added, another URL; an hour later.
+    copy = item(
+        2,
+        site="https://b.example",
+        title="Schwere Schäden durch Zoltan",
+        words=f"Aktualisiert um 14:20 Uhr. {STORM}",
+        published=NOW - timedelta(hours=5),
+    )
+    other = item(
+        3,
+        site="https://b.example",
+        title="Sturmtief Xaver wütet in Kiel",
+        words=OTHER_STORM,
+        published=NOW - timedelta(hours=4),
+    )
+    save(any_store, A_URL, document(A_URL, [original]))
+    save(any_store, B_URL, document(B_URL, [copy, other], title="Feed B"))
+    rows = _stories(any_store)
+    first_id = any_store.articles_page(
+        Filters(search="Zoltan wütet"), sort="published", descending=False, limit=1, offset=0
+    )[0]["id"][0]
+    assert rows[0] == (
+        first_id,
+        "Sturmtief Zoltan wütet in Hamburg",
+        2,
+        2,
+        "Feed A",
+        rows[0][5],
+        rows[0][6],
+    )
+    assert (rows[0][5], rows[0][6]) == (datetime(2026, 4, 2, 6), datetime(2026, 4, 2, 7))
+    assert len(rows) == 2 and rows[1][1:4] == ("Sturmtief Xaver wütet in Kiel", 1, 1)
+    articles = any_store.story_articles(ALL, first_id)
+    assert articles.columns == ("id", "published", "title", "url", "feed", "language")
+    assert [r[2] for r in articles.rows] == [
+        "Sturmtief Zoltan wütet in Hamburg",
+        "Schwere Schäden durch Zoltan",
+    ]
+    assert [r[4] for r in articles.rows] == ["Feed A", "Feed B"]
+    assert any_store.story_articles(ALL, "no such story").empty
+    # Filters apply: only feed B's article of the story is in that view.
+    assert any_store.stories(Filters(feeds=("Feed B",)), limit=1).rows[0][2:4] == (1, 1)
+
+
+def test_copies_within_one_batch_are_one_story_and_languages_stay_apart(
+    any_store: Storage,
+) -> None:
+    text = STORM
+    german = document(A_URL, [item(1, title="Zoltan", words=text)])
+    copy = document(
+        B_URL, [item(2, site="https://b.example", title="Zoltan", words=text)], title="Feed B"
+    )
+    english = document(
+        C_URL,
+        [item(3, site="https://c.example", title="Zoltan", words=text)],
+        title="Feed C",
+        language="en",
+    )
+    any_store.save_feeds(
+        [
+            FeedUpdate(url=u, kind="file", parsed=d, now=NOW)
+            for u, d in ((A_URL, german), (B_URL, copy), (C_URL, english))
+        ]
+    )
+    rows = _stories(any_store)
+    assert [(r[2], r[3]) for r in rows] == [(2, 2), (1, 1)]
+    assert rows[1][4] == "Feed C"
+
+
+def test_a_story_whose_first_article_is_removed_keeps_its_id(any_store: Storage) -> None:
+    save(any_store, A_URL, document(A_URL, [item(1, title="Zoltan", words=STORM)]))
+    save(
+        any_store,
+        B_URL,
+        document(
+            B_URL,
+            [
+                item(
+                    2,
+                    site="https://b.example",
+                    title="Zoltan",
+                    words=STORM,
+                    published=NOW - timedelta(hours=3),
+                )
+            ],
+            title="Feed B",
+        ),
+    )
+    ((story_id, *_),) = [r for r in _stories(any_store)]
+    assert any_store.remove_feed(A_URL) == 1
+    rows = _stories(any_store)
+    assert [(r[0], r[2], r[3], r[4]) for r in rows] == [(story_id, 1, 1, "Feed B")]
+    # A later copy still finds the story by its remaining article.
+    save(
+        any_store,
+        C_URL,
+        document(
+            C_URL,
+            [
+                item(
+                    3,
+                    site="https://c.example",
+                    title="Zoltan",
+                    words=STORM,
+                    published=NOW - timedelta(hours=2),
+                )
+            ],
+            title="Feed C",
+        ),
+    )
+    assert [(r[0], r[2], r[3]) for r in _stories(any_store)] == [(story_id, 2, 2)]
+    # A changed article keeps its story.
+    save(
+        any_store,
+        C_URL,
+        document(
+            C_URL,
+            [
+                item(
+                    3,
+                    site="https://c.example",
+                    title="Zoltan (neu)",
+                    words=STORM + " Neu.",
+                    published=NOW - timedelta(hours=2),
+                )
+            ],
+            title="Feed C",
+        ),
+    )
+    assert [(r[0], r[2], r[3]) for r in _stories(any_store)] == [(story_id, 2, 2)]
+    any_store.remove_feed(B_URL)
+    any_store.remove_feed(C_URL)
+    assert _stories(any_store) == []
+
+
+def test_rebuilding_stories_gives_what_ingest_gave(any_store: Storage) -> None:
+    from monitor.store import storyrows
+
+    save(
+        any_store,
+        A_URL,
+        document(
+            A_URL, [item(1, title="Zoltan", words=STORM), item(4, title="Xaver", words=OTHER_STORM)]
+        ),
+    )
+    save(
+        any_store,
+        B_URL,
+        document(
+            B_URL,
+            # Published after A's copy, as it was stored: the rebuild (time order) agrees.
+            [item(2, site="https://b.example", title="Zoltan", words=STORM, published=NOW)],
+            title="Feed B",
+        ),
+    )
+    before = _stories(any_store)
+    any_store.save_stories([], clear=True)
+    # Unplaced articles are stories of their own.
+    assert sorted((r[2], r[3]) for r in _stories(any_store)) == [(1, 1)] * 3
+    total = any_store.count_rows("articles")
+    done = [
+        p.done
+        for p in storyrows.rebuild(
+            any_store.story_sources,
+            lambda placed: any_store.save_stories(placed),
+            total,
+            size=2,
+        )
+    ]
+    assert done == [2, 3]
+    assert _stories(any_store) == before

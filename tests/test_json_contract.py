@@ -236,3 +236,24 @@ def test_strict_parsing_refuses_what_python_would_print() -> None:
                 '"unchanged": 0, "linked": 0, "at": "2026-11-01T00:00:00Z"}'
             ),
         )
+
+
+# Stories (issue 10): checked here until the README's JSON table has its rows (then they join
+# COMMANDS and QUERIES).
+STORY_QUERIES: list[tuple[str, ...]] = [
+    ("stories",),
+    ("stories", "--since", "30d", "--lang", "de", "--limit", "5"),
+    ("stories", "--search", "no-such-word-anywhere"),
+]
+
+
+@pytest.mark.parametrize("args", STORY_QUERIES, ids=" ".join)
+def test_stories_json(demo_store: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
+    data = check_command(demo_store, *args)
+    if args == ("stories",):
+        assert data and data[0]["outlets"] >= 2
+        story = strict_loads(run(demo_store, "stories", "--story", data[0]["story_id"], "--json"))
+        check("story-articles", story)
+        assert len({row["id"] for row in story}) == data[0]["articles"]
+        assert len({row["feed"] for row in story}) == data[0]["outlets"]
+    assert check_command(tmp_path / "empty.duckdb", *args) == []

@@ -135,3 +135,21 @@ def term_clouds(
 def topics(f: Filters, *, k: int = 8, timezone: str = "UTC") -> Any:
     """The view's topics (`analyze.TopicModel`), computed once per view and data version."""
     return cached("topics", f, k=k, timezone=timezone)
+
+
+def stories(f: Filters, *, limit: int = 50) -> pd.DataFrame:
+    """analyze.stories."""
+    result: pd.DataFrame = cached("stories", f, limit=limit)
+    return result
+
+
+def story_articles(f: Filters, story_id: str) -> pd.DataFrame:
+    """analyze.story_articles."""
+    result: pd.DataFrame = cached("story_articles", f, story_id)
+    return result
+
+
+def story_spread(f: Filters, story_id: str, *, by: str, timezone: str) -> pd.DataFrame:
+    """analyze.story_spread."""
+    result: pd.DataFrame = cached("story_spread", f, story_id, by=by, timezone=timezone)
+    return result

@@ -45,6 +45,7 @@ PAGE_PARAMS = (
     "perlang",
     "k",
     "topic",
+    "story",
 )
 SEEDED = "_monitor_seeded"  # widget keys whose URL value has been read in this session
 RUN_PARAMS = "_monitor_run_params"  # this run's URL, built as the widgets are drawn

@@ -215,6 +215,33 @@ def authors(store: Storage, f: Filters, *, limit: int | None = 200) -> Table:
     return table
 
 
+def stories(store: Storage, f: Filters, *, limit: int = 50) -> Table:
+    """The view's most covered stories (near-duplicate articles across feeds, placed at
+    ingest by `monitor.stories`): story_id, title (the first article's), outlets (distinct
+    feeds), articles, first_feed, first_published, last_published; most outlets first."""
+    return store.stories(f, limit=limit)
+
+
+def story_articles(store: Storage, f: Filters, story_id: str) -> Table:
+    """One story's articles in the view, oldest first, one row per article and feed: id,
+    published, title, url, feed, language."""
+    return store.story_articles(f, story_id)
+
+
+def story_spread(
+    store: Storage, f: Filters, story_id: str, *, by: str = "hour", timezone: str = "UTC"
+) -> Table:
+    """How a story spread: its articles per `by` bucket (local time in `timezone`) and feed,
+    as `frequency` gives them (bucket, series, count), from the story's few rows."""
+    zone = ZoneInfo(check_timezone(timezone))
+    counts: dict[tuple[datetime, str], int] = {}
+    for row in story_articles(store, f, story_id).records():
+        moment = row["published"].replace(tzinfo=UTC).astimezone(zone)
+        key = (_local_bucket(moment, zone, by), str(row["feed"]))
+        counts[key] = counts.get(key, 0) + 1
+    return Table(("bucket", "series", "count"), [(b, s, n) for (b, s), n in sorted(counts.items())])
+
+
 def feeds(store: Storage) -> pd.DataFrame:
     """Every feed with its health and stored article count."""
     frame: pd.DataFrame = store.feeds().to_pandas()

@@ -28,7 +28,7 @@ import click
 
 from monitor import LazyModule, __version__, analyze
 from monitor import settings as monitor_settings
-from monitor.errors import InputError, MonitorError, one_line
+from monitor.errors import InputError, MonitorError, NotFound, one_line
 from monitor.models import Filters, Table
 from monitor.store import StoreError, open_store
 from monitor.store.base import CopyProgress, Storage
@@ -777,6 +777,83 @@ def authors_command(ctx: click.Context, /, limit: int, as_json: bool, **filters:
     """
     table = analyze.authors(_store(ctx), make_filters(**filters), limit=limit or None)
     emit_json(records(table)) if as_json else emit_table(table)
+
+
+@cli.command("stories")
+@filter_options
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--story", "story_id", metavar="ID", help="List this story's articles instead.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Place every stored article in a story again, in time order (a store from before "
+    "stories, or after changing MONITOR_STORY_*).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stories_command(
+    ctx: click.Context,
+    /,
+    limit: int,
+    story_id: str | None,
+    rebuild: bool,
+    as_json: bool,
+    **filters: Any,
+) -> None:
+    """The most covered stories: the same story in several outlets (agency copy, rewrites,
+    updates) found at ingest; outlets, articles, first outlet and time, last time.
+
+    Example: monitor stories --since 7d --limit 20 --json
+    """
+    store = _store(ctx)
+    if rebuild:
+        _rebuild_stories(store)
+        return
+    f = make_filters(**filters)
+    if story_id is not None:
+        table = analyze.story_articles(store, f, story_id)
+        if table.empty:
+            raise NotFound(f"no story {story_id!r} in the view (see monitor stories)")
+    else:
+        table = analyze.stories(store, f, limit=limit)
+    emit_json(records(table)) if as_json else emit_table(table)
+
+
+def _rebuild_stories(store: Storage) -> None:
+    """`monitor stories --rebuild`: every article placed again, with a progress line."""
+    from monitor.store import storyrows  # noqa: PLC0415 - only this command needs it
+
+    store.ensure_schema()
+    total = store.count_rows("articles")
+    started = time.monotonic()
+    first = True
+
+    def write(placed: list[storyrows.Placed]) -> None:
+        nonlocal first
+        store.save_stories(placed, clear=first)
+        first = False
+
+    done = 0
+    with store.session():
+        for progress in storyrows.rebuild(store.story_sources, write, total):
+            done = progress.done
+            if sys.stderr.isatty():
+                rate = done / max(time.monotonic() - started, 1e-9)
+                click.echo(
+                    f"\rstories {done:>11,} / {total:,} articles ({rate:,.0f}/s)",
+                    err=True,
+                    nl=False,
+                )
+        if first:
+            store.save_stories([], clear=True)
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    stories = store.stories(Filters(), limit=1)
+    top = f"; most covered: {stories.rows[0][2]} outlets" if stories.rows else ""
+    click.echo(
+        f"{store.info().location}: {done:,} articles placed in stories in "
+        f"{time.monotonic() - started:.1f} s{top}"
+    )
 
 
 # -- export -----------------------------------------------------------------------------

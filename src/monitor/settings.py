@@ -30,6 +30,7 @@ __all__ = [
     "flag",
     "load",
     "read_only",
+    "story",
 ]
 
 ON = frozenset({"1", "true", "yes", "y", "on", "enabled"})
@@ -39,6 +40,18 @@ DB = "MONITOR_DB"
 READ_ONLY = "MONITOR_READ_ONLY"
 ALLOW_PRIVATE_NETWORKS = "MONITOR_ALLOW_PRIVATE_NETWORKS"
 DEBUG = "MONITOR_DEBUG"
+STORY_THRESHOLD = "MONITOR_STORY_THRESHOLD"
+STORY_TITLE_THRESHOLD = "MONITOR_STORY_TITLE_THRESHOLD"
+STORY_TITLE_TEXT_THRESHOLD = "MONITOR_STORY_TITLE_TEXT_THRESHOLD"
+STORY_WINDOW_DAYS = "MONITOR_STORY_WINDOW_DAYS"
+
+# The story settings' defaults, measured on the labelled set (tests/storyset.py).
+STORY_DEFAULTS = {
+    STORY_THRESHOLD: 0.6,
+    STORY_TITLE_THRESHOLD: 0.8,
+    STORY_TITLE_TEXT_THRESHOLD: 0.2,
+    STORY_WINDOW_DAYS: 3.0,
+}
 
 # name -> (default, what it does): the README's settings table lists each of these.
 SETTINGS: dict[str, tuple[str, str]] = {
@@ -46,6 +59,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     READ_ONLY: ("off", "the dashboard hides and refuses every write, opens the store read-only"),
     ALLOW_PRIVATE_NETWORKS: ("off", "feeds added on the web page may point into private networks"),
     DEBUG: ("off", "the CLI shows a traceback for an internal error instead of one line"),
+    STORY_THRESHOLD: (
+        "0.6",
+        "estimated Jaccard similarity of shingles for an article to join a story",
+    ),
+    STORY_TITLE_THRESHOLD: ("0.8", "title word similarity that lets a less similar text join"),
+    STORY_TITLE_TEXT_THRESHOLD: ("0.2", "the Jaccard similarity enough when the titles match"),
+    STORY_WINDOW_DAYS: ("3", "days apart at most for two articles to be one story"),
 }
 
 
@@ -61,6 +81,10 @@ class Settings:
     read_only: bool = False
     allow_private_networks: bool = False
     debug: bool = False
+    story_threshold: float = 0.6
+    story_title_threshold: float = 0.8
+    story_title_text_threshold: float = 0.2
+    story_window_days: float = 3.0
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -110,12 +134,39 @@ def debug(environ: Mapping[str, str] | None = None) -> bool:
     return flag(DEBUG, environ=environ)
 
 
+def number(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    """The number setting `name`; `default` when unset or empty; SettingError (naming it) for
+    a value that is not a number from 0 up."""
+    raw = _environ(environ).get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise SettingError(f"{name}={raw!r} is not a number from 0 up (such as {default})")
+    return value
+
+
+def story(environ: Mapping[str, str] | None = None) -> tuple[float, float, float, float]:
+    """MONITOR_STORY_THRESHOLD, _TITLE_THRESHOLD, _TITLE_TEXT_THRESHOLD and _WINDOW_DAYS:
+    when a new article joins a story (see monitor.stories.StorySettings)."""
+    a, b, c, d = (number(name, default, environ) for name, default in STORY_DEFAULTS.items())
+    return a, b, c, d
+
+
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Every setting from `environ` (default: the process environment); SettingError for the
     first yes/no value that is neither on nor off."""
+    threshold, title, title_text, window = story(environ)
     return Settings(
         db=db(environ),
         read_only=read_only(environ),
         allow_private_networks=allow_private_networks(environ),
         debug=debug(environ),
+        story_threshold=threshold,
+        story_title_threshold=title,
+        story_title_text_threshold=title_text,
+        story_window_days=window,
     )

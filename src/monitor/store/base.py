@@ -21,9 +21,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from monitor.models import FeedState, Filters, ParsedFeed, Subscription, Table
+
+if TYPE_CHECKING:
+    from monitor.store.storyrows import Placed
 
 # -- shared vocabulary -------------------------------------------------------------------
 
@@ -66,6 +69,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "article_tags": ("article_id", "key"),
     "article_terms": ("article_id", "term"),
     "stopwords": ("language", "word"),
+    # Stories (monitor.store.storyrows): each article's story and signature, its band hashes.
+    "article_stories": ("article_id",),
+    "story_bands": ("band", "article_id"),
 }
 
 MERGED_REPEATED = "repeated in the document"
@@ -321,6 +327,25 @@ class Storage(Protocol):
     def add_stopwords(self, language: str, words: Sequence[str]) -> int: ...
 
     def remove_stopwords(self, language: str, words: Sequence[str]) -> int: ...
+
+    # -- stories (monitor.stories, monitor.store.storyrows) --------------------------------
+
+    def stories(self, f: Filters, *, limit: int = 50) -> Table:
+        """The view's most covered stories: story_id, title (its first article's), outlets
+        (distinct feeds), articles, first_feed, first_published, last_published; most
+        outlets first, then most articles, then earliest, then story id."""
+
+    def story_articles(self, f: Filters, story_id: str) -> Table:
+        """A story's articles in the view, one row per article and feed, oldest first: id,
+        published, title, url, feed, language."""
+
+    def story_sources(self, after: tuple[datetime, str] | None, size: int) -> Table:
+        """Up to `size` stored articles (id, title, text, language, published) in
+        (published, id) order after `after`: what `monitor stories --rebuild` places."""
+
+    def save_stories(self, placed: Sequence[Placed], *, clear: bool = False) -> None:
+        """Store placed articles' story rows and band hashes; `clear`: every stored story
+        row goes first (a rebuild's first batch)."""
 
     # -- whole-store copy (`monitor copy`) ------------------------------------------------
 

@@ -410,4 +410,6 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "article_tags": ("article_id", "key", "display", "source", "published"),
     "article_terms": ("article_id", "term", "n", "published"),
     "stopwords": ("language", "word", "removed"),
+    "article_stories": ("article_id", "story_id", "language", "published", "signature"),
+    "story_bands": ("band", "article_id", "published"),
 }

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from monitor.errors import StoreError, one_line
 from monitor.models import FeedState, Filters, Subscription, Table
+from monitor.store import storyrows
 from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts, TermVectors
 from monitor.store.clickhouse import query
 from monitor.store.clickhouse.schema import (
@@ -64,7 +65,8 @@ READ_SETTINGS = {"join_use_nulls": 1, "enable_materialized_cte": 1}
 # a year's cloud 8x slower). Added here, so the queries read as plain SQL.
 _VERSIONED = re.compile(
     r"\b(FROM|JOIN)\s+(feeds|articles|article_feeds|article_authors|article_tags|"
-    r"article_terms|stopwords|meta|pending)\b(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|GROUP|ORDER|LIMIT|JOIN|"
+    r"article_terms|stopwords|meta|pending|article_stories|story_bands)\b"
+    r"(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|GROUP|ORDER|LIMIT|JOIN|"
     r"LEFT|INNER|UNION|SETTINGS|FINAL|AS|PREWHERE|HAVING)\b)([A-Za-z_][A-Za-z0-9_]*))?",
 )
 
@@ -88,6 +90,8 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "article_tags": CHILD_COLUMNS["article_tags"],
     "article_terms": ("article_id", "term", "n", "published"),
     "stopwords": ("language", "word", "removed"),
+    "article_stories": storyrows.STORY_COLUMNS,
+    "story_bands": storyrows.BAND_COLUMNS,
 }
 
 
@@ -450,6 +454,25 @@ class ClickHouseStore:
     def cadence(self, f: Filters) -> Table:
         return query.cadence(self._run, f)
 
+    def stories(self, f: Filters, *, limit: int = 50) -> Table:
+        return query.stories(self._run, f, limit=limit)
+
+    def story_articles(self, f: Filters, story_id: str) -> Table:
+        return query.story_articles(self._run, f, story_id)
+
+    def story_sources(self, after: tuple[datetime, str] | None, size: int) -> Table:
+        return query.story_sources(self._run, after, size)
+
+    def save_stories(self, placed: Sequence[storyrows.Placed], *, clear: bool = False) -> None:
+        self._refuse_writes()
+        try:
+            if clear:
+                for table in ("article_stories", "story_bands"):
+                    self._run(f"TRUNCATE TABLE {table}", Params())
+            self._writer.save_stories(placed)
+        finally:
+            self._bump()
+
     def articles_page(
         self, f: Filters, *, sort: str, descending: bool, limit: int, offset: int
     ) -> tuple[Table, int]:
@@ -731,6 +754,7 @@ _KEY_TYPES = {
     "term": "String",
     "language": "String",
     "word": "String",
+    "band": "Int64",
 }
 
 

@@ -943,3 +943,89 @@ def term_vectors(run: Run, f: Filters, terms: Sequence[str], *, sample: int) -> 
         got = _table(run, sql, q, ("article_id", "term", "n"))
         counts.rows = [(aid, term, int(n)) for aid, term, n in got.rows]
     return TermVectors(articles, counts, total)
+
+
+# -- stories ---------------------------------------------------------------------------
+
+STORY_COLUMNS = (
+    "story_id",
+    "title",
+    "outlets",
+    "articles",
+    "first_feed",
+    "first_published",
+    "last_published",
+)
+STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
+
+
+def _story_view(where: str) -> str:
+    """The view's articles with their story (an article not placed yet is its own story)
+    and each feed that carries them: one row per article and feed."""
+    return f"""
+        v AS (
+            SELECT a.id AS id, a.title AS title, a.published AS published, a.url AS url,
+                   a.language AS language,
+                   coalesce(s.story_id, a.id) AS story_id
+            FROM articles a
+            LEFT JOIN (
+                SELECT article_id, story_id FROM article_stories
+                WHERE article_id IN (SELECT a.id FROM articles a WHERE {where})
+            ) s ON s.article_id = a.id
+            WHERE {where}
+        ),
+        vf AS (
+            SELECT v.story_id AS story_id, v.id AS id, v.title AS title,
+                   v.published AS published, v.url AS url, v.language AS language,
+                   af.feed_id AS feed_id, af.first_seen AS first_seen,
+                   coalesce(fd.name, nullif(fd.title, ''), fd.url) AS feed
+            FROM v
+            JOIN (SELECT article_id, feed_id, first_seen FROM article_feeds
+                  WHERE article_id IN (SELECT id FROM v)) af ON af.article_id = v.id
+            JOIN feeds fd ON fd.id = af.feed_id
+        )"""
+
+
+def stories(run: Run, f: Filters, *, limit: int) -> Table:
+    """The DuckDB engine's `stories`, the same answer."""
+    p = Params()
+    where = article_where(f, p)
+    sql = f"""
+        WITH {_story_view(where)}
+        SELECT story_id,
+               argMin(title, (published, id)) AS title,
+               uniqExact(feed_id) AS outlets,
+               uniqExact(id) AS articles,
+               argMin(feed, (published, first_seen, id, feed)) AS first_feed,
+               min(published) AS first_published,
+               max(published) AS last_published
+        FROM vf GROUP BY story_id
+        ORDER BY outlets DESC, articles DESC, first_published, story_id
+        LIMIT {int(limit)}
+    """
+    return _table(run, sql, p, STORY_COLUMNS)
+
+
+def story_articles(run: Run, f: Filters, story_id: str) -> Table:
+    p = Params()
+    where = article_where(f, p)
+    sql = f"""
+        WITH {_story_view(where)}
+        SELECT id, published, title, url, feed, language FROM vf
+        WHERE story_id = {p.add(story_id, "String")}
+        ORDER BY published, first_seen, id, feed
+    """
+    return _table(run, sql, p, STORY_ARTICLE_COLUMNS)
+
+
+def story_sources(run: Run, after: tuple[datetime, str] | None, size: int) -> Table:
+    p = Params()
+    where = "true"
+    if after is not None:
+        at = p.add(after[0], UTC_TIME)
+        where = f"(published > {at} OR (published = {at} AND id > {p.add(after[1], 'String')}))"
+    sql = (
+        f"SELECT id, title, text, language, published FROM articles WHERE {where} "
+        f"ORDER BY published, id LIMIT {int(size)}"
+    )
+    return _table(run, sql, p, ("id", "title", "text", "language", "published"))

@@ -157,6 +157,30 @@ _TABLES: dict[str, tuple[str, str, str]] = {
         "ORDER BY article_id",
         "",
     ),
+    # Stories (monitor.store.storyrows): each article's story and MinHash signature (base64),
+    # sorted by time like the other per-article rows; its LSH band hashes sorted by band, so
+    # a new article's candidates are a primary-key look-up.
+    "article_stories": (
+        """article_id String,
+            story_id String,
+            language LowCardinality(String),
+            published DateTime64(6, 'UTC'),
+            signature String,
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0,
+            INDEX article_bloom article_id TYPE bloom_filter GRANULARITY 4""",
+        "ORDER BY (published, article_id)",
+        "",
+    ),
+    "story_bands": (
+        """band Int64,
+            article_id String,
+            published DateTime64(6, 'UTC'),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0""",
+        "ORDER BY (band, article_id)",
+        "",
+    ),
 }
 
 
@@ -280,6 +304,12 @@ MIGRATIONS.append(
     ]
 )
 
+MIGRATIONS.append(
+    # 5 (stories): each article's story and signature, and its LSH band hashes. Articles
+    # stored before have no story until `monitor stories --rebuild` (each its own story).
+    [_create("article_stories"), _create("story_bands")]
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # What `finish_copy` runs: the rollup rebuilt from the current terms.
@@ -312,6 +342,8 @@ _SHARDING: dict[str, str | None] = {
     "article_authors": "cityHash64(article_id)",
     "article_tags": "cityHash64(article_id)",
     "article_terms": "cityHash64(article_id)",
+    "article_stories": "cityHash64(article_id)",
+    "story_bands": "cityHash64(article_id)",
 }
 
 

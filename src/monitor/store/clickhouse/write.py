@@ -30,7 +30,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from monitor.models import Article, ParsedFeed
+from monitor.models import Article, ParsedFeed, Table
+from monitor.store import storyrows
 from monitor.store.base import FetchRecord, SaveCounts
 from monitor.store.clickhouse.sql import UTC_TIME, Params, utc_naive
 from monitor.store.entries import (
@@ -359,6 +360,7 @@ class Writer:
             f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id IN {listed}", p
         )
         self.put("articles", ARTICLE_COLUMNS, [], tombstones=stored)
+        self.delete_stories(ids, {str(row[0]): str(row[2]) for row in stored})
         for table, columns in CHILD_COLUMNS.items():
             old = self.children(table, ids)
             self.put(table, columns, [], tombstones=old)
@@ -508,6 +510,8 @@ class Writer:
                 tombstones=self.children(table, ids, at),
                 version=v,
             )
+        # Stories: placed before the article row appears, so a visible article has its story.
+        self.place_stories(changed, before)
         # 2. the article rows (only the stored ones can have a row, at its stored time).
         old_rows: dict[str, tuple[Any, ...]] = {}
         there = [i for i in ids if i in before]
@@ -621,6 +625,100 @@ class Writer:
             )
         self.put("article_feeds", LINK_COLUMNS, link_rows, tombstones=tombs, version=v)
         return plan.counts
+
+    # -- stories ------------------------------------------------------------------------
+
+    def place_stories(self, changed: Sequence[Any], before: dict[str, Any]) -> None:
+        """New articles (and stored ones without a story yet) placed in stories: candidates
+        by band hash (the band table's primary key), rows written (monitor.store.storyrows)."""
+        old = [c.id for c in changed if c.id in before]
+        placed_before: set[str] = set()
+        if old:
+            p = Params()
+            placed_before = {
+                str(r[0])
+                for r in self.select(
+                    f"SELECT article_id FROM article_stories PREWHERE article_id IN {p.texts(old)}",
+                    p,
+                )
+            }
+        new = [
+            storyrows.NewArticle(
+                c.id, c.article.title, c.article.text, c.article.language, c.published
+            )
+            for c in changed
+            if c.id not in placed_before
+        ]
+        self.save_stories(storyrows.place(new, self.story_candidates))
+
+    def story_candidates(
+        self, bands: list[int], low: datetime, high: datetime, exclude: list[str]
+    ) -> Table:
+        if not bands:
+            return Table(storyrows.CANDIDATE_COLUMNS, [])
+        p = Params()
+        lo, hi = p.add(low, UTC_TIME), p.add(high, UTC_TIME)
+        ids = self.select(
+            "SELECT DISTINCT article_id FROM story_bands "
+            f"PREWHERE band IN {p.add(bands, 'Array(Int64)')} "
+            f"WHERE published BETWEEN {lo} AND {hi} "
+            f"AND article_id NOT IN {p.texts(exclude)}",
+            p,
+        )
+        if not ids:
+            return Table(storyrows.CANDIDATE_COLUMNS, [])
+        q = Params()
+        listed = q.texts(sorted(str(r[0]) for r in ids))
+        rows = self.select(
+            "SELECT article_id, story_id, language, published, signature FROM article_stories "
+            f"PREWHERE published BETWEEN {q.add(low, UTC_TIME)} AND {q.add(high, UTC_TIME)} "
+            f"AND article_id IN {listed}",
+            q,
+        )
+        titles = {
+            str(i): str(t)
+            for i, t in self.select(f"SELECT id, title FROM articles PREWHERE id IN {listed}", q)
+        }
+        return Table(
+            storyrows.CANDIDATE_COLUMNS,
+            [(*row, titles[str(row[0])]) for row in rows if str(row[0]) in titles],
+        )
+
+    def save_stories(
+        self, placed: Sequence[storyrows.Placed], *, version: int | None = None
+    ) -> None:
+        if not placed:
+            return
+        v = versions() if version is None else version
+        self.put(
+            "article_stories",
+            storyrows.STORY_COLUMNS,
+            [p.story_row() for p in placed],
+            version=v,
+        )
+        self.put(
+            "story_bands",
+            storyrows.BAND_COLUMNS,
+            [row for p in placed for row in p.band_rows()],
+            version=v,
+        )
+
+    def delete_stories(self, ids: Sequence[str], titles: dict[str, str]) -> None:
+        """Tombstones for the story rows and band hashes of removed articles."""
+        if not ids:
+            return
+        p = Params()
+        stored = self.select(
+            f"SELECT {', '.join(storyrows.STORY_COLUMNS)} FROM article_stories "
+            f"PREWHERE article_id IN {p.texts(list(ids))}",
+            p,
+        )
+        self.put("article_stories", storyrows.STORY_COLUMNS, [], tombstones=stored)
+        bands: Rows = []
+        for article_id, _, _, published, signature in stored:
+            decoded = storyrows.decode(str(signature), titles.get(str(article_id), ""))
+            bands += [(band, article_id, published) for band in decoded.bands]
+        self.put("story_bands", storyrows.BAND_COLUMNS, [], tombstones=bands)
 
     def _same_feed_links(
         self, pairs: Sequence[tuple[int, str]]

@@ -952,3 +952,135 @@ def term_vectors(
         rows = con.execute(sql, [*time_params, *params, list(terms)]).fetchall()
         counts.rows = [(aid, term, int(n)) for aid, term, n in rows]
     return TermVectors(articles, counts, int(total[0]) if total else 0)
+
+
+# -- stories ---------------------------------------------------------------------------
+
+STORY_COLUMNS = (
+    "story_id",
+    "title",
+    "outlets",
+    "articles",
+    "first_feed",
+    "first_published",
+    "last_published",
+)
+STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
+
+_FEED_NAME = "coalesce(fd.name, nullif(fd.title, ''), fd.url)"
+
+
+# A store read as it is (read-only, schema before 5) has no story rows: each article is a
+# story of its own.
+STORIES_FROM = 5
+
+
+def _placed(placed: bool) -> tuple[str, str]:
+    """The story id expression and the join that gives it."""
+    if placed:
+        return "coalesce(s.story_id, a.id)", ("LEFT JOIN article_stories s ON s.article_id = a.id")
+    return "a.id", ""
+
+
+def _story_view(where: str, placed: bool = True) -> str:
+    """The view's articles with their story (an article not placed yet is its own story)
+    and each feed that carries them: one row per article and feed."""
+    story, join = _placed(placed)
+    return f"""
+        v AS (
+            SELECT a.id, a.title, a.published, a.url, a.language, {story} AS story_id
+            FROM articles a {join}
+            WHERE {where}
+        ),
+        vf AS (
+            SELECT v.story_id, v.id, v.title, v.published, v.url, v.language, af.feed_id,
+                   af.first_seen,
+                   {_FEED_NAME} AS feed
+            FROM v JOIN article_feeds af ON af.article_id = v.id
+            JOIN feeds fd ON fd.id = af.feed_id
+        )"""
+
+
+def stories(
+    con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int, placed: bool = True
+) -> Table:
+    """The view's most covered stories: most outlets (distinct feeds), then most articles,
+    then earliest. Title, first feed and first time are the story's first article in the
+    view (then the feed that carried it first). Counted over narrow columns first; titles
+    and feed names are read for the `limit` stories shown (half the time at 100k articles)."""
+    params: Params = []
+    where = article_where(f, params)
+    story, join = _placed(placed)
+    sql = f"""
+        WITH v AS (
+            SELECT a.id, a.published, {story} AS story_id
+            FROM articles a {join}
+            WHERE {where}
+        ),
+        per AS (
+            SELECT v.story_id, count(DISTINCT v.id) AS articles,
+                   count(DISTINCT af.feed_id) AS outlets,
+                   min(v.published) AS first_published, max(v.published) AS last_published,
+                   arg_min(v.id, (v.published, v.id)) AS first_id
+            FROM v JOIN article_feeds af ON af.article_id = v.id
+            GROUP BY v.story_id
+            ORDER BY outlets DESC, articles DESC, first_published, story_id
+            LIMIT ?
+        )
+        SELECT per.story_id, a.title, per.outlets, per.articles,
+               (SELECT arg_min({_FEED_NAME}, (af.first_seen, {_FEED_NAME}))
+                FROM article_feeds af JOIN feeds fd ON fd.id = af.feed_id
+                WHERE af.article_id = per.first_id) AS first_feed,
+               per.first_published, per.last_published
+        FROM per JOIN articles a ON a.id = per.first_id
+        ORDER BY per.outlets DESC, per.articles DESC, per.first_published, per.story_id
+    """
+    return Table(STORY_COLUMNS, con.execute(sql, [*params, limit]).fetchall())
+
+
+def story_articles(
+    con: duckdb.DuckDBPyConnection, f: Filters, story_id: str, *, placed: bool = True
+) -> Table:
+    """One story's articles in the view, oldest first, one row per article and feed."""
+    params: Params = []
+    where = article_where(f, params)
+    sql = f"""
+        WITH {_story_view(where, placed)}
+        SELECT id, published, title, url, feed, language FROM vf
+        WHERE story_id = ? ORDER BY published, first_seen, id, feed
+    """
+    return Table(STORY_ARTICLE_COLUMNS, con.execute(sql, [*params, story_id]).fetchall())
+
+
+def story_sources(
+    con: duckdb.DuckDBPyConnection, after: tuple[datetime, str] | None, size: int
+) -> Table:
+    """Stored articles in (published, id) order after `after`: what a rebuild places. The
+    page's keys first (two narrow columns), then its rows by time range and id: a LIMIT over
+    the text column sorted the whole table for every page."""
+    params: list[Any] = []
+    where = "TRUE"
+    if after is not None:
+        where = "(published > ? OR (published = ? AND id > ?))"
+        params = [after[0], after[0], after[1]]
+    keys = con.execute(
+        f"SELECT id, published FROM articles WHERE {where} ORDER BY published, id LIMIT ?",
+        [*params, size],
+    ).fetchall()
+    columns = ("id", "title", "text", "language", "published")
+    if not keys:
+        return Table(columns, [])
+    import pyarrow as pa
+
+    ids = pa.table({"id": pa.array([k[0] for k in keys], pa.string())})
+    con.register("_page", ids)
+    try:
+        rows = con.execute(
+            "SELECT id, title, text, language, published FROM articles "
+            "WHERE published BETWEEN ? AND ? AND id IN (SELECT id FROM _page)",
+            [keys[0][1], keys[-1][1]],
+        ).fetchall()
+    finally:
+        con.unregister("_page")
+    rows.sort(key=lambda r: (r[4], r[0]))
+    return Table(columns, rows)

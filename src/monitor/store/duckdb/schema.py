@@ -153,6 +153,24 @@ MIGRATIONS: list[list[str]] = [
     # from the web page for a feed the operator added (a web change never widens its reach).
     # NULL reads as FALSE (DuckDB refuses NOT NULL together with IF NOT EXISTS).
     ["ALTER TABLE feeds ADD COLUMN IF NOT EXISTS pages_restricted BOOLEAN DEFAULT FALSE"],
+    # 5 (stories): each article's story and MinHash signature, and its LSH band hashes, by
+    # which a new article finds the stored ones it may be a copy of (monitor.store.storyrows).
+    # Articles stored before this have no story until `monitor stories --rebuild`; until then
+    # each counts as a story of its own.
+    [
+        """CREATE TABLE IF NOT EXISTS article_stories (
+            article_id VARCHAR NOT NULL,
+            story_id VARCHAR NOT NULL,
+            language VARCHAR NOT NULL,
+            published TIMESTAMP NOT NULL,
+            signature VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS story_bands (
+            band BIGINT NOT NULL,
+            article_id VARCHAR NOT NULL,
+            published TIMESTAMP NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,6 +36,7 @@ import duckdb
 from monitor import settings
 from monitor.errors import StoreError, StoreRefused
 from monitor.models import FeedState, Filters, Subscription, Table
+from monitor.store import storyrows
 from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts, TermVectors
 from monitor.store.duckdb import query
 from monitor.store.duckdb.rows import first
@@ -708,6 +709,32 @@ class DuckDBStore:
 
         with self.write() as con:
             return write.remove_stopwords(con, language, words)
+
+    # -- stories -----------------------------------------------------------------------
+
+    def stories(self, f: Filters, *, limit: int = 50) -> Table:
+        with self.read() as con:
+            placed = self._version >= query.STORIES_FROM
+            return query.stories(con, f, limit=limit, placed=placed)
+
+    def story_articles(self, f: Filters, story_id: str) -> Table:
+        with self.read() as con:
+            placed = self._version >= query.STORIES_FROM
+            return query.story_articles(con, f, story_id, placed=placed)
+
+    def story_sources(self, after: tuple[datetime, str] | None, size: int) -> Table:
+        with self.read() as con:
+            return query.story_sources(con, after, size)
+
+    def save_stories(self, placed: Sequence[storyrows.Placed], *, clear: bool = False) -> None:
+        from monitor.store.duckdb import write
+
+        with self.write() as con:
+            if clear:
+                con.execute("DELETE FROM article_stories")
+                con.execute("DELETE FROM story_bands")
+            if placed:
+                write.save_stories(con, placed)
 
     # -- whole-store copy --------------------------------------------------------------
 

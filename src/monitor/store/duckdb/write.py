@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from monitor.models import Article, ParsedFeed
+from monitor.models import Article, ParsedFeed, Table
+from monitor.store import storyrows
 from monitor.store.base import SaveCounts
 from monitor.store.duckdb.rows import first, utc_naive
 from monitor.store.entries import (
@@ -450,6 +451,7 @@ def save_many(
                         list(span),
                     )
         _insert_children(con, rows)
+        _place_stories(con, rows)
 
     if plan.new_links:
         _append(
@@ -485,6 +487,97 @@ def save_many(
                 "AND a.id IN (SELECT article_id FROM _upd)"
             )
     return plan.counts
+
+
+# -- stories ---------------------------------------------------------------------------
+
+
+def _place_stories(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) -> None:
+    """New articles (and changed ones without a story yet) placed in stories: candidates
+    looked up by band hash in one statement, the rows appended (monitor.store.storyrows)."""
+    old = [r.id for r in rows if not r.is_new]
+    placed_before: set[str] = set()
+    if old:
+        with registered(con, "_old", pa.table({"id": old})):
+            placed_before = {
+                str(i)
+                for (i,) in con.execute(
+                    "SELECT article_id FROM article_stories "
+                    "WHERE article_id IN (SELECT id FROM _old)"
+                ).fetchall()
+            }
+    new = [
+        storyrows.NewArticle(r.id, r.article.title, r.article.text, r.article.language, r.published)
+        for r in rows
+        if r.id not in placed_before
+    ]
+    placed = storyrows.place(new, partial(story_candidates, con))
+    if placed:
+        save_stories(con, placed)
+
+
+def story_candidates(
+    con: duckdb.DuckDBPyConnection,
+    bands: list[int],
+    low: datetime,
+    high: datetime,
+    exclude: list[str],
+) -> Table:
+    """Stored articles with any of `bands`, published from low to high (storyrows.place)."""
+    if not bands:
+        return Table(storyrows.CANDIDATE_COLUMNS, [])
+    with (
+        registered(con, "_bands", pa.table({"band": pa.array(bands, pa.int64())})),
+        registered(con, "_exclude", pa.table({"id": pa.array(exclude, pa.string())})),
+    ):
+        # The band table grows in time order: the time range skips all other row groups.
+        found = con.execute(
+            "WITH hit AS (SELECT DISTINCT article_id FROM story_bands "
+            "WHERE published BETWEEN ? AND ? AND band IN (SELECT band FROM _bands) "
+            "AND article_id NOT IN (SELECT id FROM _exclude)) "
+            "SELECT s.article_id, s.story_id, s.language, s.published, s.signature, a.title "
+            "FROM article_stories s JOIN hit USING (article_id) "
+            "JOIN articles a ON a.id = s.article_id "
+            "WHERE s.published BETWEEN ? AND ? AND a.published BETWEEN ? AND ? "
+            "ORDER BY s.published, s.article_id",
+            [low, high, low, high, low - _SLACK, high + _SLACK],
+        ).fetchall()
+    return Table(storyrows.CANDIDATE_COLUMNS, found)
+
+
+# An article's stored time can move after it was placed (a changed date): look a little wider.
+_SLACK = timedelta(days=30)
+
+
+def save_stories(con: duckdb.DuckDBPyConnection, placed: Sequence[storyrows.Placed]) -> None:
+    story_rows = [p.story_row() for p in placed]
+    band_rows = [row for p in placed for row in p.band_rows()]
+    _append(
+        con,
+        "article_stories",
+        {
+            name: pa.array([r[i] for r in story_rows], _STORY_TYPES[name])
+            for i, name in enumerate(storyrows.STORY_COLUMNS)
+        },
+    )
+    _append(
+        con,
+        "story_bands",
+        {
+            "band": pa.array([r[0] for r in band_rows], pa.int64()),
+            "article_id": pa.array([r[1] for r in band_rows], pa.string()),
+            "published": pa.array([r[2] for r in band_rows], pa.timestamp("us")),
+        },
+    )
+
+
+_STORY_TYPES: dict[str, pa.DataType] = {
+    "article_id": pa.string(),
+    "story_id": pa.string(),
+    "language": pa.string(),
+    "published": pa.timestamp("us"),
+    "signature": pa.string(),
+}
 
 
 # -- identity of entries ---------------------------------------------------------------
@@ -701,7 +794,13 @@ def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str])
         return
     with registered(con, "_gone", pa.table({"id": ids})):
         _subtract_terms(con, "SELECT id FROM _gone", None)
-        for table_name in ("article_authors", "article_tags", "article_terms"):
+        for table_name in (
+            "article_authors",
+            "article_tags",
+            "article_terms",
+            "article_stories",
+            "story_bands",
+        ):
             con.execute(f"DELETE FROM {table_name} WHERE article_id IN (SELECT id FROM _gone)")
         con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _gone)")
 
