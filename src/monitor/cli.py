@@ -691,7 +691,10 @@ def tags_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: An
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def terms_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: Any) -> None:
-    """Top terms for topic clouds (stopwords removed): term, count, weight.
+    """Top terms for topic clouds (stopwords removed): term, count, articles, display, weight.
+
+    A term is a lemma ("zoll" for "Zölle", "Zöllen") or a two-word phrase ("donald trump");
+    display is the form the texts use most ("Zölle", "Donald Trump").
 
     Example: monitor terms --tag UkraineKonflikt --json
     """

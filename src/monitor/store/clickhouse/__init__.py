@@ -83,7 +83,7 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "article_feeds": LINK_COLUMNS,
     "article_authors": CHILD_COLUMNS["article_authors"],
     "article_tags": CHILD_COLUMNS["article_tags"],
-    "article_terms": ("article_id", "term", "n", "published"),
+    "article_terms": ("article_id", "term", "n", "published", "display"),
     "stopwords": ("language", "word", "removed"),
 }
 
@@ -695,7 +695,8 @@ class ClickHouseStore:
             _, langs = self._run(f"SELECT id, language FROM articles WHERE id IN {q.texts(ids)}", q)
             language = {str(i): lang or "" for i, lang in langs}
             out_columns.append("language")
-            data = [(*row, language.get(row[0], "")) for row in data]
+            # A term stored before display forms were has none: '' here.
+            data = [(*row[:-1], row[-1] or "", language.get(row[0], "")) for row in data]
         self._writer.put(table, out_columns, data)
         self._copy_max[table] = newest if largest is None else max(largest, newest)
         self._bump()

@@ -25,6 +25,7 @@ from monitor.store.clickhouse.sql import (
     utc_naive,
 )
 from monitor.store.entries import COPY_COLUMNS
+from monitor.text import user_stop_keys
 
 # (sql, params) -> (column names, rows)
 Run = Callable[[str, Params], tuple[tuple[str, ...], list[tuple[Any, ...]]]]
@@ -312,24 +313,44 @@ def term_rows(f: Filters, p: Params, *, rollup: bool = True) -> str:
     return " UNION ALL ".join(parts)
 
 
+def term_forms(keys: str) -> str:
+    """(term, display): the display form of each term `keys` yields, the form most article
+    terms of the store use (the `term_forms` rollup), then code-point order. A term without
+    one (stored before forms were) has no row: shown as its key."""
+    return f"""
+        SELECT term, argMin(display, (-uses, display)) AS display
+        FROM (SELECT f.term AS term, f.display AS display, sum(f.uses) AS uses
+              FROM term_forms f WHERE f.term IN ({keys}) GROUP BY f.term, f.display
+              HAVING uses > 0)
+        GROUP BY term"""
+
+
 def terms(run: Run, f: Filters, *, limit: int = 100, rollup: bool = True) -> Table:
+    """Terms by total count, without the user's extra stopwords (matched on the word and on
+    its lemma): term (the key), count, articles, display (`term_forms`)."""
     p = Params()
     rows = term_rows(f, p, rollup=rollup)
-    if f.languages:
-        stop_lang = f"s.language = '*' OR s.language IN {p.texts(f.languages)}"
-    else:
-        stop_lang = "true"
+    _, words = run("SELECT language, word FROM stopwords WHERE NOT removed", Params())
+    stop = user_stop_keys([(str(lang), str(word)) for lang, word in words], f.languages)
+    hidden = f"WHERE NOT has({p.add(stop, 'Array(String)')}, x.term)" if stop else ""
     sql = f"""
-        SELECT x.term AS term, sum(x.n) AS count, sum(x.articles) AS articles
-        FROM ({rows}) x
-        WHERE x.term NOT IN (
-            SELECT s.word FROM stopwords s WHERE NOT s.removed AND ({stop_lang}))
-        GROUP BY x.term
-        HAVING sum(x.n) > 0
-        ORDER BY count DESC, term
-        LIMIT {int(limit)}"""
-    table = _table(run, sql, p, ("term", "count", "articles"))
-    table.rows = [(term, int(n), int(articles)) for term, n, articles in table.rows]
+        WITH top AS (
+            SELECT x.term AS term, sum(x.n) AS count, sum(x.articles) AS articles
+            FROM ({rows}) x
+            {hidden}
+            GROUP BY x.term
+            HAVING sum(x.n) > 0
+            ORDER BY count DESC, term
+            LIMIT {int(limit)}
+        )
+        SELECT t.term AS term, t.count AS count, t.articles AS articles,
+               coalesce(nullIf(fo.display, ''), t.term) AS display
+        FROM top t LEFT JOIN ({term_forms("SELECT term FROM top")}) fo ON fo.term = t.term
+        ORDER BY count DESC, term"""
+    table = _table(run, sql, p, ("term", "count", "articles", "display"))
+    table.rows = [
+        (term, int(n), int(articles), display) for term, n, articles, display in table.rows
+    ]
     return table
 
 

@@ -65,7 +65,7 @@ LINK_COLUMNS = COPY_COLUMNS["article_feeds"]
 CHILD_COLUMNS = {
     "article_authors": ("article_id", "position", "author", "published"),
     "article_tags": ("article_id", "key", "display", "source", "published"),
-    "article_terms": ("article_id", "term", "n", "published", "language"),
+    "article_terms": ("article_id", "term", "n", "published", "language", "display"),
 }
 # The sorting key of each table (what a tombstone must repeat).
 KEYS = {
@@ -466,7 +466,7 @@ class Writer:
                 (c.id, t.key, t.display, t.source, pub) for t in a.tags
             ]
             new_children["article_terms"] += [
-                (c.id, term, n, pub, a.language or "") for term, n in a.terms
+                (c.id, term, n, pub, a.language or "", form) for term, n, form in a.terms
             ]
         # Where their rows can be: at the stored article's time, or at the new time (what
         # a killed writer left of a new article), unless that time was the moment of the

@@ -20,6 +20,7 @@ import duckdb
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES
 from monitor.store.duckdb.rows import first, utc_naive
+from monitor.text import user_stop_keys
 
 __all__ = ["BUCKETS", "EXPORT_COLUMNS", "NO_SERIES", "OTHER_SERIES"]
 
@@ -369,6 +370,26 @@ def term_rows(f: Filters, params: Params, *, rollup: bool = True) -> str:
     return " UNION ALL ".join(parts)
 
 
+def _user_stop_keys(con: duckdb.DuckDBPyConnection, f: Filters) -> list[str]:
+    """The term keys the user's stopwords hide in this view: each word and its lemma
+    (`text.word_keys`), for the stopwords of every language ('*') and the view's."""
+    rows = con.execute("SELECT language, word FROM stopwords WHERE NOT removed").fetchall()
+    return user_stop_keys([(str(lang), str(word)) for lang, word in rows], f.languages)
+
+
+def term_forms(keys: str) -> str:
+    """SQL of (term, display): the display form of each term `keys` (a query of terms)
+    yields, the form most article terms of the store use (`term_forms`), then code-point
+    order. A term without one (stored before forms were) has no row: shown as its key."""
+    return f"""
+        SELECT term, display FROM (
+            SELECT f.term, f.display, row_number() OVER (
+                PARTITION BY f.term ORDER BY f.uses DESC, f.display) AS rank
+            FROM term_forms f WHERE f.uses > 0 AND f.term IN ({keys})
+        ) WHERE rank = 1
+    """
+
+
 def terms(
     con: duckdb.DuckDBPyConnection,
     f: Filters,
@@ -376,28 +397,34 @@ def terms(
     limit: int = 100,
     rollup: bool = True,
 ) -> Table:
-    """Terms by total count, without the user's extra stopwords: term, count, articles."""
+    """Terms by total count, without the user's extra stopwords (matched on the word and on
+    its lemma): term (the key), count, articles, display (`term_forms`)."""
     params: Params = []
     rows = term_rows(f, params, rollup=rollup)
-    stop_params: Params = []
-    if f.languages:
-        stop_lang = "s.language = '*' OR " + _in_list("s.language", f.languages, stop_params)
-    else:
-        stop_lang = "TRUE"
-    params.extend(stop_params)
+    stop = _user_stop_keys(con, f)
+    hidden = ""
+    if stop:
+        hidden = "WHERE NOT list_contains(?::VARCHAR[], x.term)"
+        params.append(stop)
     params.append(limit)
     sql = f"""
-        SELECT x.term, sum(x.n) AS count, sum(x.articles) AS articles
-        FROM ({rows}) x
-        WHERE x.term NOT IN (
-            SELECT s.word FROM stopwords s WHERE NOT s.removed AND ({stop_lang}))
-        GROUP BY x.term
-        HAVING sum(x.n) > 0
-        ORDER BY count DESC, x.term
-        LIMIT ?
+        WITH top AS (
+            SELECT x.term, sum(x.n) AS count, sum(x.articles) AS articles
+            FROM ({rows}) x
+            {hidden}
+            GROUP BY x.term
+            HAVING sum(x.n) > 0
+            ORDER BY count DESC, x.term
+            LIMIT ?
+        )
+        SELECT t.term, t.count, t.articles, coalesce(fo.display, t.term) AS display
+        FROM top t LEFT JOIN ({term_forms("SELECT term FROM top")}) fo ON fo.term = t.term
+        ORDER BY t.count DESC, t.term
     """
     table = _table(con, sql, params)
-    table.rows = [(term, int(n), int(articles)) for term, n, articles in table.rows]
+    table.rows = [
+        (term, int(n), int(articles), display) for term, n, articles, display in table.rows
+    ]
     return table
 
 

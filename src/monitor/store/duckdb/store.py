@@ -784,6 +784,11 @@ class DuckDBStore:
                 "FROM article_terms t JOIN articles a ON a.id = t.article_id "
                 "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
             )
+            con.execute("DELETE FROM term_forms")
+            con.execute(
+                "INSERT INTO term_forms SELECT term, display, count(*) FROM article_terms "
+                "WHERE display IS NOT NULL AND display <> '' GROUP BY 1, 2"
+            )
             top = first(con.execute("SELECT coalesce(max(id), 0) FROM feeds"))
             highest = int(top[0]) if top else 0
             row = first(con.execute("SELECT nextval('feed_ids')"))
