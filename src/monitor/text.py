@@ -549,6 +549,13 @@ def _pieces(text: str) -> list[str]:
     return _PIECE.findall(_apostrophes(text))
 
 
+def _german_phrase(first_key: str, first: str, second: str) -> bool:
+    """German capitalises nouns and names: a phrase ends in one ("künstliche Intelligenz",
+    "Olaf Scholz"), and starts with one or with an inflected word, an adjective ("höhere
+    Zölle"): not with an adverb ("zuvor Zölle") or a verb ("Exporteure gaben")."""
+    return second[:1].isupper() and (first[:1].isupper() or first.lower() != first_key)
+
+
 def _pick_form(votes: dict[str, int]) -> str:
     """The form with the most votes; on a tie the one with fewer capitals (sentence starts
     and headlines add capitals, they never take them away), then code-point order."""
@@ -564,9 +571,11 @@ def text_stats(
     language ("Zölle" and "Zöllen" are "zoll"; a language simplemma lacks, or none, keeps
     the lower-cased word), stopwords removed on the word and on its lemma ("gaben" ->
     "geben", a stopword); the display is the form the article uses most ("Zölle", "USA").
-    Two adjacent terms with no punctuation between them that occur together at least
-    `PHRASE_MIN_COUNT` times in title and body are a phrase term too ("donald trump",
-    shown "Donald Trump"); its words keep their own counts. At most ``MAX_TERMS`` terms:
+    Two adjacent terms with no stopword or punctuation between them that occur together
+    at least `PHRASE_MIN_COUNT` times in title and body are a phrase term too ("donald
+    trump", shown as its words are: "Donald Trump"); in German a phrase ends in a capital
+    (a noun or name) and starts with one or with an inflected word ("künstliche
+    Intelligenz", "Olaf Scholz"). Its words keep their own counts. At most ``MAX_TERMS`` terms:
     the most frequent, ties by key. Linear in the text.
     """
     code = normalize_language(language)
@@ -574,15 +583,14 @@ def text_stats(
     cache = _entries(code)
     kept: dict[str, int] = {}
     votes: dict[str, dict[str, int]] = {}
-    pairs: dict[str, int] = {}
-    pair_votes: dict[str, dict[str, int]] = {}
+    pairs: Counter[tuple[str, str]] = Counter()
     words = 0
     for text, weight in ((body, _BODY_WEIGHT), (title, _TITLE_WEIGHT)):
         pieces = _pieces(text)
         if not pieces:
             continue
-        counts = Counter(pieces)
-        for piece, n in counts.items():
+        key_of: dict[str, str] = {}
+        for piece, n in Counter(pieces).items():
             entry = cache.get(piece)
             if entry is None:
                 entry = _entry(piece, code, stop)
@@ -590,7 +598,7 @@ def text_stats(
                     cache[piece] = entry
             if weight == _BODY_WEIGHT:
                 words += n * entry[2]
-            key = entry[0]
+            key = key_of[piece] = entry[0]
             if key:
                 kept[key] = kept.get(key, 0) + n
                 forms = votes.get(key)
@@ -598,33 +606,26 @@ def text_stats(
                     votes[key] = {entry[1]: n * weight}
                 else:
                     forms[entry[1]] = forms.get(entry[1], 0) + n * weight
-        # Phrases: adjacent pieces counted in C, looked at once per distinct pair.
-        for (a, b), n in Counter(zip(pieces, pieces[1:], strict=False)).items():
-            first = cache.get(a) or _entry(a, code, stop)
-            if not first[0]:
-                continue
-            second = cache.get(b) or _entry(b, code, stop)
-            if not second[0] or second[0] == first[0]:
-                continue
-            key = f"{first[0]} {second[0]}"
-            pairs[key] = pairs.get(key, 0) + n
-            form = f"{first[1]} {second[1]}"
-            forms = pair_votes.get(key)
-            if forms is None:
-                pair_votes[key] = {form: n * weight}
-            else:
-                forms[form] = forms.get(form, 0) + n * weight
-    for key, n in pairs.items():
-        if n >= PHRASE_MIN_COUNT:
-            kept[key] = kept.get(key, 0) + n
-            votes[key] = pair_votes[key]
+        # Phrases: the sequence of keys ("" for a stopword or a mark), adjacent keys
+        # counted in C.
+        keys = [key_of[piece] for piece in pieces]
+        pairs.update(zip(keys, keys[1:], strict=False))
+    shown = {
+        key: next(iter(forms)) if len(forms) == 1 else _pick_form(forms)
+        for key, forms in votes.items()
+    }
+    german = code == "de"
+    for (a, b), n in pairs.items():
+        if n < PHRASE_MIN_COUNT or not a or not b or a == b:
+            continue
+        if german and not _german_phrase(a, shown[a], shown[b]):
+            continue
+        key = f"{a} {b}"
+        kept[key] = n
+        shown[key] = f"{shown[a]} {shown[b]}"
     ordered = sorted(kept.items())  # by term, then (stable) by count, highest first
     ordered.sort(key=itemgetter(1), reverse=True)
-    out: list[tuple[str, int, str]] = []
-    for key, n in ordered[:MAX_TERMS]:
-        forms = votes[key]
-        out.append((key, n, next(iter(forms)) if len(forms) == 1 else _pick_form(forms)))
-    return words, out
+    return words, [(key, n, shown[key]) for key, n in ordered[:MAX_TERMS]]
 
 
 def word_count(text: str) -> int:

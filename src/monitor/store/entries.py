@@ -412,3 +412,19 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "article_terms": ("article_id", "term", "n", "published", "display"),
     "stopwords": ("language", "word", "removed"),
 }
+
+
+# The term rebuild's mark in `meta` (key 'terms_rebuild'): '' (nothing done yet) or
+# "<published>|<id>" of the last article done, in (published, id) order.
+
+
+def parse_rebuild_mark(value: str) -> tuple[datetime, str] | None:
+    """The (published, id) a rebuild mark names; None for '' (nothing done yet)."""
+    if not value:
+        return None
+    moment, _, article_id = value.partition("|")
+    return datetime.fromisoformat(moment), article_id
+
+
+def rebuild_mark(after: tuple[datetime, str]) -> str:
+    return f"{after[0].isoformat()}|{after[1]}"

@@ -30,7 +30,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from monitor.errors import StoreError, one_line
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
+from monitor.store.base import (
+    TABLES,
+    ArticleText,
+    EngineInfo,
+    FeedUpdate,
+    SaveCounts,
+    TermRow,
+    TermsRebuild,
+)
 from monitor.store.clickhouse import query
 from monitor.store.clickhouse.schema import (
     COMPACT,
@@ -48,7 +56,7 @@ from monitor.store.clickhouse.write import (
     Writer,
     versions,
 )
-from monitor.store.entries import noted
+from monitor.store.entries import noted, rebuild_mark
 
 __all__ = ["SCHEMA_VERSION", "ClickHouseStore", "cluster_ddl"]
 
@@ -708,6 +716,26 @@ class ClickHouseStore:
         self._copy_max.clear()
         self._bump()
         versions()  # nothing to renumber: feed ids are kept, new ones are hashes
+
+    def terms_rebuild(self) -> TermsRebuild | None:
+        self.ensure_schema()
+        return query.terms_rebuild(self._run)
+
+    def article_texts(self, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+        self.ensure_schema()
+        return query.article_texts(self._run, after, limit)
+
+    def replace_terms(
+        self,
+        rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+        after: tuple[datetime, str] | None,
+    ) -> None:
+        self._refuse_writes()
+        self.ensure_schema()
+        try:
+            self._writer.replace_terms(rows, None if after is None else rebuild_mark(after))
+        finally:
+            self._bump()
 
 
 _KEY_TYPES = {

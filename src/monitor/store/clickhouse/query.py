@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import ARTICLE_SORTS, BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES
+from monitor.store.base import (
+    ARTICLE_SORTS,
+    BUCKETS,
+    EXPORT_COLUMNS,
+    NO_SERIES,
+    OTHER_SERIES,
+    ArticleText,
+    TermsRebuild,
+)
 from monitor.store.clickhouse.sql import (
     UTC_TIME,
     Params,
@@ -24,7 +32,7 @@ from monitor.store.clickhouse.sql import (
     time_conditions,
     utc_naive,
 )
-from monitor.store.entries import COPY_COLUMNS
+from monitor.store.entries import COPY_COLUMNS, parse_rebuild_mark
 from monitor.text import user_stop_keys
 
 # (sql, params) -> (column names, rows)
@@ -857,3 +865,37 @@ def user_stopwords(run: Run) -> Table:
         Params(),
         ("language", "word"),
     )
+
+
+# -- the term rebuild ---------------------------------------------------------------------
+
+
+def terms_rebuild(run: Run) -> TermsRebuild | None:
+    _, rows = run("SELECT value FROM meta WHERE key = 'terms_rebuild'", Params())
+    if not rows:
+        return None
+    after = parse_rebuild_mark(str(rows[0][0]))
+    p = Params()
+    where = _after(after, p)
+    total, left = _one(run, f"SELECT count(), countIf({where}) FROM articles", p)
+    return TermsRebuild(after=after, done=int(total) - int(left), total=int(total))
+
+
+def _after(after: tuple[datetime, str] | None, p: Params) -> str:
+    if after is None:
+        return "true"
+    return f"(published, id) > ({p.add(after[0], UTC_TIME)}, {p.add(after[1], 'String')})"
+
+
+def article_texts(run: Run, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+    """Up to `limit` articles after `after` in (published, id) order: the sorting key, so
+    each batch reads its own granules."""
+    p = Params()
+    _, rows = run(
+        f"SELECT id, published, title, text, language FROM articles WHERE {_after(after, p)} "
+        f"ORDER BY published, id LIMIT {int(limit)}",
+        p,
+    )
+    return [
+        ArticleText(str(i), utc_naive(pub), str(t), str(x), lang) for i, pub, t, x, lang in rows
+    ]

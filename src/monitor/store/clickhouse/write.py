@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from monitor.models import Article, ParsedFeed
-from monitor.store.base import FetchRecord, SaveCounts
+from monitor.store.base import ArticleText, FetchRecord, SaveCounts, TermRow
 from monitor.store.clickhouse.sql import UTC_TIME, Params, utc_naive
 from monitor.store.entries import (
     COPY_COLUMNS,
@@ -606,6 +606,29 @@ class Writer:
                     (str(key), str(digest), str(title))
                 )
         return found
+
+    # -- the term rebuild ---------------------------------------------------------------
+
+    def replace_terms(
+        self, rows: Sequence[tuple[ArticleText, Sequence[TermRow]]], mark: str | None
+    ) -> None:
+        """Tombstone these articles' stored terms and write the given ones (the views keep
+        term_daily and term_forms), then set the rebuild mark (None: the rebuild is over)."""
+        if rows:
+            v = versions()
+            at = {text.id: {text.published} for text, _ in rows}
+            new = [
+                (text.id, term, n, text.published, text.language or "", form)
+                for text, terms in rows
+                for term, n, form in terms
+            ]
+            columns = CHILD_COLUMNS["article_terms"]
+            old = self.children("article_terms", list(at), at)
+            self.put("article_terms", columns, new, tombstones=old, version=v)
+        if mark is None:
+            self.put("meta", ("key", "value"), [], tombstones=[("terms_rebuild", "")])
+        else:
+            self.put("meta", ("key", "value"), [("terms_rebuild", mark)])
 
     # -- stopwords ----------------------------------------------------------------------
 

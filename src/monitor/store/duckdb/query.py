@@ -18,8 +18,16 @@ from typing import Any
 import duckdb
 
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES
+from monitor.store.base import (
+    BUCKETS,
+    EXPORT_COLUMNS,
+    NO_SERIES,
+    OTHER_SERIES,
+    ArticleText,
+    TermsRebuild,
+)
 from monitor.store.duckdb.rows import first, utc_naive
+from monitor.store.entries import parse_rebuild_mark
 from monitor.text import user_stop_keys
 
 __all__ = ["BUCKETS", "EXPORT_COLUMNS", "NO_SERIES", "OTHER_SERIES"]
@@ -909,3 +917,54 @@ def tag_displays(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[st
     params.extend(keys)
     sql = f"SELECT key, display FROM ({tag_forms(con, f'SELECT * FROM (VALUES {listed})')})"
     return {str(k): str(d) for k, d in con.execute(sql, params).fetchall()}
+
+
+# -- the term rebuild ---------------------------------------------------------------------
+
+
+def _after(after: tuple[datetime, str] | None, params: Params) -> str:
+    if after is None:
+        return "TRUE"
+    # `published >= ?` alone prunes row groups by their min/max (the OR cannot).
+    params.extend([after[0], after[0], after[1]])
+    return "published >= ? AND (published > ? OR id > ?)"
+
+
+def terms_rebuild(con: duckdb.DuckDBPyConnection) -> TermsRebuild | None:
+    row = first(con.execute("SELECT value FROM meta WHERE key = 'terms_rebuild'"))
+    if row is None:
+        return None
+    after = parse_rebuild_mark(str(row[0]))
+    total = first(con.execute("SELECT count(*) FROM articles"))
+    params: Params = []
+    remaining = first(
+        con.execute(f"SELECT count(*) FROM articles WHERE {_after(after, params)}", params)
+    )
+    total_n = int(total[0]) if total else 0
+    left = int(remaining[0]) if remaining else 0
+    return TermsRebuild(after=after, done=total_n - left, total=total_n)
+
+
+def article_texts(
+    con: duckdb.DuckDBPyConnection, after: tuple[datetime, str] | None, limit: int
+) -> list[ArticleText]:
+    """Up to `limit` articles after `after` in (published, id) order. The batch's last key is
+    found on two narrow columns first, so the texts are read for the batch's rows only."""
+    params: Params = []
+    where = _after(after, params)
+    last = first(
+        con.execute(
+            f"SELECT published, id FROM articles WHERE {where} ORDER BY published, id "
+            "LIMIT 1 OFFSET ?",
+            [*params, max(0, limit - 1)],
+        )
+    )
+    if last is not None:
+        where += " AND published <= ? AND (published < ? OR id <= ?)"
+        params.extend([last[0], last[0], last[1]])
+    rows = con.execute(
+        f"SELECT id, published, title, text, language FROM articles WHERE {where} "
+        "ORDER BY published, id",
+        params,
+    ).fetchall()
+    return [ArticleText(str(i), p, str(t), str(x), lang) for i, p, t, x, lang in rows]

@@ -36,11 +36,19 @@ import duckdb
 from monitor import settings
 from monitor.errors import StoreError, StoreRefused
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts
+from monitor.store.base import (
+    TABLES,
+    ArticleText,
+    EngineInfo,
+    FeedUpdate,
+    SaveCounts,
+    TermRow,
+    TermsRebuild,
+)
 from monitor.store.duckdb import query
 from monitor.store.duckdb.rows import first
 from monitor.store.duckdb.schema import MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
-from monitor.store.entries import COPY_COLUMNS, noted
+from monitor.store.entries import COPY_COLUMNS, noted, rebuild_mark
 
 DEFAULT_DB = Path("data") / "monitor.duckdb"
 
@@ -772,6 +780,24 @@ class DuckDBStore:
                 f"AND {match})",
                 [low, high],
             ).fetchall()
+
+    def terms_rebuild(self) -> TermsRebuild | None:
+        with self.read() as con:
+            return query.terms_rebuild(con)
+
+    def article_texts(self, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+        with self.read() as con:
+            return query.article_texts(con, after, limit)
+
+    def replace_terms(
+        self,
+        rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+        after: tuple[datetime, str] | None,
+    ) -> None:
+        from monitor.store.duckdb import write
+
+        with self.write() as con:
+            write.replace_terms(con, rows, None if after is None else rebuild_mark(after))
 
     def finish_copy(self) -> None:
         """Rebuild the per-day terms from the copied terms, and move the feed id sequence

@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from monitor.models import Article, ParsedFeed
-from monitor.store.base import SaveCounts
+from monitor.store.base import ArticleText, SaveCounts, TermRow
 from monitor.store.duckdb.rows import first, utc_naive
 from monitor.store.entries import (
     Changed,
@@ -782,3 +782,48 @@ def remove_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Itera
         )
         removed += row is not None
     return removed
+
+
+def replace_terms(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+    mark: str | None,
+) -> None:
+    """Replace the stored terms of these articles (and both rollups) with the given ones and
+    set the rebuild mark (`mark=None`: the rebuild is over), in the caller's transaction."""
+    if rows:
+        ids = pa.table({"id": [text.id for text, _ in rows]})
+        span = _span([text.published for text, _ in rows])
+        with registered(con, "_rebuilt", ids):
+            _subtract_terms(con, "SELECT id FROM _rebuilt", span)
+            con.execute(
+                "DELETE FROM article_terms WHERE published BETWEEN ? AND ? "
+                "AND article_id IN (SELECT id FROM _rebuilt)",
+                list(span),
+            )
+        columns: dict[str, list[Any]] = {
+            "article_id": [],
+            "term": [],
+            "n": [],
+            "published": [],
+            "language": [],
+            "display": [],
+        }
+        for text, terms in rows:
+            size = len(terms)
+            columns["article_id"].extend([text.id] * size)
+            columns["term"].extend([term for term, _, _ in terms])
+            columns["n"].extend([n for _, n, _ in terms])
+            columns["display"].extend([form for _, _, form in terms])
+            columns["published"].extend([text.published] * size)
+            columns["language"].extend([text.language or ""] * size)
+        if columns["article_id"]:
+            insert_terms(con, _arrow(columns))
+    if mark is None:
+        con.execute("DELETE FROM meta WHERE key = 'terms_rebuild'")
+    else:
+        con.execute(
+            "INSERT INTO meta (key, value) VALUES ('terms_rebuild', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [mark],
+        )
