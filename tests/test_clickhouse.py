@@ -259,7 +259,7 @@ def _changed(parsed: ParsedFeed, every: int = 3) -> ParsedFeed:
                 a,
                 title=a.title + " (updated)",
                 tags=(*a.tags[1:], Tag("nachtrag", "Nachtrag", "category")),
-                terms=(*a.terms[:-3], ("nachtragswort", 3)),
+                terms=(*a.terms[:-3], ("nachtragswort", 3, "Nachtragswort")),
                 published=a.published + timedelta(days=2),
                 authors=a.authors[:1],
                 content_hash=a.content_hash + "-changed",
