@@ -130,9 +130,11 @@ def test_terms_json_drops_stopwords(filled: Path) -> None:
     terms = as_json(run(filled, "terms", "--json", "--lang", "de"))
     assert isinstance(terms, list)
     words = {t["term"] for t in terms}
-    assert {"genf", "haushalt", "friedensgespräche"} <= words
+    assert {"genf", "haushalt", "friedensgespräch"} <= words  # lemmas
     assert not words & {"der", "die", "und", "nicht", "den", "hat"}
-    assert set(terms[0]) == {"term", "count", "articles", "weight"}
+    assert set(terms[0]) == {"term", "count", "articles", "display", "weight"}
+    shown = {t["term"]: t["display"] for t in terms}
+    assert shown["genf"] == "Genf" and shown["friedensgespräch"] == "Friedensgespräche"
     assert terms[0]["weight"] == 1.0
     assert all(0 < t["weight"] <= 1 for t in terms)
 

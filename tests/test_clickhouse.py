@@ -259,7 +259,7 @@ def _changed(parsed: ParsedFeed, every: int = 3) -> ParsedFeed:
                 a,
                 title=a.title + " (updated)",
                 tags=(*a.tags[1:], Tag("nachtrag", "Nachtrag", "category")),
-                terms=(*a.terms[:-3], ("nachtragswort", 3)),
+                terms=(*a.terms[:-3], ("nachtragswort", 3, "Nachtragswort")),
                 published=a.published + timedelta(days=2),
                 authors=a.authors[:1],
                 content_hash=a.content_hash + "-changed",
@@ -543,6 +543,8 @@ def test_migration_names_a_killed_writers_leftovers_pending(
     # The writer of schema 3 named nothing pending.
     monkeypatch.setattr(Writer, "mark_pending", lambda self, ids: None)
     monkeypatch.setattr(Writer, "clear_pending", lambda self, ids: None)
+    # Nor placed stories (their tables came with migration 5).
+    monkeypatch.setattr(Writer, "place_stories", lambda self, changed, before: None)
     try:
         saved = schema.MIGRATIONS[:]
         del schema.MIGRATIONS[3:]

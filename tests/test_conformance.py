@@ -309,16 +309,16 @@ def test_changed_entry_replaces_the_old_one_with_its_tags_and_terms(any_store: S
     )
     keep = item(2, authors=("Cora Bleibt",), categories=("Delta",), words="Seehunde")
     assert save(any_store, A_URL, document(A_URL, [old, keep])) == SaveCounts(new=2)
-    assert "zebrafische" in terms_of(any_store)[True]
+    assert "zebrafisch" in terms_of(any_store)[True]
     counts = save(any_store, A_URL, document(A_URL, [new, keep]))
     assert counts == SaveCounts(updated=1, unchanged=1)
     assert any_store.stats(ALL)["articles"] == 2
     tags = set(any_store.tags(ALL, limit=100)["key"])
     assert {"beta", "gamma", "delta"} <= tags and "alpha" not in tags
     for rollup, terms in terms_of(any_store).items():
-        assert "walrosse" in terms and "seehunde" in terms, rollup
-        assert "zebrafische" not in terms, rollup
-    assert "zebrafische" not in set(any_store.term_counts(ALL, limit=1000)["term"])
+        assert "walross" in terms and "seehund" in terms, rollup
+        assert "zebrafisch" not in terms, rollup
+    assert "zebrafisch" not in set(any_store.term_counts(ALL, limit=1000)["term"])
     assert set(any_store.authors(ALL)["author"]) == {"Bert Neu", "Cora Bleibt"}
     options = any_store.options(limit=100)
     assert "Anna Alt" not in options["authors"] and "Alpha" not in options["tags"]
@@ -341,7 +341,7 @@ def test_changed_entry_replaces_the_old_one_with_its_tags_and_terms(any_store: S
     )
     assert "gamma" not in set(any_store.tags(ALL, limit=100)["key"])
     for terms in terms_of(any_store).values():
-        assert "zebrafische" in terms and "walrosse" not in terms
+        assert "zebrafisch" in terms and "walross" not in terms
 
 
 def test_same_story_in_two_feeds_is_one_article(any_store: Storage) -> None:
@@ -457,7 +457,7 @@ def test_removing_a_feed_removes_only_the_articles_only_it_carried(any_store: St
     )
     assert titles == {"Meldung 2", "Meldung 3"}
     for terms in terms_of(any_store).values():
-        assert "eisbären" not in terms and {"pinguine", "robben"} <= terms
+        assert "eisbär" not in terms and {"pinguin", "robbe"} <= terms
     assert "nur-a" not in set(any_store.tags(ALL, limit=100)["key"])
     assert "Ada Allein" not in set(any_store.authors(ALL)["author"])
     assert [r[2] for b in any_store.export_batches(ALL) for r in b.rows] == [(B_URL,), (B_URL,)]
@@ -470,7 +470,7 @@ def test_removing_a_feed_removes_only_the_articles_only_it_carried(any_store: St
 
 def test_stopwords_add_and_remove(any_store: Storage) -> None:
     save(any_store, A_URL, document(A_URL, [item(1, words="Zebrafische Walrosse")]))
-    assert {"zebrafische", "walrosse"} <= terms_of(any_store)[True]
+    assert {"zebrafisch", "walross"} <= terms_of(any_store)[True]
     any_store.add_stopwords("de", ["zebrafische", "oder"])
     any_store.add_stopwords("de", ["oder"])  # already there: still one
     assert any_store.add_stopwords("*", ["walrosse"]) == 1
@@ -483,15 +483,15 @@ def test_stopwords_add_and_remove(any_store: Storage) -> None:
     ]
     for rollup in (True, False):
         terms = set(any_store.terms(ALL, limit=1000, rollup=rollup)["term"])
-        assert "zebrafische" not in terms and "walrosse" not in terms
+        assert "zebrafisch" not in terms and "walross" not in terms
         assert "hafen" in terms
     # A language's list applies to a view of that language, '*' to every view.
-    assert "walrosse" not in set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
+    assert "walross" not in set(any_store.terms(Filters(languages=("en",)), limit=1000)["term"])
     assert any_store.remove_stopwords("de", ["oder", "nie"]) == 1
     assert any_store.remove_stopwords("de", ["oder"]) == 0
     assert any_store.remove_stopwords("*", ["walrosse"]) == 1
     assert [r[:2] for r in any_store.user_stopwords().rows] == [("de", "zebrafische")]
-    assert "walrosse" in terms_of(any_store)[True]
+    assert "walross" in terms_of(any_store)[True]
     assert any_store.add_stopwords("de", ["oder"]) == 1  # back again after a removal
     assert "oder" in any_store.user_stopwords()["word"]
 

@@ -72,13 +72,23 @@ def assert_keys_unique(store: DuckDBStore) -> None:
         assert count(store, sql) == 0, sql
 
 
+FORMS_FROM_TERMS = """
+    SELECT term, display, count(*) FROM article_terms
+    WHERE display IS NOT NULL AND display <> '' GROUP BY 1, 2
+"""
+
+
 def assert_rollup_matches_terms(store: DuckDBStore) -> None:
-    """The per-day term rollup is exactly what the stored terms add up to."""
+    """The per-day term rollup and the display forms' uses are exactly what the stored terms
+    add up to."""
     with store.read() as con:
         kept = sorted(con.execute("SELECT * FROM term_daily").fetchall())
         computed = sorted(con.execute(ROLLUP_FROM_TERMS).fetchall())
+        forms = sorted(con.execute("SELECT term, display, uses FROM term_forms").fetchall())
+        counted = sorted(con.execute(FORMS_FROM_TERMS).fetchall())
     assert kept == computed
     assert kept, "no terms stored: the comparison would prove nothing"
+    assert forms == counted and forms
 
 
 def test_new_store_has_current_schema(store: DuckDBStore) -> None:

@@ -195,9 +195,10 @@ def tags(store: Storage, f: Filters, *, limit: int = 50) -> Table:
 
 
 def terms(store: Storage, f: Filters, *, limit: int = 100) -> Table:
-    """Top terms: term, count, articles, weight (count relative to the top term, 0..1)."""
+    """Top terms: term (the lemma key, "zoll"), count, articles, display (the form the store
+    uses most, "Zölle"), weight (count relative to the top term, 0..1)."""
     table = store.terms(f, limit=limit)
-    top = max((int(n) for _, n, _ in table.rows), default=0)
+    top = max((int(row[1]) for row in table.rows), default=0)
     table.columns = (*table.columns, "weight")
     table.rows = [(*row, round(row[1] / top, 4) if top else 0.0) for row in table.rows]
     return table

@@ -702,7 +702,10 @@ def tags_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: An
 def terms_command(
     ctx: click.Context, /, limit: int, weight: str, as_json: bool, **filters: Any
 ) -> None:
-    """Top terms for topic clouds (stopwords removed): term, count, weight.
+    """Top terms for topic clouds (stopwords removed): term, count, articles, display, weight.
+
+    A term is a lemma ("zoll" for "Zölle", "Zöllen") or a two-word phrase ("donald trump");
+    display is the form the texts use most ("Zölle", "Donald Trump").
 
     Example: monitor terms --tag UkraineKonflikt --json
     Example: monitor terms --since 30d --lang de --weight keyness --json
@@ -988,6 +991,10 @@ def copy_command(source: str, target: str, batch: int, as_json: bool) -> None:
 def migrate_command(ctx: click.Context, cluster: str | None) -> None:
     """Bring the store's schema up to date (every command also does this when it writes).
 
+    When an upgrade changed how terms are made (lemmas, display forms, phrases), this also
+    rebuilds every article's terms from its stored text, with a progress line; killed, it
+    resumes where it stopped the next time.
+
     With --cluster NAME: print the DDL that creates the schema on a ClickHouse cluster
     (replicated local tables sharded by article, Distributed tables under the names the
     queries use); run it with clickhouse-client against one node. It is printed, not run:
@@ -1007,6 +1014,29 @@ def migrate_command(ctx: click.Context, cluster: str | None) -> None:
     store.ensure_schema()
     info = store.info()
     click.echo(f"{info.location}: {info.name} store at schema version {info.schema_version}")
+    from monitor.store.rebuild import rebuild_terms  # noqa: PLC0415
+
+    tty = sys.stderr.isatty()
+    shown = [0]  # the last tenth printed when not on a terminal
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        line = (
+            f"rebuilding terms: {done:,} of {total:,} articles ({done / max(seconds, 1e-9):,.0f}/s)"
+        )
+        if tty:
+            click.echo("\r" + line, err=True, nl=False)
+        elif total and done * 10 // total > shown[0]:
+            shown[0] = done * 10 // total
+            click.echo(line, err=True)
+
+    report = rebuild_terms(store, progress=progress)
+    if report is not None:
+        if tty:
+            click.echo("", err=True)
+        resumed = f", resumed after {report.resumed_at:,}" if report.resumed_at else ""
+        click.echo(
+            f"terms rebuilt for {report.articles:,} articles in {report.seconds:.1f} s{resumed}"
+        )
 
 
 @cli.command("demo")

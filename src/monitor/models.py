@@ -42,7 +42,9 @@ class Article:
     date_assumed_utc: bool  # the source time carried no zone and was taken as UTC
     language: str | None  # ISO 639-1 ("de", "en"), from the feed, else detected
     tags: tuple[Tag, ...]
-    terms: tuple[tuple[str, int], ...]  # (term, count) for topic clouds, stopwords removed
+    # (term key, count, display form) for topic clouds, stopwords removed: the key is the
+    # lower-cased lemma ("zoll"), the form the one the article uses most ("Zölle").
+    terms: tuple[tuple[str, int, str], ...]
     word_count: int
     reading_minutes: int
     comments: int | None

@@ -25,6 +25,12 @@ Decisions:
   inner hyphen (``Corona-Krise`` is one token) or an inner apostrophe (``don't``); an English
   possessive ``'s`` is removed (``Trump's`` -> ``trump``). Typographic apostrophes are
   normalised to ``'``. Tokens with fewer than 3 letters, or any digit/underscore, are dropped.
+- Terms (`text_stats`) are lemmas: simplemma, per article language, on the word as written
+  (German case matters: "Gaben" -> "Gabe", "gaben" -> "geben"), greedy so an inflected
+  compound is one term ("Gegenzöllen" -> "gegenzoll"), but a compound stays its own term
+  (a counter-tariff is not a tariff). simplemma's dictionary for a language loads on first
+  use (German: about 1 s of CPU, English 0.15 s), once per process; after that each distinct
+  spelling is lemmatised once (`_TERM_CACHES`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -42,6 +49,8 @@ import stopwordsiso
 
 __all__ = [
     "BOILERPLATE_WORDS",
+    "LEMMA_LANGUAGES",
+    "PHRASE_MIN_COUNT",
     "STOPWORD_LANGUAGES",
     "detect_language",
     "MAX_HASHTAGS",
@@ -55,10 +64,13 @@ __all__ = [
     "split_category",
     "stopwords",
     "tag_key",
+    "term_key",
     "terms",
     "text_stats",
     "tokenize",
     "word_count",
+    "user_stop_keys",
+    "word_keys",
 ]
 
 STOPWORD_LANGUAGES = ("de", "en", "fr", "es", "it", "nl")
@@ -412,64 +424,214 @@ def _cached_token(word: str) -> str:
 
 
 def terms(text: str, language: str | None) -> list[tuple[str, int]]:
-    """(term, count) pairs of ``text`` without stopwords, most frequent first, then by term.
+    """(term key, count) pairs of ``text`` without stopwords, most frequent first, then by
+    key (see `text_stats`, which also gives each term's display form).
 
     English and German stopwords are always removed too (mixed-language articles). At most
     ``MAX_TERMS`` pairs.
     """
-    return text_stats("", text, language)[1]
+    return [(key, n) for key, n, _ in text_stats("", text, language)[1]]
 
 
-# Per whitespace-separated chunk ("regierung," "dass"): how many words it holds and its
-# tokens. Words never span whitespace, so counting chunks (str.split and Counter run in C)
-# and reading each distinct chunk once gives what reading every word would, at a fraction
-# of the cost: an article repeats its chunks a lot, a corpus even more. Bounded.
-_CHUNK_CACHE: dict[str, tuple[int, tuple[str, ...]]] = {}
+# --- terms: lemmas, display forms, phrases ------------------------------------------
+
+# Languages simplemma has a dictionary for (data shipped in its wheel, loaded on first use).
+LEMMA_LANGUAGES = frozenset(
+    "ar ast bg ca cs cy da de el en enm eo es et fa fi fr ga gd gl grc gv hbs he hi hu hy id is "
+    "it ka la lb lt lv mk ml ms nb nl nn pl pt ro ru se sk sl sq sv sw tl tr uk".split()
+)
+# A word, or one punctuation mark that ends a phrase (a phrase never spans "Berlin. Paris").
+_BREAK_MARKS = ".,;:!?()[]{}\"'“”„«»‹›…–—-|/•·"
+_PIECE = re.compile(r"\w+(?:[-'][\w]+)*|[" + re.escape(_BREAK_MARKS) + "]")
+_BREAK_SET = frozenset(_BREAK_MARKS)
+_TITLE_WEIGHT, _BODY_WEIGHT = 1, 2  # votes for a display form: titles are often Title Case
+PHRASE_MIN_COUNT = 2  # a two-word phrase is a term when it occurs this often in an article
+
+# Per language, per distinct piece as written: (term key, display form, 1 for a word / 0 for
+# a punctuation mark); key "" when the piece is no term (stopword, short, digits, mark).
+# Lemmatising is the dear part of ingest, and a corpus repeats its words endlessly: each
+# distinct spelling is decided once. Bounded per language.
+_TermEntry = tuple[str, str, int]
+_TERM_CACHES: dict[str | None, dict[str, _TermEntry]] = {}
+_TERM_CACHE_LIMIT = 300_000
+_NO_WORD: _TermEntry = ("", "", 1)
+_MARK: _TermEntry = ("", "", 0)
 
 
-def _chunk(chunk: str) -> tuple[int, tuple[str, ...]]:
-    words = _WORD.findall(chunk)
-    tokens: list[str] = []
-    for word in words:
-        token = _TOKEN_CACHE.get(word)
-        if token is None:
-            token = _cached_token(word)
-        if token:
-            tokens.append(token)
-    entry = (len(words), tuple(tokens))
-    if len(_CHUNK_CACHE) < _TOKEN_CACHE_LIMIT and len(chunk) <= _CACHED_CHUNK_CHARS:
-        _CHUNK_CACHE[chunk] = entry
-    return entry
+@lru_cache(maxsize=1)
+def _simplemma() -> Any:
+    import simplemma
+
+    return simplemma
 
 
-def _chunks(text: str) -> Counter[str]:
+def _lemma(word: str, language: str) -> str:
+    """simplemma's lemma of ``word`` as written (case matters in German: "Gaben" -> "Gabe",
+    "gaben" -> "geben"); greedy, so that inflected compounds merge ("Gegenzöllen" ->
+    "Gegenzoll"). The word itself when simplemma fails."""
+    try:
+        return str(_simplemma().lemmatize(word, lang=language, greedy=True))
+    except Exception:  # a lemmatiser problem must not stop ingestion
+        return word
+
+
+def _entry(piece: str, language: str | None, stop: frozenset[str]) -> _TermEntry:
+    if len(piece) == 1 and piece in _BREAK_SET:
+        return _MARK
+    if len(piece) > MAX_WORD_CHARS:
+        return _NO_WORD
+    lower = piece.lower()
+    token = _TOKEN_CACHE.get(lower)
+    if token is None:
+        token = _cached_token(lower)
+    if not token or token in stop:
+        return _NO_WORD
+    form = piece[:-2] if lower.endswith("'s") else piece
+    key = token
+    if language is not None and language in LEMMA_LANGUAGES:
+        lemma = _lemma(form, language)
+        if lemma != form:
+            # A lemma is a word too: the same rules (3 letters, no digits, no stopword).
+            key = _token(unicodedata.normalize("NFC", lemma.lower())) or token
+            if key in stop:
+                return _NO_WORD
+    return (key, form, 1)
+
+
+def _entries(language: str | None) -> dict[str, _TermEntry]:
+    cache = _TERM_CACHES.get(language)
+    if cache is None:
+        cache = _TERM_CACHES.setdefault(language, {})
+    return cache
+
+
+def term_key(word: str, language: str | None) -> str:
+    """The term key a word is stored under in an article of ``language``: its lemma,
+    lower-cased ("Zöllen" -> "zoll"), or the lower-cased word for a language without
+    lemmas; "" when the word is no term (too short, digits, a stopword)."""
+    code = normalize_language(language)
+    plain = _apostrophes(unicodedata.normalize("NFC", word.strip()))
+    return _entry(plain, code, _term_stopwords(code))[0] if plain else ""
+
+
+_ALL_LANGUAGE_LEMMAS = ("de", "en")  # the stopword lists every article's terms go through
+
+
+@lru_cache(maxsize=4_096)
+def word_keys(word: str, language: str | None) -> frozenset[str]:
+    """The term keys a user stopword hides: the word itself (lower-cased) and its lemma in
+    ``language``, as a lower-case word and as a capitalised one ("gaben" -> "geben", and
+    "Gaben" -> "gabe"); for ``None`` or "*", its lemmas in German and English (the lists
+    every article's terms go through, whatever its language). Phrases are not touched."""
+    plain = _apostrophes(unicodedata.normalize("NFC", word.strip())).lower()
+    if not plain:
+        return frozenset()
+    code = normalize_language(language) if language and language != "*" else None
+    keys = {plain}
+    for each in (code,) if code else _ALL_LANGUAGE_LEMMAS:
+        if each in LEMMA_LANGUAGES:
+            for form in (plain, plain[:1].upper() + plain[1:]):
+                keys.add(unicodedata.normalize("NFC", _lemma(form, each).lower()))
+    return frozenset(keys)
+
+
+def user_stop_keys(stopwords: Iterable[tuple[str, str]], languages: Sequence[str]) -> list[str]:
+    """The term keys the user's ``(language, word)`` stopwords hide in a view of
+    ``languages`` (all languages when empty): the words of '*' and of those languages, each
+    with its lemmas (`word_keys`). Sorted, so a query's parameters never depend on order."""
+    wanted = set(languages)
+    keys: set[str] = set()
+    for language, word in stopwords:
+        if language == "*" or not wanted or language in wanted:
+            keys |= word_keys(word, language)
+    return sorted(keys)
+
+
+def _pieces(text: str) -> list[str]:
     if not text:
-        return Counter()
+        return []
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return Counter(_apostrophes(text).lower().split())
+    return _PIECE.findall(_apostrophes(text))
 
 
-def text_stats(title: str, body: str, language: str | None) -> tuple[int, list[tuple[str, int]]]:
-    """The body's word count and the terms of title and body (see `terms`), in one pass.
+def _german_phrase(first_key: str, first: str, second: str) -> bool:
+    """German capitalises nouns and names: a phrase ends in one ("künstliche Intelligenz",
+    "Olaf Scholz"), and starts with one or with an inflected word, an adjective ("höhere
+    Zölle"): not with an adverb ("zuvor Zölle") or a verb ("Exporteure gaben")."""
+    return second[:1].isupper() and (first[:1].isupper() or first.lower() != first_key)
 
-    At most ``MAX_TERMS`` terms: the most frequent, ties by term.
+
+def _pick_form(votes: dict[str, int]) -> str:
+    """The form with the most votes; on a tie the one with fewer capitals (sentence starts
+    and headlines add capitals, they never take them away), then code-point order."""
+    return min(votes.items(), key=lambda kv: (-kv[1], sum(ch.isupper() for ch in kv[0]), kv[0]))[0]
+
+
+def text_stats(
+    title: str, body: str, language: str | None
+) -> tuple[int, list[tuple[str, int, str]]]:
+    """The body's word count and the terms of title and body, in one pass.
+
+    A term is (key, count, display): the key is the lower-cased lemma in the article's
+    language ("Zölle" and "Zöllen" are "zoll"; a language simplemma lacks, or none, keeps
+    the lower-cased word), stopwords removed on the word and on its lemma ("gaben" ->
+    "geben", a stopword); the display is the form the article uses most ("Zölle", "USA").
+    Two adjacent terms with no stopword or punctuation between them that occur together
+    at least `PHRASE_MIN_COUNT` times in title and body are a phrase term too ("donald
+    trump", shown as its words are: "Donald Trump"); in German a phrase ends in a capital
+    (a noun or name) and starts with one or with an inflected word ("künstliche
+    Intelligenz", "Olaf Scholz"). Its words keep their own counts. At most ``MAX_TERMS`` terms:
+    the most frequent, ties by key. Linear in the text.
     """
-    stop = _term_stopwords(normalize_language(language))
-    cache = _CHUNK_CACHE
+    code = normalize_language(language)
+    stop = _term_stopwords(code)
+    cache = _entries(code)
     kept: dict[str, int] = {}
+    votes: dict[str, dict[str, int]] = {}
+    pairs: Counter[tuple[str, str]] = Counter()
     words = 0
-    for text, in_body in ((body, True), (title, False)):
-        for chunk, n in _chunks(text).items():
-            entry = cache.get(chunk) or _chunk(chunk)
-            if in_body:
-                words += n * entry[0]
-            for token in entry[1]:
-                if token not in stop:
-                    kept[token] = kept.get(token, 0) + n
+    for text, weight in ((body, _BODY_WEIGHT), (title, _TITLE_WEIGHT)):
+        pieces = _pieces(text)
+        if not pieces:
+            continue
+        key_of: dict[str, str] = {}
+        for piece, n in Counter(pieces).items():
+            entry = cache.get(piece)
+            if entry is None:
+                entry = _entry(piece, code, stop)
+                if len(cache) < _TERM_CACHE_LIMIT and len(piece) <= _CACHED_CHUNK_CHARS:
+                    cache[piece] = entry
+            if weight == _BODY_WEIGHT:
+                words += n * entry[2]
+            key = key_of[piece] = entry[0]
+            if key:
+                kept[key] = kept.get(key, 0) + n
+                forms = votes.get(key)
+                if forms is None:
+                    votes[key] = {entry[1]: n * weight}
+                else:
+                    forms[entry[1]] = forms.get(entry[1], 0) + n * weight
+        # Phrases: the sequence of keys ("" for a stopword or a mark), adjacent keys
+        # counted in C.
+        keys = [key_of[piece] for piece in pieces]
+        pairs.update(zip(keys, keys[1:], strict=False))
+    shown = {
+        key: next(iter(forms)) if len(forms) == 1 else _pick_form(forms)
+        for key, forms in votes.items()
+    }
+    german = code == "de"
+    for (a, b), n in pairs.items():
+        if n < PHRASE_MIN_COUNT or not a or not b or a == b:
+            continue
+        if german and not _german_phrase(a, shown[a], shown[b]):
+            continue
+        key = f"{a} {b}"
+        kept[key] = n
+        shown[key] = f"{shown[a]} {shown[b]}"
     ordered = sorted(kept.items())  # by term, then (stable) by count, highest first
     ordered.sort(key=itemgetter(1), reverse=True)
-    return words, ordered[:MAX_TERMS]
+    return words, [(key, n, shown[key]) for key, n in ordered[:MAX_TERMS]]
 
 
 def word_count(text: str) -> int:

@@ -169,6 +169,33 @@ class CopyProgress:
 
 
 @dataclass(frozen=True)
+class ArticleText:
+    """What an article's terms are computed from (`Storage.article_texts`, the term rebuild)."""
+
+    id: str
+    published: datetime  # as stored: naive UTC
+    title: str
+    text: str
+    language: str | None
+
+
+# An article term as stored: (term key, count, display form), as `Article.terms` holds it.
+TermRow = tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class TermsRebuild:
+    """A pending rebuild of every article's terms (`monitor migrate`; see `store.rebuild`).
+
+    Articles are rebuilt in (published, id) order; `after` is the last one done (None: none
+    yet), `done` how many articles are at or before it, `total` how many there are."""
+
+    after: tuple[datetime, str] | None
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class EngineInfo:
     """What `monitor stats --json` reports as `engine`."""
 
@@ -361,3 +388,20 @@ class Storage(Protocol):
 
     def finish_copy(self) -> None:
         """Rebuild what derives from the copied rows (rollups, id sequences)."""
+
+    # -- the term rebuild (a schema migration marks the store; `monitor migrate` runs it) --
+
+    def terms_rebuild(self) -> TermsRebuild | None:
+        """Where a pending term rebuild stands; None when there is none."""
+
+    def article_texts(self, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+        """Up to `limit` articles in (published, id) order after `after` (None: the first)."""
+
+    def replace_terms(
+        self,
+        rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+        after: tuple[datetime, str] | None,
+    ) -> None:
+        """Replace these articles' stored terms (and the rollups) with the given ones, and
+        record `after` as where the rebuild stands; `after=None` ends the rebuild. A write
+        killed half-way leaves the old mark, so that batch is done again (no harm)."""

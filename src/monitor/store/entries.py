@@ -313,11 +313,11 @@ def unstorable(article: Article) -> str | None:
         texts.extend(article.authors)
         for tag in article.tags:
             texts.extend((tag.key, tag.display, tag.source))
-        terms, counts = zip(*article.terms, strict=True) if article.terms else ((), ())
+        terms, counts, forms = zip(*article.terms, strict=True) if article.terms else ((), (), ())
     except (TypeError, ValueError, AttributeError):
         return "authors, tags or terms are malformed"
     # map/min/max run in C: an article has a hundred terms, and this runs for every entry.
-    if not set(map(type, texts)) | set(map(type, terms)) <= {str}:
+    if not set(map(type, texts)) | set(map(type, terms)) | set(map(type, forms)) <= {str}:
         return "an author, tag or term is not text"
     if counts and not (
         set(map(type, counts)) == {int} and min(counts) > 0 and max(counts) <= _INT32
@@ -326,6 +326,7 @@ def unstorable(article: Article) -> str | None:
     try:
         "\0".join(texts).encode("utf-8")  # type: ignore[arg-type]
         "\0".join(terms).encode("utf-8")
+        "\0".join(forms).encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"text holds a character that is not valid Unicode ({exc.reason} at {exc.start})"
     return None
@@ -408,8 +409,24 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "article_authors": ("article_id", "position", "author", "published"),
     "article_tags": ("article_id", "key", "display", "source", "published"),
-    "article_terms": ("article_id", "term", "n", "published"),
+    "article_terms": ("article_id", "term", "n", "published", "display"),
     "stopwords": ("language", "word", "removed"),
     "article_stories": ("article_id", "story_id", "language", "published", "signature"),
     "story_bands": ("band", "article_id", "published"),
 }
+
+
+# The term rebuild's mark in `meta` (key 'terms_rebuild'): '' (nothing done yet) or
+# "<published>|<id>" of the last article done, in (published, id) order.
+
+
+def parse_rebuild_mark(value: str) -> tuple[datetime, str] | None:
+    """The (published, id) a rebuild mark names; None for '' (nothing done yet)."""
+    if not value:
+        return None
+    moment, _, article_id = value.partition("|")
+    return datetime.fromisoformat(moment), article_id
+
+
+def rebuild_mark(after: tuple[datetime, str]) -> str:
+    return f"{after[0].isoformat()}|{after[1]}"

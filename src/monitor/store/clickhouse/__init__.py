@@ -32,7 +32,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from monitor.errors import StoreError, one_line
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store import storyrows
-from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts, TermVectors
+from monitor.store.base import (
+    TABLES,
+    ArticleText,
+    EngineInfo,
+    FeedUpdate,
+    SaveCounts,
+    TermRow,
+    TermsRebuild,
+    TermVectors,
+)
 from monitor.store.clickhouse import query
 from monitor.store.clickhouse.schema import (
     COMPACT,
@@ -50,7 +59,7 @@ from monitor.store.clickhouse.write import (
     Writer,
     versions,
 )
-from monitor.store.entries import noted
+from monitor.store.entries import noted, rebuild_mark
 
 __all__ = ["SCHEMA_VERSION", "ClickHouseStore", "cluster_ddl"]
 
@@ -88,7 +97,7 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "article_feeds": LINK_COLUMNS,
     "article_authors": CHILD_COLUMNS["article_authors"],
     "article_tags": CHILD_COLUMNS["article_tags"],
-    "article_terms": ("article_id", "term", "n", "published"),
+    "article_terms": ("article_id", "term", "n", "published", "display"),
     "stopwords": ("language", "word", "removed"),
     "article_stories": storyrows.STORY_COLUMNS,
     "story_bands": storyrows.BAND_COLUMNS,
@@ -730,7 +739,8 @@ class ClickHouseStore:
             _, langs = self._run(f"SELECT id, language FROM articles WHERE id IN {q.texts(ids)}", q)
             language = {str(i): lang or "" for i, lang in langs}
             out_columns.append("language")
-            data = [(*row, language.get(row[0], "")) for row in data]
+            # A term stored before display forms were has none: '' here.
+            data = [(*row[:-1], row[-1] or "", language.get(row[0], "")) for row in data]
         self._writer.put(table, out_columns, data)
         self._copy_max[table] = newest if largest is None else max(largest, newest)
         self._bump()
@@ -742,6 +752,26 @@ class ClickHouseStore:
         self._copy_max.clear()
         self._bump()
         versions()  # nothing to renumber: feed ids are kept, new ones are hashes
+
+    def terms_rebuild(self) -> TermsRebuild | None:
+        self.ensure_schema()
+        return query.terms_rebuild(self._run)
+
+    def article_texts(self, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+        self.ensure_schema()
+        return query.article_texts(self._run, after, limit)
+
+    def replace_terms(
+        self,
+        rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+        after: tuple[datetime, str] | None,
+    ) -> None:
+        self._refuse_writes()
+        self.ensure_schema()
+        try:
+            self._writer.replace_terms(rows, None if after is None else rebuild_mark(after))
+        finally:
+            self._bump()
 
 
 _KEY_TYPES = {

@@ -20,6 +20,8 @@ from monitor.store.base import (
     EXPORT_COLUMNS,
     NO_SERIES,
     OTHER_SERIES,
+    ArticleText,
+    TermsRebuild,
     TermVectors,
 )
 from monitor.store.clickhouse.sql import (
@@ -31,7 +33,8 @@ from monitor.store.clickhouse.sql import (
     time_conditions,
     utc_naive,
 )
-from monitor.store.entries import COPY_COLUMNS
+from monitor.store.entries import COPY_COLUMNS, parse_rebuild_mark
+from monitor.text import user_stop_keys
 
 # (sql, params) -> (column names, rows)
 Run = Callable[[str, Params], tuple[tuple[str, ...], list[tuple[Any, ...]]]]
@@ -319,24 +322,44 @@ def term_rows(f: Filters, p: Params, *, rollup: bool = True) -> str:
     return " UNION ALL ".join(parts)
 
 
+def term_forms(keys: str) -> str:
+    """(term, display): the display form of each term `keys` yields, the form most article
+    terms of the store use (the `term_forms` rollup), then code-point order. A term without
+    one (stored before forms were) has no row: shown as its key."""
+    return f"""
+        SELECT term, argMin(display, (-uses, display)) AS display
+        FROM (SELECT f.term AS term, f.display AS display, sum(f.uses) AS uses
+              FROM term_forms f WHERE f.term IN ({keys}) GROUP BY f.term, f.display
+              HAVING uses > 0)
+        GROUP BY term"""
+
+
 def terms(run: Run, f: Filters, *, limit: int = 100, rollup: bool = True) -> Table:
+    """Terms by total count, without the user's extra stopwords (matched on the word and on
+    its lemma): term (the key), count, articles, display (`term_forms`)."""
     p = Params()
     rows = term_rows(f, p, rollup=rollup)
-    if f.languages:
-        stop_lang = f"s.language = '*' OR s.language IN {p.texts(f.languages)}"
-    else:
-        stop_lang = "true"
+    _, words = run("SELECT language, word FROM stopwords WHERE NOT removed", Params())
+    stop = user_stop_keys([(str(lang), str(word)) for lang, word in words], f.languages)
+    hidden = f"WHERE NOT has({p.add(stop, 'Array(String)')}, x.term)" if stop else ""
     sql = f"""
-        SELECT x.term AS term, sum(x.n) AS count, sum(x.articles) AS articles
-        FROM ({rows}) x
-        WHERE x.term NOT IN (
-            SELECT s.word FROM stopwords s WHERE NOT s.removed AND ({stop_lang}))
-        GROUP BY x.term
-        HAVING sum(x.n) > 0
-        ORDER BY count DESC, term
-        LIMIT {int(limit)}"""
-    table = _table(run, sql, p, ("term", "count", "articles"))
-    table.rows = [(term, int(n), int(articles)) for term, n, articles in table.rows]
+        WITH top AS (
+            SELECT x.term AS term, sum(x.n) AS count, sum(x.articles) AS articles
+            FROM ({rows}) x
+            {hidden}
+            GROUP BY x.term
+            HAVING sum(x.n) > 0
+            ORDER BY count DESC, term
+            LIMIT {int(limit)}
+        )
+        SELECT t.term AS term, t.count AS count, t.articles AS articles,
+               coalesce(nullIf(fo.display, ''), t.term) AS display
+        FROM top t LEFT JOIN ({term_forms("SELECT term FROM top")}) fo ON fo.term = t.term
+        ORDER BY count DESC, term"""
+    table = _table(run, sql, p, ("term", "count", "articles", "display"))
+    table.rows = [
+        (term, int(n), int(articles), display) for term, n, articles, display in table.rows
+    ]
     return table
 
 
@@ -1029,3 +1052,37 @@ def story_sources(run: Run, after: tuple[datetime, str] | None, size: int) -> Ta
         f"ORDER BY published, id LIMIT {int(size)}"
     )
     return _table(run, sql, p, ("id", "title", "text", "language", "published"))
+
+
+# -- the term rebuild ---------------------------------------------------------------------
+
+
+def terms_rebuild(run: Run) -> TermsRebuild | None:
+    _, rows = run("SELECT value FROM meta WHERE key = 'terms_rebuild'", Params())
+    if not rows:
+        return None
+    after = parse_rebuild_mark(str(rows[0][0]))
+    p = Params()
+    where = _after(after, p)
+    total, left = _one(run, f"SELECT count(), countIf({where}) FROM articles", p)
+    return TermsRebuild(after=after, done=int(total) - int(left), total=int(total))
+
+
+def _after(after: tuple[datetime, str] | None, p: Params) -> str:
+    if after is None:
+        return "true"
+    return f"(published, id) > ({p.add(after[0], UTC_TIME)}, {p.add(after[1], 'String')})"
+
+
+def article_texts(run: Run, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+    """Up to `limit` articles after `after` in (published, id) order: the sorting key, so
+    each batch reads its own granules."""
+    p = Params()
+    _, rows = run(
+        f"SELECT id, published, title, text, language FROM articles WHERE {_after(after, p)} "
+        f"ORDER BY published, id LIMIT {int(limit)}",
+        p,
+    )
+    return [
+        ArticleText(str(i), utc_naive(pub), str(t), str(x), lang) for i, pub, t, x, lang in rows
+    ]

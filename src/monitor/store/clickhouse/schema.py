@@ -134,6 +134,7 @@ _TABLES: dict[str, tuple[str, str, str]] = {
             n Int32,
             published DateTime64(6, 'UTC'),
             language LowCardinality(String),
+            display String DEFAULT '',
             version UInt64,
             is_deleted UInt8 DEFAULT 0,
             INDEX article_bloom article_id TYPE bloom_filter GRANULARITY 4""",
@@ -215,6 +216,12 @@ _TERM_DAILY_SELECT = """
            if(is_deleted = 1, -toInt64(n), toInt64(n)) AS n,
            if(is_deleted = 1, toInt64(-1), toInt64(1)) AS articles
     FROM {source}"""
+
+# A term row adds one use of its display form, its tombstone takes it back; rows stored
+# before forms were ('') add nothing.
+_TERM_FORMS_SELECT = """
+    SELECT term, display, if(is_deleted = 1, toInt64(-1), toInt64(1)) AS uses
+    FROM {source} WHERE display != ''"""
 
 _TAG_DISPLAYS_SELECT = """
     SELECT key, display, if(is_deleted = 1, toInt64(-1), toInt64(1)) AS uses FROM {source}"""
@@ -310,6 +317,23 @@ MIGRATIONS.append(
     [_create("article_stories"), _create("story_bands")]
 )
 
+MIGRATIONS.append(
+    # 6 (terms): lemmatised terms with display forms (issue 10). Each article term keeps the
+    # form its article used most; `term_forms` counts the uses of each form per term, kept
+    # by a materialized view like tag_displays, so a cloud shows "Zölle", "USA". A store with
+    # articles is marked for `monitor migrate` to rebuild its terms from the stored texts
+    # (`store.rebuild`; version 1, so the rebuild's own writes of the mark always win).
+    [
+        "ALTER TABLE article_terms ADD COLUMN IF NOT EXISTS display String DEFAULT ''",
+        """CREATE TABLE IF NOT EXISTS term_forms (term String, display String, uses Int64)
+            ENGINE = SummingMergeTree(uses) ORDER BY (term, display)""",
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS term_forms_mv TO term_forms AS "
+        + _TERM_FORMS_SELECT.format(source="article_terms"),
+        "INSERT INTO meta (key, value, version) SELECT 'terms_rebuild', '', 1 "
+        "WHERE (SELECT count() FROM articles) > 0",
+    ]
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # What `finish_copy` runs: the rollup rebuilt from the current terms.
@@ -321,12 +345,18 @@ REBUILD_ROLLUP = [
     "INSERT INTO term_daily SELECT toDate(published) AS day, language, term, "
     "sum(toInt64(n)) AS n, toInt64(count()) AS articles FROM article_terms FINAL "
     "GROUP BY day, language, term",
+    "TRUNCATE TABLE term_forms",
+    "INSERT INTO term_forms SELECT term, display, toInt64(count()) FROM article_terms FINAL "
+    "WHERE display != '' GROUP BY term, display",
 ]
 
 # Then every table merged into one part per partition: a read's FINAL over one part costs
 # next to nothing (article_terms of 100k articles: 25 ms instead of 0.9 s over the copy's
 # five parts), where over overlapping parts it merges them on every read.
-COMPACT = [f"OPTIMIZE TABLE {name} FINAL" for name in (*_TABLES, "term_daily", "tag_displays")]
+COMPACT = [
+    f"OPTIMIZE TABLE {name} FINAL"
+    for name in (*_TABLES, "term_daily", "tag_displays", "term_forms")
+]
 
 # Sharding keys on a cluster: an article and every row that hangs off it live on the same
 # shard (the hash of the article id), so the per-article joins and IN subqueries stay local
@@ -356,7 +386,8 @@ def cluster_ddl(cluster: str, database: str = "monitor") -> list[str]:
     off it live on one shard and the per-article IN subqueries stay on the shard
     (`distributed_product_mode = 'local'`). Each such table is a `{name}_local`
     ReplicatedReplacingMergeTree on every replica of every shard, with a Distributed table
-    under the name the queries use. The rollups (`term_daily`, `tag_displays`) are local per
+    under the name the queries use. The rollups (`term_daily`, `tag_displays`, `term_forms`)
+    are local per
     shard, filled by their views from the shard's own rows, and read through Distributed
     tables: every query sums them anyway.
 
@@ -407,5 +438,15 @@ def cluster_ddl(cluster: str, database: str = "monitor") -> list[str]:
         + _TAG_DISPLAYS_SELECT.format(source=f"{db}.article_tags_local"),
         f"CREATE TABLE IF NOT EXISTS {db}.tag_displays {on} AS {db}.tag_displays_local "
         f"ENGINE = Distributed('{cluster}', '{db}', 'tag_displays_local', rand())",
+        f"""CREATE TABLE IF NOT EXISTS {db}.term_forms_local {on}
+            (term String, display String, uses Int64)
+            ENGINE = ReplicatedSummingMergeTree(
+                '/clickhouse/tables/{{shard}}/{db}/term_forms', '{{replica}}', uses)
+            ORDER BY (term, display)""",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.term_forms_mv {on} "
+        f"TO {db}.term_forms_local AS "
+        + _TERM_FORMS_SELECT.format(source=f"{db}.article_terms_local"),
+        f"CREATE TABLE IF NOT EXISTS {db}.term_forms {on} AS {db}.term_forms_local "
+        f"ENGINE = Distributed('{cluster}', '{db}', 'term_forms_local', rand())",
     ]
     return statements

@@ -32,7 +32,7 @@ from typing import Any
 
 from monitor.models import Article, ParsedFeed, Table
 from monitor.store import storyrows
-from monitor.store.base import FetchRecord, SaveCounts
+from monitor.store.base import ArticleText, FetchRecord, SaveCounts, TermRow
 from monitor.store.clickhouse.sql import UTC_TIME, Params, utc_naive
 from monitor.store.entries import (
     COPY_COLUMNS,
@@ -71,7 +71,7 @@ LINK_COLUMNS = COPY_COLUMNS["article_feeds"]
 CHILD_COLUMNS = {
     "article_authors": ("article_id", "position", "author", "published"),
     "article_tags": ("article_id", "key", "display", "source", "published"),
-    "article_terms": ("article_id", "term", "n", "published", "language"),
+    "article_terms": ("article_id", "term", "n", "published", "language", "display"),
 }
 # The sorting key of each table (what a tombstone must repeat).
 KEYS = {
@@ -486,7 +486,7 @@ class Writer:
                 (c.id, t.key, t.display, t.source, pub) for t in a.tags
             ]
             new_children["article_terms"] += [
-                (c.id, term, n, pub, a.language or "") for term, n in a.terms
+                (c.id, term, n, pub, a.language or "", form) for term, n, form in a.terms
             ]
         # Where their rows can be: at the stored article's time, or at the new time (what
         # a killed writer left of a new article), unless that time was the moment of the
@@ -742,6 +742,29 @@ class Writer:
                     (str(key), str(digest), str(title))
                 )
         return found
+
+    # -- the term rebuild ---------------------------------------------------------------
+
+    def replace_terms(
+        self, rows: Sequence[tuple[ArticleText, Sequence[TermRow]]], mark: str | None
+    ) -> None:
+        """Tombstone these articles' stored terms and write the given ones (the views keep
+        term_daily and term_forms), then set the rebuild mark (None: the rebuild is over)."""
+        if rows:
+            v = versions()
+            at = {text.id: {text.published} for text, _ in rows}
+            new = [
+                (text.id, term, n, text.published, text.language or "", form)
+                for text, terms in rows
+                for term, n, form in terms
+            ]
+            columns = CHILD_COLUMNS["article_terms"]
+            old = self.children("article_terms", list(at), at)
+            self.put("article_terms", columns, new, tombstones=old, version=v)
+        if mark is None:
+            self.put("meta", ("key", "value"), [], tombstones=[("terms_rebuild", "")])
+        else:
+            self.put("meta", ("key", "value"), [("terms_rebuild", mark)])
 
     # -- stopwords ----------------------------------------------------------------------
 

@@ -18,8 +18,18 @@ from typing import Any
 import duckdb
 
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, OTHER_SERIES, TermVectors
+from monitor.store.base import (
+    BUCKETS,
+    EXPORT_COLUMNS,
+    NO_SERIES,
+    OTHER_SERIES,
+    ArticleText,
+    TermsRebuild,
+    TermVectors,
+)
 from monitor.store.duckdb.rows import first, utc_naive
+from monitor.store.entries import parse_rebuild_mark
+from monitor.text import user_stop_keys
 
 __all__ = ["BUCKETS", "EXPORT_COLUMNS", "NO_SERIES", "OTHER_SERIES"]
 
@@ -369,6 +379,26 @@ def term_rows(f: Filters, params: Params, *, rollup: bool = True) -> str:
     return " UNION ALL ".join(parts)
 
 
+def _user_stop_keys(con: duckdb.DuckDBPyConnection, f: Filters) -> list[str]:
+    """The term keys the user's stopwords hide in this view: each word and its lemma
+    (`text.word_keys`), for the stopwords of every language ('*') and the view's."""
+    rows = con.execute("SELECT language, word FROM stopwords WHERE NOT removed").fetchall()
+    return user_stop_keys([(str(lang), str(word)) for lang, word in rows], f.languages)
+
+
+def term_forms(keys: str) -> str:
+    """SQL of (term, display): the display form of each term `keys` (a query of terms)
+    yields, the form most article terms of the store use (`term_forms`), then code-point
+    order. A term without one (stored before forms were) has no row: shown as its key."""
+    return f"""
+        SELECT term, display FROM (
+            SELECT f.term, f.display, row_number() OVER (
+                PARTITION BY f.term ORDER BY f.uses DESC, f.display) AS rank
+            FROM term_forms f WHERE f.uses > 0 AND f.term IN ({keys})
+        ) WHERE rank = 1
+    """
+
+
 def terms(
     con: duckdb.DuckDBPyConnection,
     f: Filters,
@@ -376,28 +406,34 @@ def terms(
     limit: int = 100,
     rollup: bool = True,
 ) -> Table:
-    """Terms by total count, without the user's extra stopwords: term, count, articles."""
+    """Terms by total count, without the user's extra stopwords (matched on the word and on
+    its lemma): term (the key), count, articles, display (`term_forms`)."""
     params: Params = []
     rows = term_rows(f, params, rollup=rollup)
-    stop_params: Params = []
-    if f.languages:
-        stop_lang = "s.language = '*' OR " + _in_list("s.language", f.languages, stop_params)
-    else:
-        stop_lang = "TRUE"
-    params.extend(stop_params)
+    stop = _user_stop_keys(con, f)
+    hidden = ""
+    if stop:
+        hidden = "WHERE NOT list_contains(?::VARCHAR[], x.term)"
+        params.append(stop)
     params.append(limit)
     sql = f"""
-        SELECT x.term, sum(x.n) AS count, sum(x.articles) AS articles
-        FROM ({rows}) x
-        WHERE x.term NOT IN (
-            SELECT s.word FROM stopwords s WHERE NOT s.removed AND ({stop_lang}))
-        GROUP BY x.term
-        HAVING sum(x.n) > 0
-        ORDER BY count DESC, x.term
-        LIMIT ?
+        WITH top AS (
+            SELECT x.term, sum(x.n) AS count, sum(x.articles) AS articles
+            FROM ({rows}) x
+            {hidden}
+            GROUP BY x.term
+            HAVING sum(x.n) > 0
+            ORDER BY count DESC, x.term
+            LIMIT ?
+        )
+        SELECT t.term, t.count, t.articles, coalesce(fo.display, t.term) AS display
+        FROM top t LEFT JOIN ({term_forms("SELECT term FROM top")}) fo ON fo.term = t.term
+        ORDER BY t.count DESC, t.term
     """
     table = _table(con, sql, params)
-    table.rows = [(term, int(n), int(articles)) for term, n, articles in table.rows]
+    table.rows = [
+        (term, int(n), int(articles), display) for term, n, articles, display in table.rows
+    ]
     return table
 
 
@@ -1084,3 +1120,54 @@ def story_sources(
         con.unregister("_page")
     rows.sort(key=lambda r: (r[4], r[0]))
     return Table(columns, rows)
+
+
+# -- the term rebuild ---------------------------------------------------------------------
+
+
+def _after(after: tuple[datetime, str] | None, params: Params) -> str:
+    if after is None:
+        return "TRUE"
+    # `published >= ?` alone prunes row groups by their min/max (the OR cannot).
+    params.extend([after[0], after[0], after[1]])
+    return "published >= ? AND (published > ? OR id > ?)"
+
+
+def terms_rebuild(con: duckdb.DuckDBPyConnection) -> TermsRebuild | None:
+    row = first(con.execute("SELECT value FROM meta WHERE key = 'terms_rebuild'"))
+    if row is None:
+        return None
+    after = parse_rebuild_mark(str(row[0]))
+    total = first(con.execute("SELECT count(*) FROM articles"))
+    params: Params = []
+    remaining = first(
+        con.execute(f"SELECT count(*) FROM articles WHERE {_after(after, params)}", params)
+    )
+    total_n = int(total[0]) if total else 0
+    left = int(remaining[0]) if remaining else 0
+    return TermsRebuild(after=after, done=total_n - left, total=total_n)
+
+
+def article_texts(
+    con: duckdb.DuckDBPyConnection, after: tuple[datetime, str] | None, limit: int
+) -> list[ArticleText]:
+    """Up to `limit` articles after `after` in (published, id) order. The batch's last key is
+    found on two narrow columns first, so the texts are read for the batch's rows only."""
+    params: Params = []
+    where = _after(after, params)
+    last = first(
+        con.execute(
+            f"SELECT published, id FROM articles WHERE {where} ORDER BY published, id "
+            "LIMIT 1 OFFSET ?",
+            [*params, max(0, limit - 1)],
+        )
+    )
+    if last is not None:
+        where += " AND published <= ? AND (published < ? OR id <= ?)"
+        params.extend([last[0], last[0], last[1]])
+    rows = con.execute(
+        f"SELECT id, published, title, text, language FROM articles WHERE {where} "
+        "ORDER BY published, id",
+        params,
+    ).fetchall()
+    return [ArticleText(str(i), p, str(t), str(x), lang) for i, p, t, x, lang in rows]

@@ -171,11 +171,28 @@ MIGRATIONS: list[list[str]] = [
             published TIMESTAMP NOT NULL
         )""",
     ],
+    # 6 (terms): lemmatised terms with display forms (issue 10). Each article term keeps the
+    # form its article used most; `term_forms` counts, per term and form, the article terms
+    # that use it (kept at ingest like term_daily), so a cloud shows "Zölle", "USA" without
+    # reading article_terms. A store with articles is marked for `monitor migrate` to
+    # rebuild its terms from the stored texts (`store.rebuild`): the rows stored so far are
+    # lower-cased words with no form.
+    [
+        "ALTER TABLE article_terms ADD COLUMN IF NOT EXISTS display VARCHAR",
+        """CREATE TABLE IF NOT EXISTS term_forms (
+            term VARCHAR NOT NULL,
+            display VARCHAR NOT NULL,
+            uses BIGINT NOT NULL
+        )""",
+        "INSERT INTO meta (key, value) SELECT 'terms_rebuild', '' "
+        "WHERE EXISTS (SELECT 1 FROM articles) ON CONFLICT (key) DO NOTHING",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # The oldest schema a read-only Store (a read-only dashboard) reads without migrating it:
-# 1 lacks term_daily, which the clouds read; 3 only dropped indexes. A migration that adds
-# something the queries read raises this to its own number.
-READABLE_FROM = 2
+# 1 lacks term_daily, which the clouds read; 3 only dropped indexes; 6 (terms) added the
+# term display forms the clouds read. A migration that adds something the queries read
+# raises this to its own number.
+READABLE_FROM = 6

@@ -37,11 +37,20 @@ from monitor import settings
 from monitor.errors import StoreError, StoreRefused
 from monitor.models import FeedState, Filters, Subscription, Table
 from monitor.store import storyrows
-from monitor.store.base import TABLES, EngineInfo, FeedUpdate, SaveCounts, TermVectors
+from monitor.store.base import (
+    TABLES,
+    ArticleText,
+    EngineInfo,
+    FeedUpdate,
+    SaveCounts,
+    TermRow,
+    TermsRebuild,
+    TermVectors,
+)
 from monitor.store.duckdb import query
 from monitor.store.duckdb.rows import first
 from monitor.store.duckdb.schema import MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
-from monitor.store.entries import COPY_COLUMNS, noted
+from monitor.store.entries import COPY_COLUMNS, noted, rebuild_mark
 
 DEFAULT_DB = Path("data") / "monitor.duckdb"
 
@@ -812,6 +821,24 @@ class DuckDBStore:
                 [low, high],
             ).fetchall()
 
+    def terms_rebuild(self) -> TermsRebuild | None:
+        with self.read() as con:
+            return query.terms_rebuild(con)
+
+    def article_texts(self, after: tuple[datetime, str] | None, limit: int) -> list[ArticleText]:
+        with self.read() as con:
+            return query.article_texts(con, after, limit)
+
+    def replace_terms(
+        self,
+        rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+        after: tuple[datetime, str] | None,
+    ) -> None:
+        from monitor.store.duckdb import write
+
+        with self.write() as con:
+            write.replace_terms(con, rows, None if after is None else rebuild_mark(after))
+
     def finish_copy(self) -> None:
         """Rebuild the per-day terms from the copied terms, and move the feed id sequence
         past the copied ids (new feeds get ids of their own)."""
@@ -822,6 +849,11 @@ class DuckDBStore:
                 "coalesce(a.language, ''), t.term, sum(t.n), count(*) "
                 "FROM article_terms t JOIN articles a ON a.id = t.article_id "
                 "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            )
+            con.execute("DELETE FROM term_forms")
+            con.execute(
+                "INSERT INTO term_forms SELECT term, display, count(*) FROM article_terms "
+                "WHERE display IS NOT NULL AND display <> '' GROUP BY 1, 2"
             )
             top = first(con.execute("SELECT coalesce(max(id), 0) FROM feeds"))
             highest = int(top[0]) if top else 0

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from monitor.models import Article, ParsedFeed, Table
 from monitor.store import storyrows
-from monitor.store.base import SaveCounts
+from monitor.store.base import ArticleText, SaveCounts, TermRow
 from monitor.store.duckdb.rows import first, utc_naive
 from monitor.store.entries import (
     Changed,
@@ -661,6 +661,7 @@ def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) ->
         "n": [],
         "published": [],
         "language": [],
+        "display": [],
     }
     # Column by column with extend: an article has a hundred terms, this runs per row.
     for row in rows:
@@ -678,21 +679,33 @@ def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) ->
         tags["published"].extend([published] * size)
         size = len(article.terms)
         terms["article_id"].extend([article_id] * size)
-        terms["term"].extend([term for term, _ in article.terms])
-        terms["n"].extend([n for _, n in article.terms])
+        terms["term"].extend([term for term, _, _ in article.terms])
+        terms["n"].extend([n for _, n, _ in article.terms])
+        terms["display"].extend([form for _, _, form in article.terms])
         terms["published"].extend([published] * size)
         terms["language"].extend([article.language or ""] * size)
     for name, columns in (("article_authors", authors), ("article_tags", tags)):
         if columns["article_id"]:
             _append(con, name, columns)
     if terms["article_id"]:
-        # One Arrow table (150 terms an article) for both the rows and the rollup.
-        with registered(con, "_new_terms", _arrow(terms)):
-            con.execute(
-                "INSERT INTO article_terms (article_id, term, n, published) "
-                "SELECT article_id, term, n, published FROM _new_terms"
-            ).fetchall()
-            add_term_rollup(con, "_new_terms")
+        insert_terms(con, _arrow(terms))
+
+
+def insert_terms(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Store article terms (columns article_id, term, n, published, language, display) and
+    add them to both rollups: one Arrow table (150 terms an article) for all three."""
+    with registered(con, "_new_terms", rows):
+        con.execute(
+            "INSERT INTO article_terms (article_id, term, n, published, display) "
+            "SELECT article_id, term, n, published, display FROM _new_terms"
+        ).fetchall()
+        add_term_rollup(con, "_new_terms")
+        _apply_forms_delta(
+            con,
+            "SELECT term, display, count(*) AS uses FROM _new_terms "
+            "WHERE display IS NOT NULL AND display <> '' GROUP BY 1, 2",
+            [],
+        )
 
 
 def add_term_rollup(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -724,6 +737,37 @@ def _subtract_terms(
         f"WHERE {prune}t.article_id IN ({ids_sql}) GROUP BY 1, 2, 3",
         params,
     )
+    _apply_forms_delta(
+        con,
+        "SELECT t.term, t.display, -count(*) AS uses FROM article_terms t "
+        f"WHERE {prune}t.article_id IN ({ids_sql}) AND t.display IS NOT NULL "
+        "AND t.display <> '' GROUP BY 1, 2",
+        params,
+    )
+
+
+def _apply_forms_delta(con: duckdb.DuckDBPyConnection, delta_sql: str, params: list[Any]) -> None:
+    """Add (term, display, uses) deltas to `term_forms`; forms no article uses any more go."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _form_delta AS {delta_sql}", params)
+    try:
+        row = first(con.execute("SELECT count(*), min(uses) FROM _form_delta"))
+        if row is None or not row[0]:
+            return
+        con.execute(
+            "UPDATE term_forms SET uses = term_forms.uses + d.uses FROM _form_delta d "
+            "WHERE term_forms.term = d.term AND term_forms.display = d.display"
+        )
+        con.execute(
+            "INSERT INTO term_forms (term, display, uses) "
+            "SELECT d.term, d.display, d.uses FROM _form_delta d WHERE NOT EXISTS "
+            "(SELECT 1 FROM term_forms f WHERE f.term = d.term AND f.display = d.display)"
+        )
+        if row[1] < 0:
+            con.execute(
+                "DELETE FROM term_forms WHERE uses <= 0 AND term IN (SELECT term FROM _form_delta)"
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _form_delta")
 
 
 def _apply_term_delta(con: duckdb.DuckDBPyConnection, delta_sql: str, params: list[Any]) -> None:
@@ -837,3 +881,48 @@ def remove_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Itera
         )
         removed += row is not None
     return removed
+
+
+def replace_terms(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
+    mark: str | None,
+) -> None:
+    """Replace the stored terms of these articles (and both rollups) with the given ones and
+    set the rebuild mark (`mark=None`: the rebuild is over), in the caller's transaction."""
+    if rows:
+        ids = pa.table({"id": [text.id for text, _ in rows]})
+        span = _span([text.published for text, _ in rows])
+        with registered(con, "_rebuilt", ids):
+            _subtract_terms(con, "SELECT id FROM _rebuilt", span)
+            con.execute(
+                "DELETE FROM article_terms WHERE published BETWEEN ? AND ? "
+                "AND article_id IN (SELECT id FROM _rebuilt)",
+                list(span),
+            )
+        columns: dict[str, list[Any]] = {
+            "article_id": [],
+            "term": [],
+            "n": [],
+            "published": [],
+            "language": [],
+            "display": [],
+        }
+        for text, terms in rows:
+            size = len(terms)
+            columns["article_id"].extend([text.id] * size)
+            columns["term"].extend([term for term, _, _ in terms])
+            columns["n"].extend([n for _, n, _ in terms])
+            columns["display"].extend([form for _, _, form in terms])
+            columns["published"].extend([text.published] * size)
+            columns["language"].extend([text.language or ""] * size)
+        if columns["article_id"]:
+            insert_terms(con, _arrow(columns))
+    if mark is None:
+        con.execute("DELETE FROM meta WHERE key = 'terms_rebuild'")
+    else:
+        con.execute(
+            "INSERT INTO meta (key, value) VALUES ('terms_rebuild', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [mark],
+        )
