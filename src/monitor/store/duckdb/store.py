@@ -227,20 +227,38 @@ class DuckDBStore:
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for queries: read-only, unless this thread's session writes (then its
         read-write one). Creates and migrates the store first if needed (never for a
-        read-only store)."""
+        read-only store).
+
+        The block is one read transaction: its statements see one snapshot, so an answer
+        made of several (stats, a page and its total) never mixes states while a thread of
+        this process writes (readers of a file open read-write here share its database)."""
         self.ensure_schema()
         session = self._session_here()
         con = session.connection() if session is not None else self._open(read_only=True)
+        # Nested in another read, or in this thread's write: part of that transaction.
+        outer = session.enter_read() if session is not None else True
         key = object()
         self._running[key] = con
         try:
-            yield con
+            if outer:
+                con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                if outer:
+                    with suppress(duckdb.Error):
+                        con.execute("ROLLBACK")
+                raise
+            if outer:
+                con.execute("COMMIT")
         except duckdb.Error as exc:
             raise self._problem(exc) from None
         finally:
             self._running.pop(key, None)
             if session is None:
                 _DATABASES.release(con)
+            else:
+                session.leave_read()
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -251,6 +269,8 @@ class DuckDBStore:
         con = session.writer() if session is not None else self._open(read_only=False)
         key = object()
         self._running[key] = con
+        if session is not None:
+            session.in_write += 1
         try:
             with self._writing():
                 con.execute("BEGIN TRANSACTION")
@@ -267,6 +287,7 @@ class DuckDBStore:
         finally:
             self._running.pop(key, None)
             if session is not None:
+                session.in_write -= 1
                 session.maybe_release()
             else:
                 _DATABASES.release(con)
@@ -441,6 +462,10 @@ class DuckDBStore:
         why it is damaged when it lacks blocks DuckDB says it uses."""
         con = self._open(read_only=True)
         try:
+            # One snapshot for all the looks below: a store being created meanwhile (by a
+            # thread here, or another process) is seen before or after, never half-way (no
+            # schema version yet, but tables: "a database of something else").
+            con.execute("BEGIN TRANSACTION")
             size = first(
                 con.execute(
                     "SELECT block_size, used_blocks FROM pragma_database_size() "
@@ -474,6 +499,7 @@ class DuckDBStore:
                     "but no monitor schema); give the path of a monitor store, or a new file "
                     "name to start one"
                 )
+            con.execute("COMMIT")
             return version, damage
         except duckdb.Error as exc:
             raise self._error(exc) from None
@@ -942,6 +968,17 @@ class _Session:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opened = 0.0
         self._released = 0.0
+        self.in_write = 0  # write() blocks open now
+        self._reads = 0  # read() blocks open now
+
+    def enter_read(self) -> bool:
+        """Count a read block in; True for the outermost one outside any write (the one that
+        begins and ends the read transaction)."""
+        self._reads += 1
+        return self._reads == 1 and not self.in_write
+
+    def leave_read(self) -> None:
+        self._reads -= 1
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The connection for a read."""
