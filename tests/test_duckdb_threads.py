@@ -20,6 +20,7 @@ import pytest
 from feedgen import Item, rss
 
 from monitor import ingest
+from monitor.errors import StoreError
 from monitor.models import Filters
 from monitor.store import DuckDBStore
 
@@ -249,3 +250,64 @@ def test_threads_sharing_one_store_object(tmp_path: Path, readers: int) -> None:
     assert not failed, failed
     assert len(seen) > readers
     _assert_whole(path)
+
+
+def test_a_reader_gets_in_while_a_writer_thread_holds_the_file(tmp_path: Path) -> None:
+    """A fetch thread's session holds the file read-write between its writes; a dashboard
+    thread's read joins that database at once instead of waiting for it to let go."""
+    path = tmp_path / "held.duckdb"
+    written, finish = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def fetcher() -> None:
+        try:
+            store = DuckDBStore(path)
+            with store.session(hold=600):
+                ingest.ingest_bytes(
+                    store, _feed(0, 0), source=_url(0, 0), feed_url=_url(0, 0), now=NOW
+                )
+                written.set()
+                finish.wait(60)  # still holding the read-write connection
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=fetcher)
+    thread.start()
+    try:
+        assert written.wait(60)
+        reader = DuckDBStore(path, read_only=True, lock_timeout=1)
+        started = time.monotonic()
+        assert reader.stats(Filters())["articles"] == ITEMS + SHARED
+        assert time.monotonic() - started < 1
+    finally:
+        finish.set()
+        thread.join(60)
+    assert not errors, errors
+
+
+def test_a_writer_waits_for_reader_threads_and_says_so(tmp_path: Path) -> None:
+    """This process reads the file read-only (a page in progress): a write waits for it
+    like for another process, and says which when it gives up."""
+    path = tmp_path / "reading.duckdb"
+    DuckDBStore(path).ensure_schema()
+    reading, finish = threading.Event(), threading.Event()
+
+    def page() -> None:
+        store = DuckDBStore(path, read_only=True)
+        with store.session():
+            store.stats(Filters())
+            reading.set()
+            finish.wait(60)
+
+    thread = threading.Thread(target=page)
+    thread.start()
+    try:
+        assert reading.wait(60)
+        writer = DuckDBStore(path, lock_timeout=0.5)
+        with pytest.raises(StoreError, match="still locked by another thread of this process"):
+            writer.add_feed("https://late.example/feed", now=NOW)
+    finally:
+        finish.set()
+        thread.join(60)
+    # The page is done: the write goes through.
+    assert DuckDBStore(path).add_feed("https://late.example/feed", now=NOW)[1]

@@ -10,8 +10,14 @@ A store that is not a monitor store, or is damaged, is never written to: before 
 read-write connection the file is looked at through a read-only one (what it is, its schema,
 whether it is shorter than the blocks it uses), and a read that finds damage later marks the
 store as such, so no write follows. `DuckDBStore(path, read_only=True)` (a read-only
-dashboard) opens read-only connections only: it never creates the file and never migrates its
-schema.
+dashboard) never opens the file read-write itself (it reads through the database this process
+has open, when a writer here has it open read-write): it never creates the file and never
+migrates its schema.
+
+Within one process, every store object and thread shares one database per file (DuckDB allows
+no other): the connections are cursors of it (`_Databases`), writes take turns by a lock per
+file, and each read block is one read transaction, so a dashboard thread reading while fetch
+threads write sees whole feeds only.
 
 Connections cost: opening one takes about 30-45 ms, closing a read-write one 50-150 ms (the
 close checkpoints), more than a dashboard query or storing a typical feed. `session()` keeps
@@ -153,19 +159,20 @@ class DuckDBStore:
             deadline = time.monotonic() + self.lock_timeout
             delay = 0.02
             while True:
+                here = False
                 try:
                     return _DATABASES.connect(self.path, read_only)
                 except _Busy:
-                    pass  # this process reads it read-only now: wait as for a lock
+                    here = True  # this process reads it read-only now: wait as for a lock
                 except (duckdb.IOException, duckdb.ConnectionException) as exc:
                     if not _is_lock_conflict(exc):
                         raise self._error(exc, writing=not read_only) from None
                 except duckdb.Error as exc:
                     raise self._error(exc, writing=not read_only) from None
                 if time.monotonic() >= deadline:
+                    who = "another thread of this process" if here else "another process"
                     raise StoreError(
-                        f"{self.path}: still locked by another process after "
-                        f"{self.lock_timeout:.0f} s"
+                        f"{self.path}: still locked by {who} after {self.lock_timeout:.0f} s"
                     ) from None
                 # Jitter keeps two waiting processes from retrying in lock step.
                 time.sleep(delay * (0.5 + random.random()))
