@@ -3,8 +3,8 @@
 Four workers run at once against one store and a real HTTP server on 127.0.0.1, which counts
 the requests per feed: every feed is asked for exactly once between them. The store is named
 by a location (`open_store`), so the same test runs on every engine: the `location` fixture
-gives a DuckDB file and a chDB directory (threads of one process there: chDB opens a
-directory in one process only; DuckDB's several writers are processes).
+gives a DuckDB file and a chDB directory. Workers are threads of one process on both engines,
+and processes on DuckDB too (chDB opens a directory in one process only).
 """
 
 from __future__ import annotations
@@ -87,11 +87,8 @@ def _assert_each_fetched_once(server: TestServer, feeds: dict[str, str], locatio
 def test_four_shard_threads_fetch_every_feed_once(
     location: str, server: TestServer, feeds: dict[str, str]
 ) -> None:
-    """Threads, each with its own store object (how several workers share one chDB)."""
-    if "://" not in location:
-        # One process's DuckDB connections to a file share one database, and two threads
-        # writing at once conflict on commit: DuckDB's several writers are processes (below).
-        pytest.skip("DuckDB: several writers are processes, not threads")
+    """Threads, each with its own store object (how several workers share one chDB, and
+    several fetch workers in one process share a DuckDB file: their writes take turns)."""
     reports: dict[int, list[ingest.SourceReport]] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(SHARDS)
@@ -115,7 +112,8 @@ def test_four_shard_threads_fetch_every_feed_once(
     assert not [t for t in threads if t.is_alive()]
     fetched = [r.source for k in reports for r in reports[k]]
     assert sorted(fetched) == sorted(feeds)  # between them all, none twice
-    assert all(r.status == "stored" for k in reports for r in reports[k])
+    failed = [r.line() for k in reports for r in reports[k] if r.status != "stored"]
+    assert not failed, failed
     _assert_each_fetched_once(server, feeds, location)
     # Once fetched, nothing is due for any shard.
     again = open_store(location)

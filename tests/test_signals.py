@@ -11,6 +11,7 @@ store that opens and holds exactly what was committed.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -24,7 +25,7 @@ import pytest
 from feedgen import Item, rss
 from httpserver import Reply, Request, TestServer
 
-from monitor import analyze, subscriptions
+from monitor import analyze, ingest, subscriptions
 from monitor.models import Filters
 from monitor.store import DuckDBStore
 
@@ -260,3 +261,123 @@ def test_fetch_every_runs_until_interrupted(
     assert all(run["new"] == 0 for run in runs[1:]), runs
     assert _articles(db) == 1
     assert _state(DuckDBStore(db), server.url("/feed.xml"))["error_count"] == 0
+
+
+# -- monitor ingest ---------------------------------------------------------------------------
+
+INGEST_FILES = 240
+INGEST_ITEMS = 25  # articles per file, each with tags and terms
+
+
+def _ingest_folder(folder: Path) -> Path:
+    """INGEST_FILES feed files (10 MB), German and English, INGEST_ITEMS articles each."""
+    folder.mkdir()
+    for f in range(INGEST_FILES):
+        german = f % 2 == 0
+        body = (
+            "Der Landtag streitet über Schulen, Straßen und das Wasser der Stadt. " * 24
+            if german
+            else "The assembly argues about schools, roads and the city's water. " * 24
+        )
+        items = [
+            Item(
+                f"{'Meldung' if german else 'Report'} {f}-{n}",
+                link=f"https://i{f}.example/{n}",
+                body=body,
+                categories=("Politik" if german else "Politics",),
+            )
+            for n in range(INGEST_ITEMS)
+        ]
+        (folder / f"feed-{f:03d}.xml").write_bytes(
+            rss(items, title=f"Feed {f}", language="de" if german else "en")
+        )
+    return folder
+
+
+def _ingest(db: Path, folder: Path) -> subprocess.Popen[str]:
+    # A session of its own: the test sends Ctrl-C to the process group, as a terminal does
+    # (the parse workers get it too).
+    return subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", "-c", "from monitor.cli import main; main()",
+         "--db", str(db), "ingest", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def _assert_whole_feeds(db: Path) -> int:
+    """Every stored feed has all its articles, each with its tags, terms and feed link, and
+    the per-day terms match the terms; the number of feeds stored."""
+    store = DuckDBStore(db, read_only=True)
+    with store.read() as con:
+        per_feed = con.execute(
+            "SELECT f.url, count(af.article_id) FROM feeds f "
+            "LEFT JOIN article_feeds af ON af.feed_id = f.id GROUP BY f.url"
+        ).fetchall()
+        half = con.execute(
+            "SELECT count(*) FROM articles a "
+            "WHERE NOT EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id) "
+            "OR NOT EXISTS (SELECT 1 FROM article_terms t WHERE t.article_id = a.id) "
+            "OR NOT EXISTS (SELECT 1 FROM article_feeds f WHERE f.article_id = a.id)"
+        ).fetchone()
+        rollup = set(con.execute("SELECT * FROM term_daily").fetchall())
+        summed = set(
+            con.execute(
+                "SELECT CAST(t.published AS DATE), coalesce(a.language, ''), t.term, "
+                "sum(t.n), count(*) FROM article_terms t JOIN articles a "
+                "ON a.id = t.article_id GROUP BY 1, 2, 3"
+            ).fetchall()
+        )
+    assert half == (0,), half
+    assert all(n == INGEST_ITEMS for _, n in per_feed), per_feed  # whole, or not there
+    assert rollup == summed
+    assert _articles(db) == INGEST_ITEMS * len(per_feed)
+    return len(per_feed)
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["ctrl-c-to-the-group", "kill-int"])
+def test_ingest_stopped_by_sigint_keeps_whole_feeds_and_a_second_run_completes_it(
+    tmp_path: Path, group: bool
+) -> None:
+    folder = _ingest_folder(tmp_path / "feeds")
+    # Enough bytes for parse workers: Ctrl-C reaches them too, and they must not speak.
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    assert ingest.parse_workers(INGEST_FILES, size) > 0
+    db = tmp_path / "ingest.duckdb"
+    process = _ingest(db, folder)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # the first group is committed: it is mid-run now
+        assert ": stored: " in first, first
+        if group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
+        try:
+            out, err = process.communicate(timeout=EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+            out, err = process.communicate(timeout=30)
+            raise AssertionError(f"ingest did not stop on SIGINT:\n{err}") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "monitor: stopped by SIGINT (Ctrl-C); everything stored until then is kept (a feed "
+        "it was writing is rolled back and ingested again next time)"
+    ], err
+    assert "sources," not in out  # no summary claims the run finished
+    stored = _assert_whole_feeds(db)
+    assert 0 < stored < INGEST_FILES, stored  # it was stopped in the middle
+    # The same command again stores the rest and leaves what was stored as it is.
+    again = subprocess.run(
+        [sys.executable, "-c", "from monitor.cli import main; main()",
+         "--db", str(db), "ingest", str(folder)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    lines = again.stdout.splitlines()
+    assert sum(": unchanged: " in line for line in lines) == stored, lines[:5]
+    assert lines[-1].startswith(f"{INGEST_FILES} sources, 0 failed"), lines[-1]
+    assert _assert_whole_feeds(db) == INGEST_FILES

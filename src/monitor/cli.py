@@ -273,9 +273,18 @@ def ingest_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     Example: monitor ingest ../shared/feeds https://example.org/feed.xml
     """
     store = _store(ctx)
-    reports = ingest.ingest_sources(
-        store, sources, on_report=lambda r: click.echo(r.line(), err=r.failed)
-    )
+    stop = ingest.Stop()
+    received: list[int] = []
+    with _stop_on_signals(stop, received):
+        try:
+            with stop.watching(store):
+                reports = ingest.ingest_sources(
+                    store, sources, on_report=lambda r: click.echo(r.line(), err=r.failed)
+                )
+        except BaseException:
+            if not stop.requested:
+                raise
+            _exit_stopped(stop, received[0] if received else signal.SIGINT, "ingested")
     totals = ingest.summarize(reports)
     click.echo(
         f"{totals['sources']} sources, {totals['failed']} failed: {totals['new']} new, "
@@ -566,13 +575,13 @@ def _stop_on_signals(stop: ingest.Stop, received: list[int]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _exit_stopped(stop: ingest.Stop, signum: int) -> NoReturn:
+def _exit_stopped(stop: ingest.Stop, signum: int, again: str = "fetched") -> NoReturn:
     """One line, then exit 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
     code = 128 + signum
     Progress().clear()
     click.echo(
         f"monitor: stopped by {stop.reason}; everything stored until then is kept "
-        "(a feed it was writing is rolled back and fetched again next time)",
+        f"(a feed it was writing is rolled back and {again} again next time)",
         err=True,
     )
     # The fetch threads were cancelled; give them a moment to close their connections. A

@@ -21,6 +21,7 @@ import hashlib
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
@@ -493,8 +494,17 @@ def ingest_documents(
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_leave_interrupts_to_the_run,
     )
+
+
+def _leave_interrupts_to_the_run() -> None:
+    """A parse worker ignores SIGINT: Ctrl-C reaches every process of the terminal's group,
+    and the run (the main process) stops, shuts the pool down and says so in one line; a
+    worker would die with a traceback of its own (or in the middle of a queue's lock)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _parse_alone(document: Document, now: datetime) -> ParsedFeed:

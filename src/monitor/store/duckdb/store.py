@@ -10,8 +10,14 @@ A store that is not a monitor store, or is damaged, is never written to: before 
 read-write connection the file is looked at through a read-only one (what it is, its schema,
 whether it is shorter than the blocks it uses), and a read that finds damage later marks the
 store as such, so no write follows. `DuckDBStore(path, read_only=True)` (a read-only
-dashboard) opens read-only connections only: it never creates the file and never migrates its
-schema.
+dashboard) never opens the file read-write itself (it reads through the database this process
+has open, when a writer here has it open read-write): it never creates the file and never
+migrates its schema.
+
+Within one process, every store object and thread shares one database per file (DuckDB allows
+no other): the connections are cursors of it (`_Databases`), writes take turns by a lock per
+file, and each read block is one read transaction, so a dashboard thread reading while fetch
+threads write sees whole feeds only.
 
 Connections cost: opening one takes about 30-45 ms, closing a read-write one 50-150 ms (the
 close checkpoints), more than a dashboard query or storing a typical feed. `session()` keeps
@@ -20,12 +26,13 @@ this thread's connection across the calls inside it (see there).
 
 from __future__ import annotations
 
+import os
 import random
 import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,24 +165,28 @@ class DuckDBStore:
             session = self._session_here()
             if session is not None:
                 session.drop_reader()
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.02
-        while True:
-            try:
-                return _connect(self.path, read_only)
-            except (duckdb.IOException, duckdb.ConnectionException) as exc:
-                if not _is_lock_conflict(exc):
+        with nullcontext() if read_only else _DATABASES.waiting_to_write(self.path):
+            deadline = time.monotonic() + self.lock_timeout
+            delay = 0.02
+            while True:
+                here = False
+                try:
+                    return _DATABASES.connect(self.path, read_only)
+                except _Busy:
+                    here = True  # this process reads it read-only now: wait as for a lock
+                except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                    if not _is_lock_conflict(exc):
+                        raise self._error(exc, writing=not read_only) from None
+                except duckdb.Error as exc:
                     raise self._error(exc, writing=not read_only) from None
                 if time.monotonic() >= deadline:
+                    who = "another thread of this process" if here else "another process"
                     raise StoreError(
-                        f"{self.path}: still locked by another process after "
-                        f"{self.lock_timeout:.0f} s"
+                        f"{self.path}: still locked by {who} after {self.lock_timeout:.0f} s"
                     ) from None
-            except duckdb.Error as exc:
-                raise self._error(exc, writing=not read_only) from None
-            # Jitter keeps two waiting processes from retrying in lock step.
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.1)
+                # Jitter keeps two waiting processes from retrying in lock step.
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.1)
 
     def _refuse_writes(self) -> None:
         if self.read_only:
@@ -233,20 +244,38 @@ class DuckDBStore:
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for queries: read-only, unless this thread's session writes (then its
         read-write one). Creates and migrates the store first if needed (never for a
-        read-only store)."""
+        read-only store).
+
+        The block is one read transaction: its statements see one snapshot, so an answer
+        made of several (stats, a page and its total) never mixes states while a thread of
+        this process writes (readers of a file open read-write here share its database)."""
         self.ensure_schema()
         session = self._session_here()
         con = session.connection() if session is not None else self._open(read_only=True)
+        # Nested in another read, or in this thread's write: part of that transaction.
+        outer = session.enter_read() if session is not None else True
         key = object()
         self._running[key] = con
         try:
-            yield con
+            if outer:
+                con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                if outer:
+                    with suppress(duckdb.Error):
+                        con.execute("ROLLBACK")
+                raise
+            if outer:
+                con.execute("COMMIT")
         except duckdb.Error as exc:
             raise self._problem(exc) from None
         finally:
             self._running.pop(key, None)
             if session is None:
-                con.close()
+                _DATABASES.release(con)
+            else:
+                session.leave_read()
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -257,24 +286,43 @@ class DuckDBStore:
         con = session.writer() if session is not None else self._open(read_only=False)
         key = object()
         self._running[key] = con
+        if session is not None:
+            session.in_write += 1
         try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                # A statement that failed may have aborted the transaction already.
-                with suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+            with self._writing():
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    # A statement that failed may have aborted the transaction already.
+                    with suppress(duckdb.Error):
+                        con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
         except duckdb.Error as exc:
             raise self._problem(exc) from None
         finally:
             self._running.pop(key, None)
             if session is not None:
+                session.in_write -= 1
                 session.maybe_release()
             else:
-                con.close()
+                _DATABASES.release(con)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """This process's turn to write the file: one transaction at a time, whichever thread
+        or store object (see `_Databases`)."""
+        lock = _DATABASES.write_lock(self.path)
+        if not lock.acquire(timeout=self.lock_timeout):
+            raise StoreError(
+                f"{self.path}: another writer of this process held the store for "
+                f"{self.lock_timeout:.0f} s"
+            )
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _problem(self, exc: duckdb.Error) -> BaseException:
         """What to raise for a DuckDB error: KeyboardInterrupt for an interrupted statement,
@@ -404,7 +452,7 @@ class DuckDBStore:
             try:
                 if not wait:
                     raise StoreError("still too short")
-                self._open(read_only=True).close()
+                _DATABASES.release(self._open(read_only=True))
             except StoreError:
                 raise StoreError(
                     f"{self.path}: is an empty file, not a DuckDB store; remove it (a new store "
@@ -431,6 +479,10 @@ class DuckDBStore:
         why it is damaged when it lacks blocks DuckDB says it uses."""
         con = self._open(read_only=True)
         try:
+            # One snapshot for all the looks below: a store being created meanwhile (by a
+            # thread here, or another process) is seen before or after, never half-way (no
+            # schema version yet, but tables: "a database of something else").
+            con.execute("BEGIN TRANSACTION")
             size = first(
                 con.execute(
                     "SELECT block_size, used_blocks FROM pragma_database_size() "
@@ -464,31 +516,47 @@ class DuckDBStore:
                     "but no monitor schema); give the path of a monitor store, or a new file "
                     "name to start one"
                 )
+            con.execute("COMMIT")
             return version, damage
         except duckdb.Error as exc:
             raise self._error(exc) from None
         finally:
-            con.close()
+            _DATABASES.release(con)
 
     def _migrate(self, version: int) -> None:
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._open(read_only=False)
         try:
-            for number in range(version + 1, SCHEMA_VERSION + 1):
-                con.execute("BEGIN TRANSACTION")
-                for statement in MIGRATIONS[number - 1]:
-                    con.execute(statement)
-                con.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [str(number)],
-                )
-                con.execute("COMMIT")
+            with self._writing():
+                # Another store object (a thread here, or a process before this one got the
+                # file) may have migrated it since `version` was read: read it again, now
+                # that no one else can write.
+                version = max(version, _schema_version(con))
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: schema version {version} is newer than this monitor "
+                        f"understands ({SCHEMA_VERSION}); upgrade monitor"
+                    )
+                for number in range(version + 1, SCHEMA_VERSION + 1):
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        for statement in MIGRATIONS[number - 1]:
+                            con.execute(statement)
+                        con.execute(
+                            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                            [str(number)],
+                        )
+                    except BaseException:
+                        with suppress(duckdb.Error):
+                            con.execute("ROLLBACK")
+                        raise
+                    con.execute("COMMIT")
         except duckdb.Error as exc:
             raise self._error(exc, writing=True) from None
         finally:
-            con.close()
+            _DATABASES.release(con)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -778,7 +846,7 @@ class DuckDBStore:
             try:
                 con.execute(sql, params)
             except BaseException:
-                con.close()
+                _DATABASES.release(con)
                 raise
             cursor = self._copy_cursor = _CopyCursor(table, None, con)
         rows = cursor.connection.fetchmany(size)
@@ -792,7 +860,7 @@ class DuckDBStore:
     def _close_copy_cursor(self) -> None:
         cursor, self._copy_cursor = self._copy_cursor, None
         if cursor is not None:
-            cursor.connection.close()
+            _DATABASES.release(cursor.connection)
 
     def write_rows(self, table: str, rows: Table) -> None:
         """Append rows of `table` read by another store's `read_rows`; rows whose key is
@@ -978,6 +1046,17 @@ class _Session:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opened = 0.0
         self._released = 0.0
+        self.in_write = 0  # write() blocks open now
+        self._reads = 0  # read() blocks open now
+
+    def enter_read(self) -> bool:
+        """Count a read block in; True for the outermost one outside any write (the one that
+        begins and ends the read transaction)."""
+        self._reads += 1
+        return self._reads == 1 and not self.in_write
+
+    def leave_read(self) -> None:
+        self._reads -= 1
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The connection for a read."""
@@ -996,31 +1075,185 @@ class _Session:
         """The held read-write connection, opened (again) if it was let go."""
         self.start_writing()
         if self._con is None:
-            wait = self.GAP - (time.monotonic() - self._released)
-            if self._released and wait > 0:
-                time.sleep(wait)
+            self._wait_turn()
             self._con = self.store._open(read_only=False)
             self._opened = time.monotonic()
         return self._con
 
+    def _wait_turn(self) -> None:
+        """Before taking the file read-write (again). The holding and letting go is the
+        process's, not this thread's: the file stays open while any thread of this process
+        holds it, so once it has been open `hold` seconds every session lets go at its next
+        commit, none takes it again until it is closed, and then only after `GAP`. Several
+        writer threads of one process thus give another process its turn as one does."""
+        path = self.store.path
+        deadline = time.monotonic() + self.store.lock_timeout
+        while (now := time.monotonic()) < deadline:
+            since = _DATABASES.writing_since(path)
+            if since is not None:
+                if now - since < self.hold:
+                    return  # open read-write, and young: join it
+                time.sleep(0.01)  # the others are letting go of it
+                continue
+            wait = self.GAP - (now - _DATABASES.closed_at(path))
+            if wait <= 0:
+                return
+            time.sleep(wait)
+
     def drop_reader(self) -> None:
         if self._reader is not None:
             con, self._reader = self._reader, None
-            con.close()
+            _DATABASES.release(con)
 
     def maybe_release(self) -> None:
-        if self._con is not None and time.monotonic() - self._opened >= self.hold:
+        if self._con is None:
+            return
+        since = _DATABASES.writing_since(self.store.path)
+        if time.monotonic() - (self._opened if since is None else since) >= self.hold:
             self._release()
 
     def _release(self) -> None:
         if self._con is not None:
             con, self._con = self._con, None
-            con.close()
+            _DATABASES.release(con)
             self._released = time.monotonic()
 
     def close(self) -> None:
         self.drop_reader()
         self._release()
+
+
+class _Busy(Exception):
+    """The file is open in this process in a mode that cannot serve the request yet (read-only
+    while a write is wanted): waited out like another process's lock."""
+
+
+@dataclass
+class _Database:
+    """One file's DuckDB database in this process: the connection that opened it, the cursors
+    handed out (by the thread that holds each) and when it was opened."""
+
+    root: duckdb.DuckDBPyConnection
+    read_only: bool
+    opened: float
+    holders: dict[int, int]  # id(cursor) -> the thread that holds it
+
+
+class _Databases:
+    """Every DuckDB file this process has open, shared by all its store objects and threads.
+
+    DuckDB serves one process one database per file, opened read-only or read-write, and a
+    connection of the other mode is refused ("different configuration") while any is open.
+    So the connections handed out here are cursors of one database per file: a read joins a
+    read-write database already open (snapshot isolation keeps it from seeing a transaction
+    that is not committed), a write waits until this process's read-only users let go (as it
+    waits for another process), and while a write waits, new readers of other threads wait
+    too, so a busy dashboard cannot starve it. The database is closed with its last cursor:
+    other processes get the file between uses, as before.
+
+    Writes to one file are serialised by its `write_lock`: DuckDB lets two connections of one
+    database write at once and fails one of them on commit ("Conflict on update", then
+    "Current transaction is aborted"), and the tables without keys rely on one writer
+    checking them (write.save_many). Between processes the file lock does the same.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, _Database] = {}
+        self._owner: dict[int, tuple[str, duckdb.DuckDBPyConnection]] = {}
+        self._writers_waiting: dict[str, int] = {}
+        self._write_locks: dict[str, threading.RLock] = {}
+        self._closed: dict[str, float] = {}  # when a read-write database was last closed
+
+    @staticmethod
+    def key(path: Path) -> str:
+        return os.path.realpath(path)
+
+    def connect(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A cursor of the file's database, opening it if needed. `_Busy` when it is open
+        read-only and a write is wanted, or a write is waiting for this reader's turn."""
+        key = self.key(path)
+        me = threading.get_ident()
+        with self._lock:
+            db = self._open.get(key)
+            if db is not None and db.read_only and not read_only:
+                raise _Busy(key)
+            if (
+                read_only
+                and self._writers_waiting.get(key)
+                and (db is None or db.read_only)
+                and me not in (db.holders.values() if db is not None else ())
+            ):
+                raise _Busy(key)
+            if db is None:
+                root = _connect(path, read_only)
+                db = self._open[key] = _Database(root, read_only, time.monotonic(), {})
+            try:
+                cursor = db.root.cursor()
+            except BaseException:
+                if not db.holders:
+                    self._close(key, db)
+                raise
+            db.holders[id(cursor)] = me
+            self._owner[id(cursor)] = (key, cursor)
+            return cursor
+
+    @contextmanager
+    def waiting_to_write(self, path: Path) -> Iterator[None]:
+        key = self.key(path)
+        with self._lock:
+            self._writers_waiting[key] = self._writers_waiting.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._writers_waiting[key] - 1
+                if left:
+                    self._writers_waiting[key] = left
+                else:
+                    del self._writers_waiting[key]
+
+    def release(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Close a cursor from `connect`; the database closes with its last one."""
+        with self._lock:
+            owned = self._owner.pop(id(cursor), None)
+            with suppress(duckdb.Error):
+                cursor.close()
+            if owned is None:
+                return
+            key = owned[0]
+            db = self._open.get(key)
+            if db is None:
+                return
+            db.holders.pop(id(cursor), None)
+            if not db.holders:
+                self._close(key, db)
+
+    def _close(self, key: str, db: _Database) -> None:
+        del self._open[key]
+        if not db.read_only:
+            self._closed[key] = time.monotonic()
+        db.root.close()  # read-write: checkpoints the file
+
+    def write_lock(self, path: Path) -> threading.RLock:
+        key = self.key(path)
+        with self._lock:
+            lock = self._write_locks.get(key)
+            if lock is None:
+                lock = self._write_locks[key] = threading.RLock()
+            return lock
+
+    def writing_since(self, path: Path) -> float | None:
+        """When this process opened the file read-write (None: not open read-write)."""
+        db = self._open.get(self.key(path))
+        return db.opened if db is not None and not db.read_only else None
+
+    def closed_at(self, path: Path) -> float:
+        """When this process last closed the file read-write (0: never)."""
+        return self._closed.get(self.key(path), 0.0)
+
+
+_DATABASES = _Databases()
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -776,32 +776,42 @@ def _apply_term_delta(con: duckdb.DuckDBPyConnection, delta_sql: str, params: li
     order by how it grows, so the day range confines every statement to a few row groups."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _term_delta AS {delta_sql}", params)
     try:
-        row = first(con.execute("SELECT min(day), max(day), min(articles) FROM _term_delta"))
-        if row is None or row[0] is None:
-            return
-        low, high, smallest = row
+        _term_delta_to_daily(con)
+    except BaseException:
+        # A failed statement aborted the transaction, and the DROP would then fail too and
+        # hide why ("Current transaction is aborted" instead of the real error).
+        with suppress(duckdb.Error):
+            con.execute("DROP TABLE IF EXISTS _term_delta")
+        raise
+    con.execute("DROP TABLE IF EXISTS _term_delta")
+
+
+def _term_delta_to_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """The rows of `_term_delta` added to `term_daily` (see `_apply_term_delta`)."""
+    row = first(con.execute("SELECT min(day), max(day), min(articles) FROM _term_delta"))
+    if row is None or row[0] is None:
+        return
+    low, high, smallest = row
+    con.execute(
+        "UPDATE term_daily SET n = term_daily.n + d.n, "
+        "articles = term_daily.articles + d.articles FROM _term_delta d "
+        "WHERE term_daily.day BETWEEN ? AND ? AND term_daily.day = d.day "
+        "AND term_daily.language = d.language AND term_daily.term = d.term",
+        [low, high],
+    )
+    con.execute(
+        "INSERT INTO term_daily (day, language, term, n, articles) "
+        "SELECT d.day, d.language, d.term, d.n, d.articles FROM _term_delta d "
+        "WHERE NOT EXISTS (SELECT 1 FROM term_daily t WHERE t.day BETWEEN ? AND ? "
+        "AND t.day = d.day AND t.language = d.language AND t.term = d.term) "
+        "ORDER BY d.day",
+        [low, high],
+    )
+    if smallest < 0:
         con.execute(
-            "UPDATE term_daily SET n = term_daily.n + d.n, "
-            "articles = term_daily.articles + d.articles FROM _term_delta d "
-            "WHERE term_daily.day BETWEEN ? AND ? AND term_daily.day = d.day "
-            "AND term_daily.language = d.language AND term_daily.term = d.term",
+            "DELETE FROM term_daily WHERE day BETWEEN ? AND ? AND articles <= 0",
             [low, high],
         )
-        con.execute(
-            "INSERT INTO term_daily (day, language, term, n, articles) "
-            "SELECT d.day, d.language, d.term, d.n, d.articles FROM _term_delta d "
-            "WHERE NOT EXISTS (SELECT 1 FROM term_daily t WHERE t.day BETWEEN ? AND ? "
-            "AND t.day = d.day AND t.language = d.language AND t.term = d.term) "
-            "ORDER BY d.day",
-            [low, high],
-        )
-        if smallest < 0:
-            con.execute(
-                "DELETE FROM term_daily WHERE day BETWEEN ? AND ? AND articles <= 0",
-                [low, high],
-            )
-    finally:
-        con.execute("DROP TABLE IF EXISTS _term_delta")
 
 
 def _span(moments: Sequence[datetime]) -> tuple[datetime, datetime]:
