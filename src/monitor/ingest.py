@@ -493,10 +493,12 @@ def ingest_documents(
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    # The forkserver imports this before it forks a worker: the lemma dictionaries load once
+    # per run, not once per worker (`text.warm_lemmas`).
+    context.set_forkserver_preload(["monitor._parse_preload"])
     return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_leave_interrupts_to_the_run,
+        max_workers=workers, mp_context=context, initializer=_leave_interrupts_to_the_run
     )
 
 

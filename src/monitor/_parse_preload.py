@@ -1,0 +1,7 @@
+"""Imported by the parse processes' forkserver before it forks a worker (`ingest._pool`):
+what every worker needs and would otherwise load on its own is loaded here once."""
+
+from monitor import normalize, parse  # noqa: F401 - imported for the workers
+from monitor.text import warm_lemmas
+
+warm_lemmas()
