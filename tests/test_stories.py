@@ -8,10 +8,7 @@ from pathlib import Path
 import pytest
 import storyset
 
-from monitor import ingest, stories
-from monitor.models import Filters
-from monitor.store import DuckDBStore, open_store
-from monitor.store.duckdb.store import raw_connection
+from monitor import stories
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,32 +89,6 @@ def test_signatures_round_trip_through_bytes() -> None:
     back = stories.Signature.from_bytes(signature.to_bytes(), "Bundestag beschließt Heizungsgesetz")
     assert back == signature
     assert all(-(2**63) <= band < 2**63 for band in signature.bands)
-
-
-def test_a_read_only_store_from_before_stories_lists_each_article_as_its_own_story(
-    tmp_path: Path,
-) -> None:
-    """A read-only dashboard reads an older schema as it is: no story tables yet."""
-    path = tmp_path / "old.duckdb"
-    store = DuckDBStore(path)
-    ingest.ingest_bytes(
-        store,
-        (ROOT / "data" / "demo" / "ledger-business.rss.xml").read_bytes(),
-        source="ledger",
-        feed_url="file:///ledger.xml",
-    )
-    placed = store.stories(Filters(), limit=5)
-    con = raw_connection(path)
-    con.execute("DROP TABLE article_stories")
-    con.execute("DROP TABLE story_bands")
-    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
-    con.close()
-    old = open_store(str(path), read_only=True)
-    rows = old.stories(Filters(), limit=5).rows
-    assert len(rows) == 5 and all(r[3] == 1 for r in rows)
-    assert [r[1] for r in rows] != [] and len(placed) == 5
-    story = rows[0][0]
-    assert old.story_articles(Filters(), story).rows[0][0] == story
 
 
 def test_story_settings_are_numbers_named_when_wrong() -> None:

@@ -327,6 +327,9 @@ MIGRATIONS.append(
         "ALTER TABLE article_terms ADD COLUMN IF NOT EXISTS display String DEFAULT ''",
         """CREATE TABLE IF NOT EXISTS term_forms (term String, display String, uses Int64)
             ENGINE = SummingMergeTree(uses) ORDER BY (term, display)""",
+        # The forms already stored count too (rows a writer left that the view never saw).
+        "INSERT INTO term_forms SELECT term, display, toInt64(count()) FROM article_terms FINAL "
+        "WHERE display != '' GROUP BY term, display",
         "CREATE MATERIALIZED VIEW IF NOT EXISTS term_forms_mv TO term_forms AS "
         + _TERM_FORMS_SELECT.format(source="article_terms"),
         "INSERT INTO meta (key, value, version) SELECT 'terms_rebuild', '', 1 "

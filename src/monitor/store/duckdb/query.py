@@ -1006,22 +1006,16 @@ STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
 _FEED_NAME = "coalesce(fd.name, nullif(fd.title, ''), fd.url)"
 
 
-# A store read as it is (read-only, schema before 5) has no story rows: each article is a
-# story of its own.
-STORIES_FROM = 5
+# The story id of an article (one not placed yet is a story of its own) and the join that
+# gives it. (A read-only store is at least READABLE_FROM, after the story tables came.)
+_STORY = "coalesce(s.story_id, a.id)"
+_STORY_JOIN = "LEFT JOIN article_stories s ON s.article_id = a.id"
 
 
-def _placed(placed: bool) -> tuple[str, str]:
-    """The story id expression and the join that gives it."""
-    if placed:
-        return "coalesce(s.story_id, a.id)", ("LEFT JOIN article_stories s ON s.article_id = a.id")
-    return "a.id", ""
-
-
-def _story_view(where: str, placed: bool = True) -> str:
+def _story_view(where: str) -> str:
     """The view's articles with their story (an article not placed yet is its own story)
     and each feed that carries them: one row per article and feed."""
-    story, join = _placed(placed)
+    story, join = _STORY, _STORY_JOIN
     return f"""
         v AS (
             SELECT a.id, a.title, a.published, a.url, a.language, {story} AS story_id
@@ -1037,16 +1031,14 @@ def _story_view(where: str, placed: bool = True) -> str:
         )"""
 
 
-def stories(
-    con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int, placed: bool = True
-) -> Table:
+def stories(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> Table:
     """The view's most covered stories: most outlets (distinct feeds), then most articles,
     then earliest. Title, first feed and first time are the story's first article in the
     view (then the feed that carried it first). Counted over narrow columns first; titles
     and feed names are read for the `limit` stories shown (half the time at 100k articles)."""
     params: Params = []
     where = article_where(f, params)
-    story, join = _placed(placed)
+    story, join = _STORY, _STORY_JOIN
     sql = f"""
         WITH v AS (
             SELECT a.id, a.published, {story} AS story_id
@@ -1074,14 +1066,12 @@ def stories(
     return Table(STORY_COLUMNS, con.execute(sql, [*params, limit]).fetchall())
 
 
-def story_articles(
-    con: duckdb.DuckDBPyConnection, f: Filters, story_id: str, *, placed: bool = True
-) -> Table:
+def story_articles(con: duckdb.DuckDBPyConnection, f: Filters, story_id: str) -> Table:
     """One story's articles in the view, oldest first, one row per article and feed."""
     params: Params = []
     where = article_where(f, params)
     sql = f"""
-        WITH {_story_view(where, placed)}
+        WITH {_story_view(where)}
         SELECT id, published, title, url, feed, language FROM vf
         WHERE story_id = ? ORDER BY published, first_seen, id, feed
     """

@@ -791,13 +791,11 @@ class DuckDBStore:
 
     def stories(self, f: Filters, *, limit: int = 50) -> Table:
         with self.read() as con:
-            placed = self._version >= query.STORIES_FROM
-            return query.stories(con, f, limit=limit, placed=placed)
+            return query.stories(con, f, limit=limit)
 
     def story_articles(self, f: Filters, story_id: str) -> Table:
         with self.read() as con:
-            placed = self._version >= query.STORIES_FROM
-            return query.story_articles(con, f, story_id, placed=placed)
+            return query.story_articles(con, f, story_id)
 
     def story_sources(self, after: tuple[datetime, str] | None, size: int) -> Table:
         with self.read() as con:
