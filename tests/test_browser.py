@@ -360,7 +360,10 @@ def choose_first(page: Page, label: str) -> None:
 
 
 # Pages whose charts appear only after a choice on the page (read from pages/*.py).
-PAGE_ACTIONS = {"authors": lambda page: choose_first(page, "Show one author")}
+PAGE_ACTIONS = {
+    "authors": lambda page: choose_first(page, "Show one author"),
+    "stories": lambda page: choose_first(page, "Show one story"),
+}
 
 
 @pytest.mark.parametrize("url_path", [p[0] for p in PAGES])
@@ -520,6 +523,12 @@ def test_hostile_names_stay_text(
     # The hostile names are on the page, as text: the checks above looked at them. A busy
     # machine draws charts and tables late, so look until they are there (or LOAD_TIMEOUT).
     markers = ("mallory", "evil feed", "bad name", "wahl", "click", LITERAL.casefold())
+    if url_path == "topics":
+        # Three hostile articles share too few terms for a topic model: the page says so and
+        # shows no feed text at all (its hostile titles are tested in tests/test_topics.py).
+        expect(page.get_by_text("too few shared terms")).to_be_visible()
+        screenshot(page, f"hostile-{url_path}")
+        return
     deadline = time.monotonic() + LOAD_TIMEOUT / 1000
     while True:
         table_cells(page)
