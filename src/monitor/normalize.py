@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from monitor import stories
 from monitor import text as textmod
 from monitor.errors import one_line
 from monitor.models import Article, PageInfo, Tag
@@ -1013,7 +1014,10 @@ def _entry_language(entry: Mapping[str, Any]) -> str | None:
 
 
 def _finish(article: Article) -> Article:
-    return replace(article, content_hash=content_hash(article))
+    # The story signature is pure per-article work: done here, in the parse processes, not
+    # in the store's one writing process.
+    signature = article.signature or stories.sign(article.title, article.text)
+    return replace(article, content_hash=content_hash(article), signature=signature)
 
 
 def normalize_entry(
@@ -1131,4 +1135,6 @@ def apply_page(article: Article, page: PageInfo) -> Article:
         )
     if not article.title and page.title:
         changes["title"] = page.title
+    if "text" in changes or "title" in changes:
+        changes["signature"] = None  # signed again for the new text
     return _finish(replace(article, **changes))

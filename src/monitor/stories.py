@@ -155,6 +155,11 @@ def _template() -> Any:
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
 
 
+def warm() -> None:
+    """Import datasketch and make the permutations now (a process that forks workers)."""
+    _template()
+
+
 def sign(title: str, text: str) -> Signature:
     """The MinHash signature and band hashes of an article's title and text."""
     from datasketch import MinHash  # type: ignore[import-untyped]
