@@ -13,6 +13,7 @@ from monitor.normalize import (
     canonical_url,
     normalize_entry,
     parse_date,
+    signed,
     split_authors,
 )
 from monitor.parse import PageInfo
@@ -431,8 +432,10 @@ def test_apply_page_longer_text_authors_date_and_tags() -> None:
 
 
 def test_an_article_carries_its_story_signature_and_a_longer_page_text_signs_it_again() -> None:
-    a = _norm(_entry(summary="Kurz gesagt: die Gespräche in Genf laufen weiter."))
-    assert a.signature == stories.sign(a.title, a.text)
+    unsigned = _norm(_entry(summary="Kurz gesagt: die Gespräche in Genf laufen weiter."))
+    assert unsigned.signature is None  # parse.parse_feed signs a feed's articles together
+    (a,) = signed([unsigned])
+    assert a.signature == stories.sign(a.title, a.text) and a == unsigned
     longer = "Ein viel längerer Text über die Verhandlungen in Genf, die heute weitergehen."
     b = apply_page(a, PageInfo(url="https://example.org/a", text=longer))
     assert b.text == longer

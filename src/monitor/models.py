@@ -54,9 +54,10 @@ class Article:
     content_hash: str  # changes when anything stored about the entry changes
     fulltext_error: str | None = None  # why the article page could not be used, if tried
     warnings: tuple[str, ...] = ()  # fields that could not be used, and why (not stored)
-    # `stories.sign(title, text)`, computed where the article is normalised (the parse
-    # processes), so the store only looks up its story candidates; None: the store signs it.
-    # A change of title or text must reset it (`normalize.apply_page` does).
+    # `stories.sign(title, text)`, made where the feed is parsed (`parse.parse_feed` calls
+    # `normalize.signed`, in the parse processes), so the store only looks up the article's
+    # story candidates; None: the store signs it. A change of title or text must sign it
+    # again (`normalize.apply_page` does).
     signature: Signature | None = field(default=None, compare=False, repr=False)
 
 
