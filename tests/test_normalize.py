@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
+from monitor import stories
 from monitor.models import DATE_SOURCES, Tag
 from monitor.normalize import (
     apply_page,
     canonical_url,
     normalize_entry,
     parse_date,
+    signed,
     split_authors,
 )
 from monitor.parse import PageInfo
@@ -427,6 +429,21 @@ def test_apply_page_longer_text_authors_date_and_tags() -> None:
     assert "verhandlung" in {t for t, _, _ in b.terms}
     assert b.content_hash != a.content_hash
     assert b.id == a.id and b.title == a.title
+
+
+def test_an_article_carries_its_story_signature_and_a_longer_page_text_signs_it_again() -> None:
+    unsigned = _norm(_entry(summary="Kurz gesagt: die Gespräche in Genf laufen weiter."))
+    assert unsigned.signature is None  # parse.parse_feed signs a feed's articles together
+    (a,) = signed([unsigned])
+    assert a.signature == stories.sign(a.title, a.text) and a == unsigned
+    longer = "Ein viel längerer Text über die Verhandlungen in Genf, die heute weitergehen."
+    b = apply_page(a, PageInfo(url="https://example.org/a", text=longer))
+    assert b.text == longer
+    assert b.signature == stories.sign(b.title, longer) != a.signature
+    # No new text: the signature stays.
+    assert apply_page(a, PageInfo(url="https://example.org/a", error="HTTP 404")).signature == (
+        a.signature
+    )
 
 
 def test_apply_page_keeps_feed_data_when_feed_has_it() -> None:

@@ -105,6 +105,9 @@ def test_ingest_decides_by_bytes_and_workers_store_what_one_process_stores(
         "article_tags": "SELECT * FROM article_tags ORDER BY ALL",
         "article_terms": "SELECT * FROM article_terms ORDER BY ALL",
         "term_daily": "SELECT * FROM term_daily ORDER BY ALL",
+        # The parse processes sign each article for its story; one process signs it itself.
+        "article_stories": "SELECT * FROM article_stories ORDER BY ALL",
+        "story_bands": "SELECT * FROM story_bands ORDER BY ALL",
     }
     for table, sql in queries.items():
         with pooled.read() as a, inline.read() as b:

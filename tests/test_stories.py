@@ -9,6 +9,7 @@ import pytest
 import storyset
 
 from monitor import stories
+from monitor.models import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,6 +90,27 @@ def test_signatures_round_trip_through_bytes() -> None:
     back = stories.Signature.from_bytes(signature.to_bytes(), "Bundestag beschließt Heizungsgesetz")
     assert back == signature
     assert all(-(2**63) <= band < 2**63 for band in signature.bands)
+
+
+def test_the_store_uses_the_signature_the_parse_step_made_and_signs_when_there_is_none() -> None:
+    from monitor.store import storyrows
+
+    when = storyset.BASE.replace(tzinfo=None)
+    text = " ".join(f"wort{i}" for i in range(200))
+    made = stories.sign("Titel", text)
+    looked_up: list[list[int]] = []
+
+    def look_up(bands: list[int], low: object, high: object, exclude: list[str]) -> Table:
+        looked_up.append(bands)
+        return Table(storyrows.CANDIDATE_COLUMNS, [])
+
+    other = stories.sign("Etwas anderes", "ganz andere Wörter in diesem Text")
+    given = storyrows.NewArticle("a", "Titel", text, "de", when, other)
+    unsigned = storyrows.NewArticle("b", "Titel", text, "de", when)
+    placed = storyrows.place([given, unsigned], look_up, stories.StorySettings())
+    # The given signature is taken as it is (the parse step made it from title and text).
+    assert [p.signature for p in placed] == [other, made]
+    assert looked_up == [sorted({*other.bands, *made.bands})]
 
 
 def test_story_settings_are_numbers_named_when_wrong() -> None:

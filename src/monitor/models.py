@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.stories import Signature
 
 # Where an article's published time came from: the entry's published, created or updated
 # date; the article page's date, absolute or relative to the fetch ("vor 5 Tagen"); none of
@@ -51,6 +54,11 @@ class Article:
     content_hash: str  # changes when anything stored about the entry changes
     fulltext_error: str | None = None  # why the article page could not be used, if tried
     warnings: tuple[str, ...] = ()  # fields that could not be used, and why (not stored)
+    # `stories.sign(title, text)`, made where the feed is parsed (`parse.parse_feed` calls
+    # `normalize.signed`, in the parse processes), so the store only looks up the article's
+    # story candidates; None: the store signs it. A change of title or text must sign it
+    # again (`normalize.apply_page` does).
+    signature: Signature | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

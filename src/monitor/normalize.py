@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from monitor import stories
 from monitor import text as textmod
 from monitor.errors import one_line
 from monitor.models import Article, PageInfo, Tag
@@ -61,6 +62,7 @@ __all__ = [
     "parse_relative_date",
     "split_authors",
     "normalize_entry",
+    "signed",
 ]
 
 # Query parameters that only identify a campaign or click, never the document (lower case).
@@ -1016,6 +1018,17 @@ def _finish(article: Article) -> Article:
     return replace(article, content_hash=content_hash(article))
 
 
+def signed(articles: Iterable[Article]) -> list[Article]:
+    """The articles with their story signatures (`stories.sign`): pure per-article work,
+    done where a feed is parsed (the parse processes), not in the store's one writing
+    process; after all the feed's entries, as signing them one after another is cheaper
+    than one between each two entries."""
+    return [
+        a if a.signature is not None else replace(a, signature=stories.sign(a.title, a.text))
+        for a in articles
+    ]
+
+
 def normalize_entry(
     entry: Mapping[str, Any],
     *,
@@ -1131,4 +1144,7 @@ def apply_page(article: Article, page: PageInfo) -> Article:
         )
     if not article.title and page.title:
         changes["title"] = page.title
-    return _finish(replace(article, **changes))
+    better = replace(article, **changes)
+    if "text" in changes or "title" in changes:  # signed again for the new text
+        better = replace(better, signature=stories.sign(better.title, better.text))
+    return _finish(better)

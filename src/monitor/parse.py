@@ -94,6 +94,7 @@ from monitor.normalize import (
     normalize_entry,
     parse_date,
     parse_relative_date,
+    signed,
     split_authors,
 )
 
@@ -1424,7 +1425,7 @@ def _parse_feed(
         title=title,
         link=link,
         language=language,
-        articles=tuple(articles),
+        articles=tuple(signed(articles)),
         warning="; ".join(lines) if lines else None,
     )
 

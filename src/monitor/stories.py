@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from hashlib import blake2b
 from typing import Any
 
 SHINGLE_WORDS = 3
@@ -139,10 +140,10 @@ def shingles(title: str, text: str, *, size: int | None = None) -> list[bytes]:
     sequence = (sequence + body)[:want]
     if len(sequence) < size:
         return [" ".join(sequence).encode()] if sequence else []
-    out = dict.fromkeys(
-        " ".join(sequence[i : i + size]).encode() for i in range(len(sequence) - size + 1)
-    )
-    return list(out)[:MAX_SHINGLES]
+    # The k-word windows (zip of k shifted views), each distinct one once, in order.
+    windows = zip(*(sequence[i:] for i in range(size)), strict=False)  # shorter views end it
+    out = dict.fromkeys(map(" ".join, windows))
+    return [item.encode() for item in list(out)[:MAX_SHINGLES]]
 
 
 # -- signatures ---------------------------------------------------------------------------
@@ -153,6 +154,11 @@ def _template() -> Any:
     from datasketch import MinHash  # type: ignore[import-untyped]
 
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
+
+
+def warm() -> None:
+    """Import datasketch and make the permutations now (a process that forks workers)."""
+    _template()
 
 
 def sign(title: str, text: str) -> Signature:
@@ -169,7 +175,7 @@ def sign(title: str, text: str) -> Signature:
     items = shingles(title, text)
     if items:
         minhash.update_batch(items)
-    values = tuple(int(v) for v in minhash.hashvalues)
+    values = tuple(minhash.hashvalues.tolist())
     return Signature(values, band_hashes(values, title))
 
 
@@ -187,9 +193,7 @@ def band_hashes(values: Sequence[int], title: str) -> tuple[int, ...]:
 
 
 def _hash64(data: bytes) -> int:
-    import hashlib
-
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
 def jaccard(a: Signature, b: Signature) -> float:

@@ -57,6 +57,7 @@ class NewArticle:
     text: str
     language: str | None
     published: datetime  # naive UTC
+    signature: stories.Signature | None = None  # `stories.sign(title, text)`, if known
 
 
 def decode(signature: str, title: str) -> stories.Signature:
@@ -70,7 +71,7 @@ def signatures(articles: Sequence[NewArticle]) -> list[stories.StoryDoc]:
             a.language or "",
             a.published,
             a.title,
-            stories.sign(a.title, a.text),
+            a.signature or stories.sign(a.title, a.text),
         )
         for a in articles
     ]

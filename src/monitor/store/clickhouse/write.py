@@ -644,7 +644,12 @@ class Writer:
             }
         new = [
             storyrows.NewArticle(
-                c.id, c.article.title, c.article.text, c.article.language, c.published
+                c.id,
+                c.article.title,
+                c.article.text,
+                c.article.language,
+                c.published,
+                c.article.signature,
             )
             for c in changed
             if c.id not in placed_before

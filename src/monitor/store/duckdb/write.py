@@ -507,7 +507,14 @@ def _place_stories(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) -> N
                 ).fetchall()
             }
     new = [
-        storyrows.NewArticle(r.id, r.article.title, r.article.text, r.article.language, r.published)
+        storyrows.NewArticle(
+            r.id,
+            r.article.title,
+            r.article.text,
+            r.article.language,
+            r.published,
+            r.article.signature,
+        )
         for r in rows
         if r.id not in placed_before
     ]
