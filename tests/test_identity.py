@@ -222,8 +222,8 @@ def _article(**changes: object) -> Article:
         ({"url": "https://bad.example/\udfff"}, "not valid Unicode"),
         ({"authors": ("Anna", None)}, "an author, tag or term is not text"),
         ({"tags": (Tag("k", "Anzeige \ud83d", "category"),)}, "not valid Unicode"),
-        ({"terms": (("wort", 0),)}, "a term count does not fit the store"),
-        ({"terms": (("wort", 2**31),)}, "a term count does not fit the store"),
+        ({"terms": (("wort", 0, "Wort"),)}, "a term count does not fit the store"),
+        ({"terms": (("wort", 2**31, "Wort"),)}, "a term count does not fit the store"),
         ({"published": None}, "published is not a time"),
     ],
 )

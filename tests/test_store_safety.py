@@ -270,6 +270,8 @@ def test_read_only_on_an_older_schema_says_so_when_a_query_needs_what_is_newer(
 ) -> None:
     """Should a page need a table a later migration made (here: stopwords taken away from an
     old store, as if a migration after it had added them), the reason is the schema's age."""
+    if READABLE_FROM == SCHEMA_VERSION:
+        pytest.skip(f"no older schema is readable read-only now (READABLE_FROM {READABLE_FROM})")
     path = tmp_path / "old.duckdb"
     make_old_store(path, SCHEMA_VERSION - 1)
     con = raw_connection(path)
@@ -641,9 +643,13 @@ def test_read_only_dashboard_never_migrates(
     db = tmp_path / "old.duckdb"
     make_old_store(db, SCHEMA_VERSION - 1)
     before = Snapshot.of(db)
+    readable = SCHEMA_VERSION - 1 >= READABLE_FROM
     for page in PAGES:
         at = dashboard(db, page, read_only=value)
-        assert not errors(at), page
+        if readable:
+            assert not errors(at), page
+        else:  # too old to read as it is: said on the page, and still never migrated
+            assert "read-only never upgrades it" in errors(at), page
     # The Sources page draws no write control.
     labels = [b.label for b in at.button]
     assert not any("Fetch" in label or "Add feed" in label for label in labels)
