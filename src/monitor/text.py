@@ -726,3 +726,37 @@ def detect_language(text: str) -> str | None:
     if float(prob) < _MIN_CONFIDENCE:
         return None
     return str(lang)
+
+
+# --- search words (the query language's index, issue 11) ---------------------------------
+
+_SEARCH_WORD = re.compile(r"[^\W_]+")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+MAX_SEARCH_WORD_CHARS = 64  # a longer run of letters is junk; it is cut, not dropped
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """A word as search compares it: case-folded, umlauts transliterated, other marks dropped.
+
+    ``Straße`` and ``strasse`` fold to ``strasse``, ``München`` and ``Muenchen`` to
+    ``muenchen``, ``Café`` to ``cafe``. Text and query words are folded the same way, so a
+    query matches a word as written and in its transliteration.
+    """
+    word = unicodedata.normalize("NFKC", word).casefold().translate(_UMLAUTS)
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def search_words(text: str) -> list[str]:
+    """The folded words of ``text`` in order, stopwords included (a phrase may hold them).
+
+    A word is a run of letters and digits: hyphens, apostrophes and ``_`` separate words
+    ("Ukraine-Konflikt" is ``ukraine``, ``konflikt``). Position ``i`` of the list is the
+    word's position for phrase matching.
+    """
+    if not text:
+        return []
+    return [fold(w[:MAX_SEARCH_WORD_CHARS]) for w in _SEARCH_WORD.findall(text)]
