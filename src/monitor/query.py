@@ -17,7 +17,13 @@ Fields of a `Match`:
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from monitor.errors import InputError
+from monitor.text import search_words, tag_key
 
 FIELDS = ("title", "text", "author", "feed", "tag", "lang")
 
@@ -60,3 +66,259 @@ class Query:
     root: Node
     name: str | None = None
     version: int | None = None
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+QUERY_MAX_CHARS = 2_000
+MAX_TERMS = 64
+MAX_DEPTH = 32
+MAX_SAVED_DEPTH = 8
+OPERATORS = ("AND", "OR", "NOT")
+
+Resolve = Callable[[str], "tuple[str, int] | None"]
+
+
+class QueryError(InputError):
+    """A query that cannot be parsed; the message points at the place (1-based)."""
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "(" ")" "-" "AND" "OR" "NOT" "word" "phrase" "tag" "saved"
+    value: str
+    at: int  # 1-based position in the text
+    field: str | None = None
+
+
+_SPACE = frozenset(" \t\r\n\f\v\u00a0\u2009\u202f\u3000")
+_STOP_WORD = frozenset(' \t\r\n\f\v\u00a0\u2009\u202f\u3000()"')
+_QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c", "\u00bb": "\u00ab", "\u00ab": "\u00bb"}
+_FIELD_NAME = re.compile(r"([A-Za-z]+):")
+_SAVED = re.compile(r"@([A-Za-z0-9_-]{1,64})")
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The query's tokens, in one pass over the text."""
+    out: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _SPACE:
+            i += 1
+            continue
+        if ch in "()":
+            out.append(_Token(ch, ch, i + 1))
+            i += 1
+            continue
+        start = i
+        if ch == "-" and i + 1 < n and text[i + 1] not in _SPACE and text[i + 1] != ")":
+            out.append(_Token("-", "-", i + 1))
+            i += 1
+            continue
+        field = None
+        named = _FIELD_NAME.match(text, i)
+        if named is not None:
+            name = named.group(1).lower()
+            if name in FIELDS:
+                field = name
+                i = named.end()
+            else:
+                close = difflib.get_close_matches(name, FIELDS, n=1, cutoff=0.6)
+                if close:
+                    raise QueryError(
+                        f'unknown field "{named.group(0)}" at {start + 1} (did you mean '
+                        f'"{close[0]}:"?)'
+                    )
+            if i >= n or text[i] in _SPACE or text[i] == ")":
+                if field is not None:
+                    raise QueryError(f'nothing after "{named.group(0)}" at {start + 1}')
+        if i < n and text[i] in _QUOTES:
+            closing = _QUOTES[text[i]]
+            end = text.find(closing, i + 1)
+            if end < 0 and closing != '"':
+                end = text.find('"', i + 1)
+            if end < 0:
+                raise QueryError(f"unclosed quote at {i + 1}")
+            out.append(_Token("phrase", text[i + 1 : end], start + 1, field))
+            i = end + 1
+            continue
+        j = i
+        while j < n and text[j] not in _STOP_WORD:
+            j += 1
+        word = text[i:j]
+        i = j
+        if field is None and word in OPERATORS:
+            out.append(_Token(word, word, start + 1))
+        elif field is None and word[:1] in "#\uff03" and len(word) > 1:
+            out.append(_Token("word", word[1:], start + 1, "tag"))
+        elif field is None and word[:1] == "@":
+            saved = _SAVED.fullmatch(word)
+            if saved is None:
+                raise QueryError(
+                    f'bad saved query name "{word}" at {start + 1} (letters, digits, - and _)'
+                )
+            out.append(_Token("saved", saved.group(1), start + 1))
+        else:
+            out.append(_Token("word", word, start + 1, field))
+    return out
+
+
+def _match(token: _Token) -> Match:
+    value = token.value.strip()
+    prefix = value.endswith("*")
+    if prefix:
+        value = value.rstrip("*")
+    field = token.field
+    if field == "tag":
+        key = tag_key(value)
+        if not key:
+            raise QueryError(f'no tag in "{token.value}" at {token.at}')
+        return Match((key,), "tag", prefix)
+    if field == "lang":
+        code = value.lower()
+        if not re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", code):
+            raise QueryError(f'not a language code "{token.value}" at {token.at} (e.g. lang:de)')
+        return Match((code,), "lang", prefix)
+    words = tuple(search_words(value))
+    if not words:
+        raise QueryError(f'no words in "{token.value}" at {token.at}')
+    return Match(words, field, prefix)
+
+
+class _Parser:
+    """Recursive descent over the tokens; NOT binds tighter than AND, AND than OR."""
+
+    def __init__(
+        self, tokens: list[_Token], text: str, resolve: Resolve | None, saved: tuple[str, ...]
+    ):
+        self.tokens = tokens
+        self.text = text
+        self.pos = 0
+        self.terms = 0
+        self.resolve = resolve
+        self.saved = saved
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def end_at(self) -> int:
+        return len(self.text) + 1
+
+    def parse(self) -> Node:
+        node = self.either(0)
+        token = self.peek()
+        if token is not None:
+            raise QueryError(f'unexpected "{token.value}" at {token.at}')
+        return node
+
+    def either(self, depth: int) -> Node:
+        parts = [self.both(depth)]
+        while (token := self.peek()) is not None and token.kind == "OR":
+            self.pos += 1
+            following = self.peek()
+            if following is None or following.kind in (")", "OR", "AND"):
+                raise QueryError(f"nothing after OR at {token.at}")
+            parts.append(self.both(depth))
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def both(self, depth: int) -> Node:
+        parts = [self.unary(depth)]
+        while (token := self.peek()) is not None and token.kind not in (")", "OR"):
+            if token.kind == "AND":
+                self.pos += 1
+                following = self.peek()
+                if following is None or following.kind in (")", "OR", "AND"):
+                    raise QueryError(f"nothing after AND at {token.at}")
+            parts.append(self.unary(depth))
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def unary(self, depth: int) -> Node:
+        token = self.peek()
+        if token is not None and token.kind in ("NOT", "-"):
+            self.pos += 1
+            following = self.peek()
+            if following is None or following.kind in (")", "OR", "AND"):
+                raise QueryError(f"nothing after {token.value} at {token.at}")
+            if depth + 1 > MAX_DEPTH:
+                raise QueryError(f"nested too deeply at {token.at} (at most {MAX_DEPTH})")
+            return Not(self.unary(depth + 1))
+        return self.primary(depth)
+
+    def primary(self, depth: int) -> Node:
+        token = self.peek()
+        if token is None:
+            raise QueryError(f"query ends too early at {self.end_at()}")
+        if token.kind in ("AND", "OR"):
+            raise QueryError(f"nothing before {token.kind} at {token.at}")
+        if token.kind == ")":
+            raise QueryError(f'unexpected ")" at {token.at}')
+        self.pos += 1
+        if token.kind == "(":
+            if depth + 1 > MAX_DEPTH:
+                raise QueryError(f"nested too deeply at {token.at} (at most {MAX_DEPTH})")
+            if (inner := self.peek()) is not None and inner.kind == ")":
+                raise QueryError(f"empty parentheses at {token.at}")
+            node = self.either(depth + 1)
+            closing = self.peek()
+            if closing is None or closing.kind != ")":
+                raise QueryError(f'unclosed "(" at {token.at}')
+            self.pos += 1
+            return node
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise QueryError(f"too many terms at {token.at} (at most {MAX_TERMS})")
+        if token.kind == "saved":
+            return _saved(token.value, token.at, self.resolve, self.saved)[0]
+        return _match(token)
+
+
+def _saved(name: str, at: int, resolve: Resolve | None, saved: tuple[str, ...]) -> tuple[Node, int]:
+    if resolve is None:
+        raise QueryError(f'saved query "@{name}" at {at}: saved queries need a store')
+    if name in saved:
+        raise QueryError(
+            f'saved query "@{name}" refers to itself ({" -> ".join("@" + s for s in saved)})'
+        )
+    if len(saved) >= MAX_SAVED_DEPTH:
+        raise QueryError(
+            f'saved query "@{name}" at {at}: saved queries nest at most {MAX_SAVED_DEPTH} deep'
+        )
+    found = resolve(name)
+    if found is None:
+        raise QueryError(f'unknown saved query "@{name}" at {at}')
+    text, version = found
+    try:
+        return _parse_tree(text, resolve, (*saved, name)), version
+    except QueryError as error:
+        raise QueryError(f'saved query "@{name}": {error}') from None
+
+
+def _parse_tree(text: str, resolve: Resolve | None, saved: tuple[str, ...]) -> Node:
+    if len(text) > QUERY_MAX_CHARS:
+        raise QueryError(f"query too long: {len(text)} characters (at most {QUERY_MAX_CHARS})")
+    tokens = _tokens(text)
+    if not tokens:
+        raise QueryError("empty query")
+    return _Parser(tokens, text, resolve, saved).parse()
+
+
+def parse(text: str, resolve: Resolve | None = None) -> Query:
+    """The query ``text`` as a tree; `QueryError` (one line, with the place) when it is not one.
+
+    ``resolve(name)`` gives a saved query's ``(text, version)`` for ``@name`` (None when
+    there is none). A query that is one saved query keeps its name and version.
+    """
+    stripped = text.strip()
+    whole = _SAVED.fullmatch(stripped)
+    if whole is not None:
+        root, version = _saved(whole.group(1), text.find("@") + 1, resolve, ())
+        return Query(text, root, name=whole.group(1), version=version)
+    return Query(text, _parse_tree(text, resolve, ()))
+
+
+def describe(query: Query) -> str:
+    """How a chart names a query: ``@eu (version 3)`` for a saved one, else its text."""
+    if query.name is not None:
+        return f"@{query.name}" + (f" (version {query.version})" if query.version else "")
+    return " ".join(query.text.split())
