@@ -21,9 +21,10 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.errors import InputError
-from monitor.text import search_words, tag_key
+from monitor.text import fold, search_words, tag_key
 
 FIELDS = ("title", "text", "author", "feed", "tag", "lang")
 
@@ -322,3 +323,61 @@ def describe(query: Query) -> str:
     if query.name is not None:
         return f"@{query.name}" + (f" (version {query.version})" if query.version else "")
     return " ".join(query.text.split())
+
+
+# --- matching words in stored text ---------------------------------------------------------
+#
+# Until the word index is built (issue 11's speed target), the engines match a `Match` by a
+# regular expression over the stored text: RE2 syntax, which DuckDB's `regexp_matches` and
+# ClickHouse's `match` share. The pattern finds the folded words as `search_words` splits
+# them: each letter may be any character that folds to it, "ss" may be "ß", "ae" "ä" and
+# so on, and words are delimited by anything that is not a letter or a digit.
+
+_EDGE_BEFORE = r"(?:^|[^\pL\pN])"
+_EDGE_AFTER = r"(?:[^\pL\pN]|$)"
+_GAP = r"[^\pL\pN]+"
+
+
+@lru_cache(maxsize=1)
+def _folded_from() -> dict[str, frozenset[str]]:
+    """Each folded string of one or two characters: the characters that fold to it."""
+    sources: dict[str, set[str]] = {}
+    for code in range(0x20, 0x3000):
+        ch = chr(code)
+        if not ch.isalnum():
+            continue
+        folded = fold(ch)
+        if 1 <= len(folded) <= 2 and folded != ch:
+            sources.setdefault(folded, set()).add(ch)
+    return {k: frozenset(v) for k, v in sources.items()}
+
+
+def _char_class(chars: set[str]) -> str:
+    if len(chars) == 1:
+        return re.escape(next(iter(chars)))
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _word_pattern(word: str) -> str:
+    sources = _folded_from()
+    out = []
+    i = 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        one = {word[i]} | set(sources.get(word[i], ()))
+        if len(pair) == 2 and pair in sources:
+            two = {pair[1]} | set(sources.get(pair[1], ()))
+            out.append(
+                f"(?:{_char_class(one)}{_char_class(two)}|{_char_class(set(sources[pair]))})"
+            )
+            i += 2
+            continue
+        out.append(_char_class(one))
+        i += 1
+    return "".join(out)
+
+
+def match_pattern(match: Match) -> str:
+    """An RE2 pattern that finds ``match``'s words, in order, as whole words, in a text."""
+    body = _GAP.join(_word_pattern(w) for w in match.words)
+    return _EDGE_BEFORE + body + (r"" if match.prefix else _EDGE_AFTER)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.models import Filters
+from monitor.query import And, Match, Node, Not, Or, match_pattern
 
 # Times go in as naive UTC: the type names the zone, or the server would read its own.
 UTC_TIME = "DateTime64(6, 'UTC')"
@@ -92,12 +93,54 @@ def article_where(f: Filters, p: Params, alias: str = "a") -> str:
         for word in f.search.split():
             pattern = p.add(f"%{escape_like(word)}%", "String")
             conditions.append(f"({alias}.title ILIKE {pattern} OR {alias}.text ILIKE {pattern})")
+    if f.query is not None:
+        conditions.append(query_condition(f.query.root, p, alias))
     return " AND ".join(conditions) if conditions else "true"
+
+
+def query_condition(node: Node, p: Params, alias: str = "a") -> str:
+    """A condition on `articles {alias}` for a query tree (`monitor.query`)."""
+    if isinstance(node, And):
+        return "(" + " AND ".join(query_condition(x, p, alias) for x in node.parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(query_condition(x, p, alias) for x in node.parts) + ")"
+    if isinstance(node, Not):
+        return f"(NOT {query_condition(node.part, p, alias)})"
+    return _match_condition(node, p, alias)
+
+
+def _match_condition(m: Match, p: Params, alias: str) -> str:
+    if m.field == "tag":
+        key = p.add(m.words[0], "String")
+        test = f"startsWith(tq.key, {key})" if m.prefix else f"tq.key = {key}"
+        return f"{alias}.aid IN (SELECT tq.aid FROM article_tags tq WHERE {test})"
+    if m.field == "lang":
+        code = m.words[0]
+        if m.prefix:
+            return f"startsWith({alias}.language, {p.add(code, 'String')})"
+        same, sub = p.add(code, "String"), p.add(code + "-%", "String")
+        return f"({alias}.language = {same} OR {alias}.language LIKE {sub})"
+    pattern = p.add(match_pattern(m), "String")
+    if m.field == "author":
+        return (
+            f"{alias}.aid IN (SELECT aq.aid FROM article_authors aq "
+            f"WHERE match(aq.author, {pattern}))"
+        )
+    if m.field == "feed":
+        return (
+            f"{alias}.aid IN (SELECT fq.aid FROM article_feeds fq WHERE fq.feed_id IN "
+            f"(SELECT fdq.id FROM feeds fdq WHERE match(fdq.title, {pattern}) "
+            f"OR match(fdq.name, {pattern}) OR match(fdq.url, {pattern})))"
+        )
+    columns = {"title": ("title",), "text": ("text",)}.get(m.field or "", ("title", "text"))
+    return "(" + " OR ".join(f"match({alias}.{c}, {pattern})" for c in columns) + ")"
 
 
 def narrows_articles(f: Filters) -> bool:
     """Whether the view is narrowed by more than time (by a filter on articles)."""
-    return bool(f.languages or f.feeds or f.authors or f.tags or (f.search and f.search.strip()))
+    return bool(
+        f.languages or f.feeds or f.authors or f.tags or f.query or (f.search and f.search.strip())
+    )
 
 
 def child_where(f: Filters, p: Params, alias: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from monitor.models import FeedState, Filters, Subscription, Table
+from monitor.query import And, Match, Node, Not, Or, match_pattern
 from monitor.store.base import (
     BUCKETS,
     EXPORT_COLUMNS,
@@ -146,7 +147,52 @@ def article_where(f: Filters, params: Params, alias: str = "a") -> str:
                 f"({alias}.title ILIKE ? ESCAPE '\\' OR {alias}.text ILIKE ? ESCAPE '\\')"
             )
             params.extend([pattern, pattern])
+    if f.query is not None:
+        conditions.append(query_condition(f.query.root, params, alias))
     return " AND ".join(conditions) if conditions else "TRUE"
+
+
+def query_condition(node: Node, params: Params, alias: str = "a") -> str:
+    """A condition on `articles {alias}` for a query tree (`monitor.query`)."""
+    if isinstance(node, And):
+        return "(" + " AND ".join(query_condition(p, params, alias) for p in node.parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(query_condition(p, params, alias) for p in node.parts) + ")"
+    if isinstance(node, Not):
+        return f"(NOT {query_condition(node.part, params, alias)})"
+    return _match_condition(node, params, alias)
+
+
+def _match_condition(m: Match, params: Params, alias: str) -> str:
+    if m.field == "tag":
+        params.append(m.words[0])
+        test = "starts_with(tq.key, ?)" if m.prefix else "tq.key = ?"
+        return f"{alias}.id IN (SELECT tq.article_id FROM article_tags tq WHERE {test})"
+    if m.field == "lang":
+        code = m.words[0]
+        if m.prefix:
+            params.append(code)
+            return f"starts_with(coalesce({alias}.language, ''), ?)"
+        params.extend([code, code + "-%"])
+        return f"({alias}.language = ? OR {alias}.language LIKE ?)"
+    pattern = match_pattern(m)
+    if m.field == "author":
+        params.append(pattern)
+        return (
+            f"{alias}.id IN (SELECT aq.article_id FROM article_authors aq "
+            "WHERE regexp_matches(aq.author, ?))"
+        )
+    if m.field == "feed":
+        params.extend([pattern] * 3)
+        return (
+            f"{alias}.id IN (SELECT fq.article_id FROM article_feeds fq JOIN feeds fdq "
+            "ON fdq.id = fq.feed_id WHERE regexp_matches(coalesce(fdq.title, ''), ?) "
+            "OR regexp_matches(coalesce(fdq.name, ''), ?) OR regexp_matches(fdq.url, ?))"
+        )
+    columns = {"title": ("title",), "text": ("text",)}.get(m.field or "", ("title", "text"))
+    params.extend([pattern] * len(columns))
+    tests = [f"regexp_matches(coalesce({alias}.{c}, ''), ?)" for c in columns]
+    return "(" + " OR ".join(tests) + ")"
 
 
 def child_where(f: Filters, params: Params, alias: str) -> str:
@@ -344,7 +390,7 @@ def term_rows(f: Filters, params: Params, *, rollup: bool = True) -> str:
     other filter (or `rollup=False`) reads `article_terms` for the whole window.
     """
     raw = "SELECT x.term, x.n, 1 AS articles FROM article_terms x WHERE "
-    if not rollup or f.feeds or f.authors or f.tags or (f.search and f.search.strip()):
+    if not rollup or f.feeds or f.authors or f.tags or f.query or (f.search and f.search.strip()):
         return raw + child_where(f, params, "x")
     since = utc_naive(f.since) if f.since is not None else None
     until = utc_naive(f.until) if f.until is not None else None
