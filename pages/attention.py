@@ -86,8 +86,9 @@ def draw() -> None:
         )
     )
 
-    for detail in result.details:
-        with st.expander(f"{_ui.md_escape(detail.query, limit=120)}: {detail.count} articles"):
+    for index, detail in enumerate(result.details):
+        title = f"{_ui.md_escape(detail.query, limit=120)}: {detail.count} articles"
+        with st.expander(title, expanded=index == 0):
             left, middle, right = st.columns(3)
             left.markdown("**Feeds that carry it most**")
             left.dataframe(
