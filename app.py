@@ -32,6 +32,9 @@ PAGES = [
     st.Page("pages/authors.py", title="Authors", icon=":material/person:", url_path="authors"),
     st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
     st.Page("pages/stories.py", title="Stories", icon=":material/layers:", url_path="stories"),
+    st.Page(
+        "pages/attention.py", title="Attention", icon=":material/query_stats:", url_path="attention"
+    ),
     st.Page("pages/sources.py", title="Sources", icon=":material/rss_feed:", url_path="sources"),
     # The Overview under its own path as well, for links that name it; not in the menu.
     st.Page(

@@ -39,6 +39,7 @@ PAGES = [
     "pages/authors.py",
     "pages/articles.py",
     "pages/stories.py",
+    "pages/attention.py",
     "pages/sources.py",
 ]
 TITLES = {
@@ -50,6 +51,7 @@ TITLES = {
     "pages/authors.py": "Authors",
     "pages/articles.py": "Articles",
     "pages/stories.py": "Stories",
+    "pages/attention.py": "Attention",
     "pages/sources.py": "Sources",
 }
 ARTICLE_PAGES = [p for p in PAGES if p != "pages/sources.py"]
@@ -467,6 +469,7 @@ PAGE_LINKS = {
     "pages/authors.py": {"who": "Helen Marsh"},
     "pages/articles.py": {"sort": "title", "asc": "true", "page": "2"},
     "pages/stories.py": {},
+    "pages/attention.py": {"aq1": "Politik", "aq2": "Wirtschaft", "by": "month"},
     "pages/sources.py": {},
 }
 
@@ -676,7 +679,9 @@ def test_first_seen_dates_are_marked_on_the_articles_page(
 def test_hostile_feed_content_never_becomes_markup(
     page: str, app: Callable[..., AppTest], hostile_db: Path
 ) -> None:
-    at = _open(app(hostile_db), page)
+    # The Attention page shows feed content once it has a query (one every hostile item has).
+    links = {"aq1": "Breaking", "aq2": "Click"} if page == "pages/attention.py" else {}
+    at = _open(app(hostile_db, **links), page)
     for text in _markdown_texts(at):
         for raw in ("<script", "javascript:", "<a href", "<b>"):
             assert raw not in text, (raw, text)
@@ -864,3 +869,68 @@ def test_stories_page_shows_a_story_from_the_url(
     assert len(figures) == 1 and _title(figures[0]).startswith("Articles per")
     # The story's title is plain text, never Markdown.
     assert any(top["title"] in str(t.value) for t in at.get("text"))
+
+
+# -- the Attention page (issue 11) ----------------------------------------------------------
+
+
+def test_attention_page_counts_equal_the_cli(
+    app: Callable[..., AppTest], demo_db: Path, tmp_path: Path
+) -> None:
+    """Queries from the URL (a saved one among them) give the numbers `monitor attention`
+    prints; the saved query shows by name and version; a bad one shows one line."""
+    import json  # noqa: PLC0415
+
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from monitor.cli import cli  # noqa: PLC0415
+
+    db = tmp_path / "demo.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "queries", "add", "ukr", "Ukraine"]).exit_code == 0
+    out = runner.invoke(
+        cli,
+        [
+            "--db",
+            str(db),
+            "attention",
+            "--query",
+            "@ukr",
+            "--query",
+            "Politik",
+            "--by",
+            "month",
+            "--tz",
+            "Europe/Berlin",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    cli_data = json.loads(out.output)
+    at = _open(
+        app(db, aq1="@ukr", aq2="Politik", by="month", range="all time", tz="Europe/Berlin"),
+        "pages/attention.py",
+    )
+    assert not at.error, [e.value for e in at.error]
+    figures = _figures(at)
+    assert len(figures) == 3
+    counts = figures[0]
+    names = [trace["name"] for trace in counts["data"]]
+    assert names[0].startswith("@ukr, version 1, edited ") and names[1] == "Politik"
+    page_counts = {(t["name"], i): y for t in counts["data"] for i, y in enumerate(t["y"])}
+    cli_counts: dict[tuple[str, int], int] = {}
+    for name in names:
+        rows = [r["count"] for r in cli_data["rows"] if r["query"] == name]
+        cli_counts.update({(name, i): n for i, n in enumerate(rows)})
+    assert page_counts == cli_counts
+    voice = at.dataframe[0].value
+    assert voice["count"].tolist() == [r["count"] for r in cli_data["share_of_voice"]]
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert f"{cli_data['matching_any']} match at least one query" in captions
+    assert at.query_params["aq1"] in ("@ukr", ["@ukr"])
+
+    bad = _open(app(db, aq1="@nowhere", range="all time"), "pages/attention.py")
+    said = [str(e.value).replace("\\", "") for e in bad.error]
+    assert said == ["Query 1: no saved query named 'nowhere' (monitor queries list)"]
+    assert not _figures(bad)

@@ -46,6 +46,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORT = {"width": 1440, "height": 1000}
+# Saved in the demo store (the Attention page's tests).
+SAVED_QUERIES = {"ukraine": "Ukraine", "politik": "Politik", "wirtschaft": "Wirtschaft"}
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot .main-svg"
 APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 LOAD_TIMEOUT = 90_000  # ms: first run of a page on a busy two-core CI machine
@@ -134,6 +136,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     count)."""
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     run_cli(db, "demo")
+    for name, text in SAVED_QUERIES.items():  # for the Attention page
+        run_cli(db, "queries", "add", name, text)
     since = datetime.now(UTC) - timedelta(days=90)
     tags = analyze.tags(DuckDBStore(db), Filters(since=since), limit=5)
     assert len(tags) >= 2, "the demo store has no tags"
@@ -359,10 +363,21 @@ def choose_first(page: Page, label: str) -> None:
     wait_for_app(page)
 
 
+def type_query(page: Page, label: str, text: str) -> None:
+    """Type `text` into the main-area text box labelled `label` and press Enter."""
+    box = page.get_by_test_id("stMain").get_by_role("textbox", name=label)
+    expect(box).to_be_visible()
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_timeout(300)
+    wait_for_app(page)
+
+
 # Pages whose charts appear only after a choice on the page (read from pages/*.py).
 PAGE_ACTIONS = {
     "authors": lambda page: choose_first(page, "Show one author"),
     "stories": lambda page: choose_first(page, "Show one story"),
+    "attention": lambda page: type_query(page, "Query 1", "@ukraine"),
 }
 
 
@@ -515,6 +530,8 @@ def test_hostile_names_stay_text(
     page = session.page
     # Charts are not required here: a page may show its empty state for this tiny store.
     visit(page, hostile_server.url, url_path, "", f"hostile-{url_path}", expect_charts=False)
+    if url_path == "attention":  # feed content shows once there is a query (every item has it)
+        type_query(page, "Query 1", "Zölle")
     if page.get_by_test_id("stPlotlyChart").count():
         wait_for_charts(page)
     page.wait_for_timeout(500)  # let any onerror/handler fire before looking
@@ -666,6 +683,7 @@ def page_links(demo_db: tuple[Path, str]) -> dict[str, str]:
         "clouds": "compare=true&side=tags",
         "authors": f"who={quote(author)}",
         "articles": "sort=title&asc=true&page=2",
+        "attention": "aq1=%40ukraine&aq2=Wirtschaft&by=month",
     }
     return {
         url_path: f"/{url_path if url_path != PAGES[0][0] else ''}?{dates}"
@@ -820,3 +838,62 @@ def test_downloads_are_named_after_the_view(
     with page.expect_download() as chart:
         page.get_by_role("button", name="Download data (CSV)").first.click()
     assert chart.value.suggested_filename == f"frequency_{start}_{end}_tag-{safe_tag}.csv"
+
+
+# -- the Attention page (issue 11) ------------------------------------------------------------
+
+
+def test_attention_with_three_saved_queries_reproduces_from_a_shared_link(
+    chromium: Browser, demo_server: LiveServer, demo_db: tuple[Path, str]
+) -> None:
+    """Three saved queries typed into the Attention page; the address it leaves, opened in a
+    second browser context (no shared state), shows the same charts, tables and captions,
+    and the charts' counts are `analyze.attention`'s (what `monitor attention` prints)."""
+    from monitor import savedqueries  # noqa: PLC0415
+
+    contexts = [
+        chromium.new_context(viewport=VIEWPORT, timezone_id="UTC", locale="en-GB") for _ in range(2)
+    ]
+    try:
+        first, second = (Session(c.new_page()) for c in contexts)
+        for c in contexts:
+            c.set_default_timeout(LOAD_TIMEOUT)
+        page = first.page
+        open_page(
+            page, f"{demo_server.url}/attention?range=all%20time", "attention-1", charts=False
+        )
+        for index, name in enumerate(SAVED_QUERIES, start=1):
+            type_query(page, f"Query {index}", f"@{name}")
+        settle(page)
+        assert wait_for_charts(page) == 3
+        seen = {**shown(page), "tables": table_cells(page)}
+        link = page.url
+        assert query(link)["aq1"] == ["@ukraine"] and query(link)["aq3"] == ["@wirtschaft"]
+        screenshot(page, "attention-saved-queries")
+
+        other = second.page
+        other.goto(link, wait_until="domcontentloaded")
+        settle(other)
+        again = {**shown(other), "tables": table_cells(other)}
+        assert again == seen
+        assert query(other.url) == query(link)
+
+        # The numbers are the library's (the CLI prints the same function's answer).
+        db = demo_db[0]
+        store = DuckDBStore(db, read_only=True)
+        resolve = savedqueries.resolver(store)
+        parsed = [savedqueries.parse(f"@{n}", resolve) for n in SAVED_QUERIES]
+        labels = [savedqueries.label(q, store.saved_query(q.name or "")) for q in parsed]
+        expected = analyze.attention(
+            store, Filters(), parsed, by="week", timezone="UTC", labels=labels
+        )
+        counts = json.loads(seen["charts"][0])
+        assert [trace[0] for trace in counts] == labels
+        for trace in counts:
+            mine = [r[2] for r in expected.series.rows if r[1] == trace[0]]
+            assert sum(trace[2]) == sum(mine), trace[0]
+        assert all(" version 1, edited " in label for label in labels)
+        assert not first.dialogs and not second.dialogs
+    finally:
+        for c in contexts:
+            c.close()

@@ -1502,3 +1502,28 @@ def test_rebuilding_stories_gives_what_ingest_gave(any_store: Storage) -> None:
     ]
     assert done == [2, 3]
     assert _stories(any_store) == before
+
+
+def test_saved_queries_add_edit_remove(any_store: Storage) -> None:
+    """Saved queries (issue 11): versions count edits, the same text changes nothing, the
+    time of the last edit is kept (naive UTC), names list in order, removal says so."""
+    t1 = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    t2 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    assert any_store.saved_queries() == []
+    assert any_store.saved_query("eu") is None
+    first = any_store.save_query("eu", "EU OR Brüssel", now=t1)
+    assert (first.name, first.text, first.version) == ("eu", "EU OR Brüssel", 1)
+    assert first.edited == datetime(2026, 12, 1, 9, 30)
+    assert any_store.save_query("eu", "EU OR Brüssel", now=t2).version == 1  # unchanged
+    edited = any_store.save_query("eu", 'EU OR "Europäische Union"', now=t2)
+    assert (edited.version, edited.edited) == (2, datetime(2026, 12, 2, 10, 0))
+    any_store.save_query("Klima_2", "klima*", now=t1)
+    listed = any_store.saved_queries()
+    assert [(q.name, q.text, q.version, q.edited) for q in listed] == [
+        ("Klima_2", "klima*", 1, datetime(2026, 12, 1, 9, 30)),
+        ("eu", 'EU OR "Europäische Union"', 2, datetime(2026, 12, 2, 10, 0)),
+    ]
+    assert any_store.saved_query("eu") == listed[1]
+    assert any_store.remove_query("eu") is True
+    assert any_store.remove_query("eu") is False
+    assert [q.name for q in any_store.saved_queries()] == ["Klima_2"]

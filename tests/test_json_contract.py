@@ -42,6 +42,8 @@ COMMANDS = {
     "stories --story": "story-articles",
     "terms --weight keyness": "terms-keyness",
     "topics": "topics",
+    "queries list": "queries-list",
+    "attention": "attention",
 }
 
 # 2020-12, except that an integer must be a JSON integer: 200.0 is what a pandas float column
@@ -82,7 +84,7 @@ def check(name: str, instance: Any) -> None:
 
 def check_command(db: Path, *args: str) -> Any:
     """Run a query command with --json and check its output; returns it parsed."""
-    command = args[0] if args[0] != "feeds" else "feeds-list"
+    command = {"feeds": "feeds-list", "queries": "queries-list"}.get(args[0], args[0])
     data = strict_loads(run(db, *args, "--json"))
     check(command, data)
     return data
@@ -261,3 +263,25 @@ def test_stories_json(demo_store: Path, tmp_path: Path, args: tuple[str, ...]) -
         assert len({row["id"] for row in story}) == data[0]["articles"]
         assert len({row["feed"] for row in story}) == data[0]["outlets"]
     assert check_command(tmp_path / "empty.duckdb", *args) == []
+
+
+@pytest.mark.parametrize("store_kind", ["demo", "empty"])
+def test_attention_and_saved_queries_json(
+    store_kind: str, demo_store: Path, tmp_path: Path
+) -> None:
+    """`queries list` and `attention` against their schemas, with a saved query in use."""
+    db = demo_store if store_kind == "demo" else tmp_path / "e.duckdb"
+    if store_kind == "demo":
+        db = tmp_path / "demo.duckdb"
+        db.write_bytes(demo_store.read_bytes())  # the module's store stays unchanged
+    assert check_command(db, "queries", "list") == []
+    run(db, "queries", "add", "ukraine", "Ukraine")
+    listed = check_command(db, "queries", "list")
+    assert [(q["name"], q["version"]) for q in listed] == [("ukraine", 1)]
+    for by in ("day", "week", "month"):
+        data = strict_loads(
+            run(db, "attention", "--query", "@ukraine", "--query", "Politik", "--by", by, "--json")
+        )
+        check("attention", data)
+        assert data["queries"][0]["name"] == "ukraine"
+        assert data["queries"][0]["query"].startswith("@ukraine, version 1, edited ")

@@ -46,6 +46,13 @@ PAGE_PARAMS = (
     "k",
     "topic",
     "story",
+    # The Attention page's query boxes (pages/_ui/attention.py).
+    "aq1",
+    "aq2",
+    "aq3",
+    "aq4",
+    "aq5",
+    "aq6",
 )
 SEEDED = "_monitor_seeded"  # widget keys whose URL value has been read in this session
 RUN_PARAMS = "_monitor_run_params"  # this run's URL, built as the widgets are drawn

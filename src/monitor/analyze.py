@@ -33,6 +33,7 @@ __all__ = [
     "BUCKETS",
     "add_stopwords",
     "articles",
+    "attention",
     "authors",
     "cadence",
     "check_timezone",
@@ -1371,3 +1372,175 @@ def remove_stopwords(store: Storage, language: str, words: Iterable[str]) -> int
     """Take back words a user added (the built-in lists stay as they are)."""
     language = _check_language(language)
     return store.remove_stopwords(language, _clean_words(words))
+
+
+# -- attention and share of voice (issue 11) -------------------------------------------
+
+ATTENTION_MAX_QUERIES = 6
+ATTENTION_COLUMNS = ("bucket", "query", "count", "total", "share")
+VOICE_COLUMNS = ("query", "count", "share")
+
+
+@dataclass(frozen=True)
+class QueryDetail:
+    """Where one query's articles are: the feeds that carry it most (feed, count, feed_total,
+    share of the feed's output in the view), its top tags and terms, its newest articles
+    (title, published, url: http/https only, else None; feeds)."""
+
+    query: str
+    count: int
+    feeds: Table
+    tags: Table
+    terms: Table
+    newest: Table
+
+
+@dataclass(frozen=True)
+class Attention:
+    """`attention`'s answer. `series`: ATTENTION_COLUMNS, one row per bucket and query
+    (share = count / total, the view's articles in that bucket; 0.0 when total is 0).
+    `voice`: VOICE_COLUMNS, each query's articles and its share of the articles matching
+    any of them (`union`). Queries overlap: an article matching two counts for both, so the
+    shares add up to more than 1 when `overlap` (articles matching more than one) > 0."""
+
+    by: str
+    timezone: str
+    labels: tuple[str, ...]
+    series: Table
+    voice: Table
+    total: int  # articles in the view
+    union: int  # articles matching at least one query
+    overlap: int  # articles matching more than one query
+    details: tuple[QueryDetail, ...]
+
+    def note(self) -> str:
+        """The overlap, said plainly (the page and the JSON carry it)."""
+        if len(self.labels) < 2:
+            return "one query: share of voice is 100%"
+        if not self.overlap:
+            return "no article matches more than one query: the shares of voice add up to 100%"
+        summed = sum(int(r[1]) for r in self.voice.rows)
+        return (
+            f"{self.overlap} of {self.union} articles match more than one query and count for "
+            f"each: the queries' counts add up to {summed}, their shares of voice to "
+            f"{100 * summed / max(self.union, 1):.0f}%"
+        )
+
+
+def _web_link(url: Any) -> str | None:
+    """The URL when it is http(s); feed content is untrusted (no javascript:, data:)."""
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    return text if re.match(r"(?i)^https?://[^\s]+$", text) else None
+
+
+def attention(
+    store: Storage,
+    f: Filters,
+    queries: Sequence[Any],
+    *,
+    by: str = "day",
+    timezone: str = "UTC",
+    labels: Sequence[str] | None = None,
+    details: bool = True,
+    top: int = 5,
+    sample: int = 5,
+) -> Attention:
+    """Each query's articles per bucket and its share of all the view's articles in the same
+    bucket (normalised attention), share of voice between the queries, and per query the
+    feeds, tags, terms and newest articles. `queries`: parsed `monitor.query.Query`s (1 to
+    ATTENTION_MAX_QUERIES); `f.query` is replaced by each (the rest of the view stays)."""
+    from monitor.query import And, Or, Query
+
+    if not 1 <= len(queries) <= ATTENTION_MAX_QUERIES:
+        raise ValueError(
+            f"attention takes 1 to {ATTENTION_MAX_QUERIES} queries, not {len(queries)}"
+        )
+    if by not in BUCKETS or by == "hour":
+        raise ValueError(f"unknown bucket {by!r}; use day, week or month")
+    names = tuple(labels) if labels is not None else tuple(q.text for q in queries)
+    base = replace(f, query=None)
+    with store.session():
+        totals = frequency(store, base, by=by, timezone=timezone)
+        per_bucket = {b: int(n) for b, _, n in totals.rows}
+        rows: list[tuple[Any, ...]] = []
+        counts: list[int] = []
+        for name, q in zip(names, queries, strict=True):
+            fq = replace(f, query=q)
+            got = store.frequency(fq, by=by, timezone=timezone)
+            mine: dict[Any, int] = {}
+            for b, _, n in got.rows:
+                mine[b] = mine.get(b, 0) + int(n)
+            counts.append(sum(mine.values()))
+            for bucket, total in per_bucket.items():
+                n = mine.get(bucket, 0)
+                rows.append((bucket, name, n, total, n / total if total else 0.0))
+        roots = tuple(q.root for q in queries)
+        if len(queries) == 1:
+            union, overlap = counts[0], 0
+        else:
+            union = store.article_count(replace(f, query=Query("(any)", Or(roots))))
+            pairs = tuple(
+                And((roots[i], roots[j]))
+                for i in range(len(roots))
+                for j in range(i + 1, len(roots))
+            )
+            both = pairs[0] if len(pairs) == 1 else Or(pairs)
+            overlap = store.article_count(replace(f, query=Query("(overlap)", both)))
+        voice = Table(
+            VOICE_COLUMNS,
+            [(name, n, n / union if union else 0.0) for name, n in zip(names, counts, strict=True)],
+        )
+        infos = (
+            tuple(
+                _query_detail(store, f, name, q, n, top=top, sample=sample)
+                for name, q, n in zip(names, queries, counts, strict=True)
+            )
+            if details
+            else ()
+        )
+    rows.sort(key=lambda r: (r[0], names.index(r[1])))
+    return Attention(
+        by,
+        timezone,
+        names,
+        Table(ATTENTION_COLUMNS, rows),
+        voice,
+        sum(per_bucket.values()),
+        union,
+        overlap,
+        infos,
+    )
+
+
+def _query_detail(
+    store: Storage, f: Filters, name: str, q: Any, count: int, *, top: int, sample: int
+) -> QueryDetail:
+    fq = replace(f, query=q)
+    split = store.frequency(fq, by="month", timezone="UTC", split="feed", top=top)
+    per_feed: dict[str, int] = {}
+    for _, series, n in split.rows:
+        if series not in (NO_SERIES["feed"], "other"):
+            per_feed[series] = per_feed.get(series, 0) + int(n)
+    feed_rows = []
+    for feed, n in sorted(per_feed.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+        output = store.article_count(replace(f, query=None, feeds=(feed,)))
+        feed_rows.append((feed, n, output, n / output if output else 0.0))
+    tag_table = store.tags(fq, limit=top * 2)
+    term_table = store.terms(fq, limit=top * 2)
+    page, _ = store.articles_page(fq, sort="published", descending=True, limit=sample, offset=0)
+    newest = [
+        (r["title"], r["published"], _web_link(r["url"]), r.get("feeds")) for r in page.records()
+    ]
+    return QueryDetail(
+        name,
+        count,
+        Table(("feed", "count", "feed_total", "share"), feed_rows),
+        Table(("tag", "articles"), [(r["tag"], int(r["articles"])) for r in tag_table.records()]),
+        Table(
+            ("term", "count"),
+            [(r.get("display") or r["term"], int(r["count"])) for r in term_table.records()],
+        ),
+        Table(("title", "published", "url", "feeds"), newest),
+    )

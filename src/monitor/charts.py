@@ -43,6 +43,7 @@ __all__ = [
     "selected_rows",
     "sparkline",
     "trend_chart",
+    "voice_chart",
     "word_cloud",
 ]
 
@@ -717,5 +718,40 @@ def share_chart(
         showlegend=len(names) > 1,
         xaxis={"type": "date", "hoverformat": "%a %d %b %Y"},
         yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+    )
+    return escape_figure(figure)
+
+
+def voice_chart(
+    table: pd.DataFrame, *, title: str, subtitle: str | None = None, height: int = 380
+) -> go.Figure:
+    """Share of voice: 100% stacked bars of each `series`' `count` per `bucket` (the
+    per-query counts of `analyze.attention`); each bar is the bucket's matching articles."""
+    figure = _base(title, subtitle, height=height)
+    clean = _series_table(table, "voice_chart")
+    if clean.empty or not clean["count"].sum():
+        return escape_figure(_empty(figure))
+    names = list(dict.fromkeys(clean["series"].tolist()))
+    hover_format = _bucket_hover_format(clean["bucket"])
+    for index, name in enumerate(names):
+        part = clean[clean["series"] == name]
+        figure.add_trace(
+            go.Bar(
+                x=part["bucket"].to_numpy(),
+                y=part["count"].tolist(),
+                name=name,
+                marker={"color": PALETTE[index % len(PALETTE)], "line": {"width": 0}},
+                hovertemplate="%{y:.0f}%<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="stack",
+        barnorm="percent",
+        bargap=0.15,
+        hovermode="x unified",
+        showlegend=True,
+        legend={"traceorder": "normal"},
+        xaxis={"type": "date", "hoverformat": hover_format},
+        yaxis={"ticksuffix": "%", "range": [0, 100]},
     )
     return escape_figure(figure)

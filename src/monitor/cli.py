@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from monitor import LazyModule, __version__, analyze
+from monitor import LazyModule, __version__, analyze, savedqueries
 from monitor import settings as monitor_settings
 from monitor.errors import InputError, MonitorError, NotFound, one_line
 from monitor.models import Filters, Table
@@ -1096,3 +1096,165 @@ def main() -> None:
         if debug:
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (MONITOR_DEBUG=1 shows where)")
+
+
+# -- saved queries and attention (issue 11) ---------------------------------------------
+
+
+@cli.group("queries")
+def queries_group() -> None:
+    """Saved queries: named queries kept in the store, used as @NAME.
+
+    Example: monitor queries add eu 'EU OR "Europäische Union"'
+    """
+
+
+@queries_group.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.pass_context
+def queries_add_command(ctx: click.Context, /, name: str, query: str) -> None:
+    """Save a query under NAME (letters, digits, - and _), or edit it (its version + 1).
+
+    Example: monitor queries add klima 'klima* OR #klimawandel'
+    """
+    saved = savedqueries.add(_store(ctx), name, query)
+    click.echo(f"@{saved.name}: version {saved.version}, edited {saved.edited:%Y-%m-%d %H:%M} UTC")
+
+
+@queries_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def queries_list_command(ctx: click.Context, /, as_json: bool) -> None:
+    """The saved queries: name, query, version, edited (UTC).
+
+    Example: monitor queries list --json
+    """
+    saved = _store(ctx).saved_queries()
+    table = Table(
+        ("name", "query", "version", "edited"),
+        [(s.name, s.text, s.version, s.edited) for s in saved],
+    )
+    emit_json(records(table)) if as_json else emit_table(table)
+
+
+@queries_group.command("remove")
+@click.argument("name")
+@click.pass_context
+def queries_remove_command(ctx: click.Context, /, name: str) -> None:
+    """Remove a saved query.
+
+    Example: monitor queries remove klima
+    """
+    savedqueries.remove(_store(ctx), name)
+    click.echo(f"@{savedqueries.check_name(name)}: removed")
+
+
+def attention_queries(store: Storage, texts: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """The parsed queries and their labels ("@eu, version 3, edited 2026-12-01")."""
+    resolve = savedqueries.resolver(store)
+    parsed = [savedqueries.parse(text, resolve) for text in texts]
+    labels = [savedqueries.label(q, store.saved_query(q.name) if q.name else None) for q in parsed]
+    return parsed, labels
+
+
+@cli.command("attention")
+@click.option(
+    "--query",
+    "texts",
+    multiple=True,
+    required=True,
+    help=f"A query or @NAME (repeatable, up to {analyze.ATTENTION_MAX_QUERIES}).",
+)
+@click.option("--by", type=click.Choice(["day", "week", "month"]), default="day", show_default=True)
+@click.option(
+    "--tz", "timezone", default="UTC", show_default=True, help="Time zone of the buckets."
+)
+@click.option("--since", help="From this date, date-time (UTC) or age (7d, 24h).")
+@click.option("--until", help="Before this date, date-time (UTC) or age.")
+@click.option("--feed", "feeds", multiple=True, help="Feed URL or name (repeatable).")
+@click.option("--author", "authors", multiple=True, help="Author (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Tag, any case, # optional.")
+@click.option("--lang", "languages", multiple=True, help="Language code: de, en, ...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def attention_command(
+    ctx: click.Context,
+    /,
+    texts: tuple[str, ...],
+    by: str,
+    timezone: str,
+    since: str | None,
+    until: str | None,
+    feeds: tuple[str, ...],
+    authors: tuple[str, ...],
+    tags: tuple[str, ...],
+    languages: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Attention: each query's articles per bucket and its share of all articles in the
+    same bucket and filters; share of voice between the queries. An article matching two
+    queries counts for both (the note says how many do).
+
+    Example: monitor attention --query @eu --query 'klima*' --by week --since 90d --json
+    """
+    if len(texts) > analyze.ATTENTION_MAX_QUERIES:
+        raise click.BadParameter(
+            f"at most {analyze.ATTENTION_MAX_QUERIES} queries, not {len(texts)}",
+            param_hint="--query",
+        )
+    try:
+        analyze.check_timezone(timezone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+    store = _store(ctx)
+    f = make_filters(since, until, feeds, authors, tags, languages, None)
+    parsed, labels = attention_queries(store, texts)
+    result = analyze.attention(store, f, parsed, by=by, timezone=timezone, labels=labels)
+    if not as_json:
+        emit_table(result.series)
+        click.echo("")
+        emit_table(result.voice)
+        click.echo(result.note())
+        return
+    emit_json(attention_json(result, parsed))
+
+
+def attention_json(result: analyze.Attention, parsed: Sequence[Any]) -> dict[str, Any]:
+    """`monitor attention --json` (schemas/attention.schema.json)."""
+    return {
+        "by": result.by,
+        "tz": result.timezone,
+        "queries": [
+            {"query": label, "text": q.text, "name": q.name, "version": q.version}
+            for label, q in zip(result.labels, parsed, strict=True)
+        ],
+        "rows": [
+            {
+                "bucket": _local_iso(b),
+                "query": name,
+                "count": int(n),
+                "total": int(t),
+                "share": float(s),
+            }
+            for b, name, n, t, s in result.series.rows
+        ],
+        "share_of_voice": [
+            {"query": name, "count": int(n), "share": float(s)} for name, n, s in result.voice.rows
+        ],
+        "articles": result.total,
+        "matching_any": result.union,
+        "matching_several": result.overlap,
+        "note": result.note(),
+        "details": [
+            {
+                "query": d.query,
+                "count": d.count,
+                "feeds": records(d.feeds),
+                "tags": records(d.tags),
+                "terms": records(d.terms),
+                "newest": [_iso(r) for r in d.newest.records()],
+            }
+            for d in result.details
+        ],
+    }

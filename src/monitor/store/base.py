@@ -72,6 +72,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     # Stories (monitor.store.storyrows): each article's story and signature, its band hashes.
     "article_stories": ("article_id",),
     "story_bands": ("band", "article_id"),
+    # Saved queries (issue 11): name, text, version (edits so far), edited (naive UTC).
+    "saved_queries": ("name",),
 }
 
 MERGED_REPEATED = "repeated in the document"
@@ -223,6 +225,17 @@ class TermVectors:
     total: int
 
 
+@dataclass(frozen=True)
+class SavedQuery:
+    """A named query as stored: its text, its version (1 when added, +1 on each edit) and
+    when it was last edited (naive UTC)."""
+
+    name: str
+    text: str
+    version: int
+    edited: datetime
+
+
 @runtime_checkable
 class Storage(Protocol):
     """A monitor store. Cheap to create; connections are the engine's business."""
@@ -354,6 +367,20 @@ class Storage(Protocol):
     def add_stopwords(self, language: str, words: Sequence[str]) -> int: ...
 
     def remove_stopwords(self, language: str, words: Sequence[str]) -> int: ...
+
+    # -- saved queries (issue 11; names checked by monitor.savedqueries) ----------------
+
+    def saved_queries(self) -> list[SavedQuery]:
+        """Every saved query, by name."""
+
+    def saved_query(self, name: str) -> SavedQuery | None: ...
+
+    def save_query(self, name: str, text: str, *, now: datetime | None = None) -> SavedQuery:
+        """Add the query (version 1) or edit it (its version + 1; the same text again changes
+        nothing). `now`: when (UTC-aware; None: the clock)."""
+
+    def remove_query(self, name: str) -> bool:
+        """False when no query has the name."""
 
     # -- stories (monitor.stories, monitor.store.storyrows) --------------------------------
 

@@ -413,6 +413,7 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "stopwords": ("language", "word", "removed"),
     "article_stories": ("article_id", "story_id", "language", "published", "signature"),
     "story_bands": ("band", "article_id", "published"),
+    "saved_queries": ("name", "text", "query_version", "edited"),
 }
 
 

@@ -38,6 +38,7 @@ from monitor.store.base import (
     EngineInfo,
     FeedUpdate,
     SaveCounts,
+    SavedQuery,
     TermRow,
     TermsRebuild,
     TermVectors,
@@ -74,7 +75,7 @@ READ_SETTINGS = {"join_use_nulls": 1, "enable_materialized_cte": 1}
 # a year's cloud 8x slower). Added here, so the queries read as plain SQL.
 _VERSIONED = re.compile(
     r"\b(FROM|JOIN)\s+(feeds|articles|article_feeds|article_authors|article_tags|"
-    r"article_terms|stopwords|meta|pending|article_stories|story_bands)\b"
+    r"article_terms|stopwords|meta|pending|article_stories|story_bands|saved_queries)\b"
     r"(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|GROUP|ORDER|LIMIT|JOIN|"
     r"LEFT|INNER|UNION|SETTINGS|FINAL|AS|PREWHERE|HAVING)\b)([A-Za-z_][A-Za-z0-9_]*))?",
 )
@@ -101,6 +102,7 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "stopwords": ("language", "word", "removed"),
     "article_stories": storyrows.STORY_COLUMNS,
     "story_bands": storyrows.BAND_COLUMNS,
+    "saved_queries": ("name", "text", "query_version", "edited"),
 }
 
 
@@ -664,6 +666,57 @@ class ClickHouseStore:
         finally:
             self._bump()
 
+    # -- saved queries -----------------------------------------------------------------
+
+    def saved_queries(self) -> list[SavedQuery]:
+        return self._saved("true", Params())
+
+    def saved_query(self, name: str) -> SavedQuery | None:
+        p = Params()
+        found = self._saved(f"name = {p.add(name, 'String')}", p)
+        return found[0] if found else None
+
+    def _saved(self, where: str, p: Params) -> list[SavedQuery]:
+        _, rows = self._run(
+            "SELECT name, text, query_version, edited FROM saved_queries "
+            f"WHERE {where} ORDER BY name",
+            p,
+        )
+        return [SavedQuery(str(n), str(t), int(v), utc_naive(e)) for n, t, v, e in rows]
+
+    def save_query(self, name: str, text: str, *, now: datetime | None = None) -> SavedQuery:
+        self._refuse_writes()
+        moment = utc_naive(now) if now is not None else _utc_now()
+        old = self.saved_query(name)
+        if old is not None and old.text == text:
+            return old
+        version = 1 if old is None else old.version + 1
+        try:
+            self._writer.put(
+                "saved_queries",
+                ("name", "text", "query_version", "edited"),
+                [(name, text, version, moment)],
+            )
+        finally:
+            self._bump()
+        return SavedQuery(name, text, version, moment)
+
+    def remove_query(self, name: str) -> bool:
+        self._refuse_writes()
+        old = self.saved_query(name)
+        if old is None:
+            return False
+        try:
+            self._writer.put(
+                "saved_queries",
+                ("name", "text", "query_version", "edited"),
+                [],
+                tombstones=[(old.name, old.text, old.version, old.edited)],
+            )
+        finally:
+            self._bump()
+        return True
+
     # -- whole-store copy --------------------------------------------------------------
 
     def _copy_table(self, table: str) -> tuple[str, ...]:
@@ -785,6 +838,7 @@ _KEY_TYPES = {
     "language": "String",
     "word": "String",
     "band": "Int64",
+    "name": "String",
 }
 
 

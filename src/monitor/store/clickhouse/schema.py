@@ -173,6 +173,13 @@ _TABLES: dict[str, tuple[str, str, str]] = {
         "ORDER BY (published, article_id)",
         "",
     ),
+    # Saved queries (issue 11, migration 7): `query_version` counts the edits (1 when added).
+    "saved_queries": (
+        "name String, text String, query_version Int32, edited DateTime64(6, 'UTC'), "
+        "version UInt64, is_deleted UInt8 DEFAULT 0",
+        "ORDER BY name",
+        "",
+    ),
     "story_bands": (
         """band Int64,
             article_id String,
@@ -337,6 +344,11 @@ MIGRATIONS.append(
     ]
 )
 
+MIGRATIONS.append(
+    # 7 (saved queries, issue 11): a named query's text, version and when it was edited.
+    [_create("saved_queries")]
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # What `finish_copy` runs: the rollup rebuilt from the current terms.
@@ -370,6 +382,7 @@ _SHARDING: dict[str, str | None] = {
     "feeds": None,
     "stopwords": None,
     "pending": None,
+    "saved_queries": None,
     "articles": "cityHash64(id)",
     "article_feeds": "cityHash64(article_id)",
     "article_authors": "cityHash64(article_id)",

@@ -187,6 +187,16 @@ MIGRATIONS: list[list[str]] = [
         "INSERT INTO meta (key, value) SELECT 'terms_rebuild', '' "
         "WHERE EXISTS (SELECT 1 FROM articles) ON CONFLICT (key) DO NOTHING",
     ],
+    # 7 (saved queries, issue 11): a named query's text, how many times it was edited
+    # (query_version, 1 when added) and when last (edited, naive UTC).
+    [
+        """CREATE TABLE IF NOT EXISTS saved_queries (
+            name VARCHAR NOT NULL PRIMARY KEY,
+            text VARCHAR NOT NULL,
+            query_version INTEGER NOT NULL,
+            edited TIMESTAMP NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -50,6 +50,7 @@ from monitor.store.base import (
     EngineInfo,
     FeedUpdate,
     SaveCounts,
+    SavedQuery,
     TermRow,
     TermsRebuild,
     TermVectors,
@@ -786,6 +787,49 @@ class DuckDBStore:
 
         with self.write() as con:
             return write.remove_stopwords(con, language, words)
+
+    # -- saved queries -----------------------------------------------------------------
+
+    def saved_queries(self) -> list[SavedQuery]:
+        return self._saved("")
+
+    def saved_query(self, name: str) -> SavedQuery | None:
+        found = self._saved("WHERE name = ?", [name])
+        return found[0] if found else None
+
+    def _saved(self, where: str, params: list[Any] | None = None) -> list[SavedQuery]:
+        sql = f"SELECT name, text, query_version, edited FROM saved_queries {where} ORDER BY name"
+        with self.read() as con:
+            try:
+                rows = con.execute(sql, params or []).fetchall()
+            except duckdb.CatalogException:
+                return []  # a read-only store from before the saved queries (schema 7)
+        return [SavedQuery(str(n), str(t), int(v), e) for n, t, v, e in rows]
+
+    def save_query(self, name: str, text: str, *, now: datetime | None = None) -> SavedQuery:
+        moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        with self.write() as con:
+            row = first(
+                con.execute(
+                    "SELECT text, query_version, edited FROM saved_queries WHERE name = ?", [name]
+                )
+            )
+            if row is not None and row[0] == text:
+                return SavedQuery(name, text, int(row[1]), row[2])
+            version = 1 if row is None else int(row[1]) + 1
+            con.execute(
+                "INSERT OR REPLACE INTO saved_queries (name, text, query_version, edited) "
+                "VALUES (?, ?, ?, ?)",
+                [name, text, version, moment],
+            )
+        return SavedQuery(name, text, version, moment)
+
+    def remove_query(self, name: str) -> bool:
+        with self.write() as con:
+            gone = con.execute(
+                "DELETE FROM saved_queries WHERE name = ? RETURNING name", [name]
+            ).fetchall()
+        return bool(gone)
 
     # -- stories -----------------------------------------------------------------------
 

@@ -1,0 +1,118 @@
+"""Attention: how much of the coverage each query gets over time, and share of voice."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from monitor import charts
+from pages import _ui
+from pages._ui import attention as ui
+
+view = _ui.view()
+st.title("Attention")
+st.caption(view.caption())
+st.caption(
+    "Up to six queries (or saved ones as @name: `monitor queries add NAME QUERY`). Attention "
+    "is a query's articles divided by all articles in the same bucket and filters; share of "
+    "voice is its share of the articles matching any of the queries."
+)
+
+
+def draw() -> None:
+    """The page below the title; returns early (not st.stop: the URL is written after)."""
+    if not _ui.queries.stats(view.filters)["articles"]:
+        _ui.show_empty(view)
+        return
+    texts = ui.query_boxes()
+    by = _ui.selectbox("Bucket", ["day", "week", "month"], index=1, key="by")
+    saved = ui.saved()
+    if saved:
+        st.caption(
+            "Saved: "
+            + _ui.md_escape(", ".join(f"@{s.name} (version {s.version})" for s in saved), limit=600)
+        )
+    if not texts:
+        st.info("Type a query above to see its attention.", icon=":material/search:")
+        return
+    got = ui.parse_all(texts)
+    if got is None:
+        return
+    parsed, labels = got
+    result = ui.attention(view.filters, parsed, labels, by=by, timezone=view.timezone)
+    series = result.series.to_pandas()
+    if series.empty:
+        _ui.show_empty(view)
+        return
+
+    counts = pd.DataFrame(
+        {"bucket": series["bucket"], "series": series["query"], "count": series["count"]}
+    )
+    _ui.chart(
+        charts.trend_chart(counts, **view.titles(f"Articles per {by}", "matching each query")),
+        counts,
+        "attention-counts",
+    )
+    shares = pd.DataFrame(
+        {"day": series["bucket"], "series": series["query"], "share": series["share"]}
+    )
+    _ui.chart(
+        charts.share_chart(
+            shares, **view.titles("Attention", f"share of all articles in the {by} and filters")
+        ),
+        shares,
+        "attention-share",
+    )
+    st.subheader("Share of voice")
+    _ui.chart(
+        charts.voice_chart(counts, **view.titles("Share of voice", f"per {by}, 100% stacked")),
+        counts,
+        "share-of-voice",
+    )
+    voice = result.voice.to_pandas()
+    st.dataframe(
+        charts.plain_table(voice),
+        hide_index=True,
+        column_config={
+            "count": st.column_config.NumberColumn("articles", format="%d"),
+            "share": st.column_config.NumberColumn("share of voice", format="percent"),
+        },
+    )
+    st.caption(
+        _ui.md_escape(
+            f"{result.total} articles in the view, {result.union} match at least one query. "
+            + result.note(),
+            limit=600,
+        )
+    )
+
+    for index, detail in enumerate(result.details):
+        title = f"{_ui.md_escape(detail.query, limit=120)}: {detail.count} articles"
+        with st.expander(title, expanded=index == 0):
+            left, middle, right = st.columns(3)
+            left.markdown("**Feeds that carry it most**")
+            left.dataframe(
+                charts.plain_table(detail.feeds.to_pandas()),
+                hide_index=True,
+                column_config={
+                    "feed_total": st.column_config.NumberColumn("feed's articles", format="%d"),
+                    "share": st.column_config.NumberColumn(
+                        "of the feed's output", format="percent"
+                    ),
+                },
+            )
+            middle.markdown("**Top tags**")
+            middle.dataframe(charts.plain_table(detail.tags.to_pandas()), hide_index=True)
+            right.markdown("**Top terms**")
+            right.dataframe(charts.plain_table(detail.terms.to_pandas()), hide_index=True)
+            st.markdown("**Newest articles**")
+            newest = detail.newest.to_pandas()
+            newest["url"] = newest["url"].map(_ui.safe_url)
+            st.dataframe(
+                charts.plain_table(newest),
+                hide_index=True,
+                column_config={"url": st.column_config.LinkColumn("link")},
+            )
+
+
+draw()
