@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.models import Filters
+from monitor.query import parse
 from monitor.store.base import TABLES
 from monitor.store.clickhouse import COPY_COLUMNS, ClickHouseStore
 from monitor.store.duckdb import DuckDBStore
@@ -149,7 +150,7 @@ def main() -> None:
             (
                 "articles page, search",
                 "articles_page",
-                (Filters(search="die"),),
+                (Filters(query=parse("die")),),
                 {"sort": "published", "descending": True, "limit": 50, "offset": 0},
             ),
         ]

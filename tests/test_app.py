@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest, subscriptions
 from monitor.models import Filters
+from monitor.query import parse
 from monitor.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -373,7 +374,8 @@ def test_script_in_search_is_plain_text(app: Callable[..., AppTest], demo_db: Pa
     attack = "<script>alert(1)</script>"
     at = _open(app(demo_db, q=attack), "pages/articles.py")
     assert at.session_state["q"] == attack
-    assert _view(at).filters.search == attack
+    query = _view(at).filters.query
+    assert query is not None and query.text == attack
     for text in _markdown_texts(at):
         assert "<script>" not in text
     assert EMPTY in " ".join(str(i.value) for i in at.info)
@@ -637,7 +639,7 @@ def test_download_names_keep_the_view(monkeypatch: pytest.MonkeyPatch) -> None:
             view.filters,
             tags=("../../etc/passwd", "a\u202egpj.exe", "x\ny"),
             feeds=("Ärger & Co: <b>News</b>",),
-            search="x" * 500,
+            query=parse("x " * 500),
         ),
     )
     name = hostile.filename("frequency", "csv")

@@ -23,6 +23,7 @@ pytest.importorskip("chdb")
 from monitor import demo  # noqa: E402
 from monitor.models import Filters, ParsedFeed, Table  # noqa: E402
 from monitor.parse import parse_feed  # noqa: E402
+from monitor.query import parse
 from monitor.store.base import FeedUpdate, SaveCounts, Storage  # noqa: E402
 from monitor.store.clickhouse import ClickHouseStore, cluster_ddl  # noqa: E402
 from monitor.store.duckdb import DuckDBStore  # noqa: E402
@@ -143,7 +144,7 @@ def _views(parsed: list[tuple[str, ParsedFeed]]) -> list[Filters]:
         Filters(feeds=(feed_title,)),
         Filters(authors=(author,)),
         Filters(tags=(tag,)),
-        Filters(search="die"),
+        Filters(query=parse("die")),
         Filters(since=start, tags=(tag.upper(),), languages=("de", "en")),
     ]
 

@@ -40,6 +40,7 @@ from monitor.copy import copy_store
 from monitor.errors import StoreError
 from monitor.models import FeedState, Filters, ParsedFeed, Subscription, Table
 from monitor.parse import parse_feed
+from monitor.query import parse
 from monitor.store import open_store
 from monitor.store.base import (
     EXPORT_COLUMNS,
@@ -523,7 +524,7 @@ def test_term_background_language_counts_and_term_vectors(any_store: Storage) ->
     )
     assert any_store.term_background([]).rows == []
     assert any_store.language_counts(ALL).rows == [("de", 3), ("en", 2)]
-    assert any_store.language_counts(Filters(search="no-such-word")).rows == []
+    assert any_store.language_counts(Filters(query=parse("no-such-word"))).rows == []
     vectors = any_store.term_vectors(ALL, [zebra, walrus, "hafen"], sample=3)
     assert vectors.total == 5
     ids = [r[0] for r in vectors.articles.rows]
@@ -736,7 +737,7 @@ def test_export_batches(any_store: Storage) -> None:
     assert [r for b in any_store.export_batches(Filters(feeds=("Feed B",))) for r in b.rows] == [
         r for r in whole if B_URL in r[2]
     ]
-    assert list(any_store.export_batches(Filters(search="nichts-da-gar-nicht"))) == []
+    assert list(any_store.export_batches(Filters(query=parse("nichts-da-gar-nicht")))) == []
 
 
 def test_data_version_changes_on_every_write(any_store: Storage) -> None:
@@ -1056,11 +1057,11 @@ def demo_views(store: Storage) -> list[Filters]:
         Filters(feeds=(options["feeds"][0],)),
         Filters(authors=tuple(options["authors"][:2])),
         Filters(tags=(options["tags"][0],)),
-        Filters(search="wahl"),
+        Filters(query=parse("wahl")),
         Filters(
             since=autumn, tags=tuple(t.upper() for t in options["tags"][:2]), languages=("de", "en")
         ),
-        Filters(search="no-such-word-anywhere"),
+        Filters(query=parse("no-such-word-anywhere")),
     ]
 
 
@@ -1300,7 +1301,7 @@ def test_generated_store_answers_the_same(
         Filters(since=datetime(2026, 10, 20, tzinfo=UTC), until=datetime(2026, 11, 6, tzinfo=UTC)),
         Filters(since=SCALE_END - timedelta(days=30)),
         Filters(languages=("en",), tags=tags, since=SCALE_END - timedelta(days=90)),
-        Filters(search="hafen", since=SCALE_END - timedelta(days=14)),
+        Filters(query=parse("hafen"), since=SCALE_END - timedelta(days=14)),
     ]
     differences = compare_all(duck, ch, views, SCALE_END, tmp_path, quick=True)
     assert differences == [], "\n".join(differences)
@@ -1350,7 +1351,7 @@ def test_copies_of_a_story_in_several_feeds_are_one_story(any_store: Storage) ->
     save(any_store, B_URL, document(B_URL, [copy, other], title="Feed B"))
     rows = _stories(any_store)
     first_id = any_store.articles_page(
-        Filters(search="Zoltan wütet"), sort="published", descending=False, limit=1, offset=0
+        Filters(query=parse("Zoltan wütet")), sort="published", descending=False, limit=1, offset=0
     )[0]["id"][0]
     assert rows[0] == (
         first_id,

@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import analyze, ingest
 from monitor.models import Filters
+from monitor.query import parse
 from monitor.store import DuckDBStore
 
 # Streamlit's caches are process-wide: emptied around every test here, with or without AppTest.
@@ -438,8 +439,8 @@ def test_empty_states_name_their_cause(
     empty = DuckDBStore(tmp_path / "empty.duckdb")
     assert state(empty, Filters()).cause == "empty-store"
     assert "Add a feed" in state(empty, Filters()).message
-    search = state(numbers, replace(WINDOW, search="Quantenschaum"))
-    assert search.cause == "search" and "“Quantenschaum”" in search.message
+    search = state(numbers, replace(WINDOW, query=parse("Quantenschaum")))
+    assert search.cause == "query" and "“Quantenschaum”" in search.message
     window = state(
         numbers, Filters(since=NOW - timedelta(days=400), until=NOW - timedelta(days=300))
     )
@@ -574,7 +575,7 @@ def test_a_search_without_hits_says_so(
 ) -> None:
     at = app(numbers_db, page, q="Quantenschaum")
     infos = _infos(at)
-    assert any("matches the search “Quantenschaum”" in i for i in infos), infos
+    assert any("matches the query “Quantenschaum”" in i for i in infos), infos
     assert not any("Add a feed" in i or "add a feed" in i for i in infos), infos
 
 

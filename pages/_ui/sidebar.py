@@ -11,11 +11,14 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from monitor import analyze
+from monitor import analyze, savedqueries
+from monitor.errors import InputError
 from monitor.models import Filters
+from monitor.query import Query
 from monitor.text import tag_key
 from pages._ui import queries, routing, url
 from pages._ui.link import LINK_SLOT
+from pages._ui.text import md_escape
 from pages._ui.view import (
     DEFAULT_RANGE,
     EARLIEST,
@@ -160,7 +163,14 @@ def build_view() -> View:
     tag_choices += [t for t in st.session_state.get("tag") or [] if t not in tag_choices]
     tags = multiselect("Tags", tag_choices, key="tag", where=sb, match=tag_matcher(tag_choices))
     languages = multiselect("Language", options.get("languages", []), key="lang", where=sb)
-    search = text_input("Search title and text", key="q", max_chars=SEARCH_MAX, where=sb)
+    search = text_input(
+        "Query",
+        key="q",
+        max_chars=SEARCH_MAX,
+        where=sb,
+        help=QUERY_HELP,
+    )
+    query = _query(search)
     # Filled at the end of the run, when the page's own widgets are in the URL too.
     st.session_state[LINK_SLOT] = sb.container()
     filters = Filters(
@@ -170,7 +180,7 @@ def build_view() -> View:
         authors=tuple(authors),
         tags=tuple(dict.fromkeys(tag_key(t) for t in tags)),  # one view, one cache key
         languages=tuple(languages),
-        search=search.strip() or None,
+        query=query,
     )
     if range_key == "all time":
         # Bucket by how much history there is, not by "forever".
@@ -204,3 +214,25 @@ def view() -> View:
     if not isinstance(current, View):
         current = build_view()
     return current
+
+
+QUERY_HELP = (
+    "Whole words, any case; umlauts and ß as written or transliterated (strasse, Muenchen). "
+    '"quoted phrase", AND (or nothing), OR, NOT or -word, ( ), klima* for a prefix, '
+    "fields title: text: author: feed: tag: (or #tag) lang:, and @name for a saved query. "
+    'Example: (Zölle OR tariffs) AND title:"Donald Trump" -#Börse lang:de'
+)
+
+
+def _query(text: str) -> Query | None:
+    """The box's query, parsed; one line on the page (and nothing else drawn) when it is not
+    a query."""
+    if not text or not text.strip():
+        return None
+    from pages._ui.store import store
+
+    try:
+        return savedqueries.parse(text, savedqueries.resolver(store()))
+    except InputError as exc:
+        st.error(f"Query: {md_escape(exc, limit=300)}", icon=":material/error:")
+        st.stop()

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.models import Filters
+from monitor.query import describe
 from pages._ui import queries
 from pages._ui.text import CAPTION_VALUES, listed, md_escape, plain
 
@@ -67,8 +68,8 @@ class View:
         ):
             if values:
                 parts.append(f"{label}{'s' if len(values) > 1 else ''}: {listed(values)}")
-        if f.search:
-            parts.append(f"search: “{plain(f.search, 60)}”")
+        if f.query:
+            parts.append(f"query: “{plain(describe(f.query), 60)}”")
         return parts
 
     def _context(self) -> str:
@@ -132,8 +133,8 @@ class View:
                 named = "+".join(plain(v, 30) for v in values[:CAPTION_VALUES])
                 more = len(values) - CAPTION_VALUES
                 parts.append(f"{label}-{named}" + (f"+{more}-more" if more > 0 else ""))
-        if f.search:
-            parts.append(f"search-{plain(f.search, 30)}")
+        if f.query:
+            parts.append(f"query-{plain(describe(f.query), 30)}")
         name = _FILE_UNSAFE.sub("-", "_".join(parts)).strip("-")
         # Long names break on some systems.
         return f"{name[:150].rstrip('-') or 'download'}.{ext}"

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import LazyModule
 from monitor.models import Filters, Table
+from monitor.query import describe
 from monitor.store.base import BUCKETS, EXPORT_COLUMNS, NO_SERIES, Storage
 from monitor.text import STOPWORD_LANGUAGES, stopwords, tag_key
 
@@ -331,7 +332,7 @@ def _empty_state(store: Storage, f: Filters, need: str, zone: ZoneInfo) -> Empty
         )
     # Which filter alone finds nothing at any time?
     alone = {
-        "search": Filters(search=f.search) if f.search else None,
+        "query": Filters(query=f.query) if f.query else None,
         "tags": Filters(tags=f.tags) if f.tags else None,
         "authors": Filters(authors=f.authors) if f.authors else None,
         "feeds": Filters(feeds=f.feeds) if f.feeds else None,
@@ -340,7 +341,7 @@ def _empty_state(store: Storage, f: Filters, need: str, zone: ZoneInfo) -> Empty
     for cause, only in alone.items():
         if only is not None and not store.article_count(only):
             what = {
-                "search": f"the search “{f.search}”",
+                "query": f"the query “{describe(f.query) if f.query else ''}”",
                 "tags": f"the tag {_quoted(f.tags)}",
                 "authors": f"the author {_quoted(f.authors)}",
                 "feeds": f"the feed {_quoted(f.feeds)}",

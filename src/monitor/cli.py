@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from monitor import fetch as fetching
     from monitor import ingest, opml, subscriptions
+    from monitor.query import Query
 else:
     # The query commands must start fast (a whole `monitor tags --json` in under a second on
     # a big store); fetching, parsing, OPML and pandas are imported when first used.
@@ -197,7 +198,13 @@ def filter_options(func: F) -> F:
         click.option("--author", "authors", multiple=True, help="Author (repeatable)."),
         click.option("--tag", "tags", multiple=True, help="Tag, any case, # optional."),
         click.option("--lang", "languages", multiple=True, help="Language code: de, en, ..."),
-        click.option("--search", help="Words that must all appear in title or text."),
+        click.option(
+            "--query",
+            "-q",
+            help='A query: words, "phrases", AND OR NOT -word ( ) klima* title: text: '
+            "author: feed: tag: #tag lang: @saved (see the README).",
+        ),
+        click.option("--search", hidden=True, help="Deprecated: the same as --query."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -212,6 +219,7 @@ def make_filters(
     tags: tuple[str, ...],
     languages: tuple[str, ...],
     search: str | None,
+    query: str | None = None,
 ) -> Filters:
     moments: dict[str, datetime | None] = {}
     for hint, text in (("--since", since), ("--until", until)):
@@ -227,8 +235,20 @@ def make_filters(
         authors=authors,
         tags=tags,
         languages=tuple(lang.lower() for lang in languages),
-        search=search,
+        query=_parse_query(query or search),
     )
+
+
+def _parse_query(text: str | None) -> Query | None:
+    """``--query`` parsed; ``@NAME`` is looked up in the command's store."""
+    if text is None or not text.strip():
+        return None
+    resolve = None
+    if "@" in text:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and isinstance((ctx.find_root().obj or {}).get("store"), Storage):
+            resolve = savedqueries.resolver(ctx.find_root().obj["store"])
+    return savedqueries.parse(text, resolve)
 
 
 def _store(ctx: click.Context) -> Storage:
@@ -1208,7 +1228,7 @@ def attention_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--tz") from None
     store = _store(ctx)
-    f = make_filters(since, until, feeds, authors, tags, languages, None)
+    f = make_filters(since, until, feeds, authors, tags, languages, None, None)
     parsed, labels = attention_queries(store, texts)
     result = analyze.attention(store, f, parsed, by=by, timezone=timezone, labels=labels)
     if not as_json:

@@ -164,15 +164,12 @@ class Filters:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # tag keys; display forms are folded to keys
     languages: tuple[str, ...] = ()
-    search: str | None = None  # words in title or text, case-insensitive (to be replaced)
     query: Query | None = None  # the query language (monitor.query); the engines compile it
 
     @property
     def only_time(self) -> bool:
         """True when nothing but the date range narrows the view."""
-        return not (
-            self.feeds or self.authors or self.tags or self.languages or self.search or self.query
-        )
+        return not (self.feeds or self.authors or self.tags or self.languages or self.query)
 
 
 @dataclass

@@ -358,13 +358,16 @@ def _char_class(chars: set[str]) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def _word_pattern(word: str) -> str:
+def _word_pattern(word: str, prefix: bool = False) -> str:
     sources = _folded_from()
     out = []
     i = 0
     while i < len(word):
         pair = word[i : i + 2]
         one = {word[i]} | set(sources.get(word[i], ()))
+        if prefix and i == len(word) - 1:
+            # A prefix may end inside a character that folds to two ("zo*" finds "Zölle").
+            one |= {c for k, v in sources.items() if len(k) == 2 and k[0] == word[i] for c in v}
         if len(pair) == 2 and pair in sources:
             two = {pair[1]} | set(sources.get(pair[1], ()))
             out.append(
@@ -379,5 +382,8 @@ def _word_pattern(word: str) -> str:
 
 def match_pattern(match: Match) -> str:
     """An RE2 pattern that finds ``match``'s words, in order, as whole words, in a text."""
-    body = _GAP.join(_word_pattern(w) for w in match.words)
+    last = len(match.words) - 1
+    body = _GAP.join(
+        _word_pattern(w, match.prefix and i == last) for i, w in enumerate(match.words)
+    )
     return _EDGE_BEFORE + body + (r"" if match.prefix else _EDGE_AFTER)

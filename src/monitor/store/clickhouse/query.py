@@ -292,7 +292,7 @@ def term_rows(f: Filters, p: Params, *, rollup: bool = True) -> str:
             f"FROM article_terms x WHERE {child_where(view, p, 'x')}"
         )
 
-    if not rollup or f.feeds or f.authors or f.tags or f.query or (f.search and f.search.strip()):
+    if not rollup or f.feeds or f.authors or f.tags or f.query:
         return raw(f)
     since = utc_naive(f.since) if f.since is not None else None
     until = utc_naive(f.until) if f.until is not None else None

@@ -35,10 +35,6 @@ class Params(dict[str, Any]):
         return self.add(list(values), "Array(String)")
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def time_conditions(column: str, f: Filters, p: Params) -> list[str]:
     out = []
     if f.since is not None:
@@ -89,10 +85,6 @@ def article_where(f: Filters, p: Params, alias: str = "a") -> str:
             f"{alias}.aid IN (SELECT tg.aid FROM article_tags tg "
             f"WHERE {tag_match('tg', f.tags, p)})"
         )
-    if f.search and f.search.strip():
-        for word in f.search.split():
-            pattern = p.add(f"%{escape_like(word)}%", "String")
-            conditions.append(f"({alias}.title ILIKE {pattern} OR {alias}.text ILIKE {pattern})")
     if f.query is not None:
         conditions.append(query_condition(f.query.root, p, alias))
     return " AND ".join(conditions) if conditions else "true"
@@ -138,9 +130,7 @@ def _match_condition(m: Match, p: Params, alias: str) -> str:
 
 def narrows_articles(f: Filters) -> bool:
     """Whether the view is narrowed by more than time (by a filter on articles)."""
-    return bool(
-        f.languages or f.feeds or f.authors or f.tags or f.query or (f.search and f.search.strip())
-    )
+    return bool(f.languages or f.feeds or f.authors or f.tags or f.query)
 
 
 def child_where(f: Filters, p: Params, alias: str) -> str:

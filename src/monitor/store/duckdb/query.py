@@ -42,10 +42,6 @@ def _in_list(column: str, values: Sequence[Any], params: Params) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _time_conditions(column: str, f: Filters, params: Params) -> list[str]:
     conditions = []
     if f.since is not None:
@@ -140,13 +136,6 @@ def article_where(f: Filters, params: Params, alias: str = "a") -> str:
             + tag_match("tg", f.tags, params)
             + ")"
         )
-    if f.search and f.search.strip():
-        for word in f.search.split():
-            pattern = f"%{_escape_like(word)}%"
-            conditions.append(
-                f"({alias}.title ILIKE ? ESCAPE '\\' OR {alias}.text ILIKE ? ESCAPE '\\')"
-            )
-            params.extend([pattern, pattern])
     if f.query is not None:
         conditions.append(query_condition(f.query.root, params, alias))
     return " AND ".join(conditions) if conditions else "TRUE"
@@ -390,7 +379,7 @@ def term_rows(f: Filters, params: Params, *, rollup: bool = True) -> str:
     other filter (or `rollup=False`) reads `article_terms` for the whole window.
     """
     raw = "SELECT x.term, x.n, 1 AS articles FROM article_terms x WHERE "
-    if not rollup or f.feeds or f.authors or f.tags or f.query or (f.search and f.search.strip()):
+    if not rollup or f.feeds or f.authors or f.tags or f.query:
         return raw + child_where(f, params, "x")
     since = utc_naive(f.since) if f.since is not None else None
     until = utc_naive(f.until) if f.until is not None else None

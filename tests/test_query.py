@@ -1,0 +1,202 @@
+"""The query language (issue 11): the grammar, its one-line errors, hostile input, and the
+engines' answers against the reference evaluator (`queryref`) on both engines."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from queryref import Doc, doc_of, matches, random_queries
+
+from monitor import feedwriter
+from monitor.models import Filters
+from monitor.parse import parse_feed
+from monitor.query import And, Match, Not, Or, QueryError, describe, match_pattern, parse
+from monitor.store.base import FeedUpdate, Storage
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+# -- the grammar -----------------------------------------------------------------------------
+
+
+def test_words_are_folded_and_implicitly_anded() -> None:
+    assert parse("Straße München").root == And((Match(("strasse",)), Match(("muenchen",))))
+    assert parse("strasse").root == parse("STRAßE").root
+
+
+def test_precedence_is_not_then_and_then_or() -> None:
+    root = parse("a b OR NOT c -d").root
+    assert root == Or(
+        (And((Match(("a",)), Match(("b",)))), And((Not(Match(("c",))), Not(Match(("d",))))))
+    )
+    assert parse("a AND (b OR c)").root == And((Match(("a",)), Or((Match(("b",)), Match(("c",))))))
+
+
+def test_phrases_keep_stopwords_and_words_with_separators_are_phrases() -> None:
+    assert parse('"die Linke"').root == Match(("die", "linke"))
+    assert parse("Ukraine-Konflikt").root == Match(("ukraine", "konflikt"))
+    assert parse("die").root == Match(("die",))  # a stopword alone is still a word
+
+
+def test_fields_prefixes_tags_and_languages() -> None:
+    assert parse("title:Zölle").root == Match(("zoelle",), "title")
+    assert parse('author:"Anna Alt"').root == Match(("anna", "alt"), "author")
+    assert parse("klima*").root == Match(("klima",), prefix=True)
+    assert parse("#Börse").root == Match(("börse",), "tag")
+    assert parse("tag:EU*").root == Match(("eu",), "tag", prefix=True)
+    assert parse("lang:DE").root == Match(("de",), "lang")
+    assert parse("and or not").root == And((Match(("and",)), Match(("or",)), Match(("not",))))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a OR b)", 'unexpected ")" at 7'),
+        ("(a OR b", 'unclosed "(" at 1'),
+        ('a "b c', "unclosed quote at 3"),
+        ("", "empty query"),
+        ("   ", "empty query"),
+        ("a AND NOT", "nothing after NOT at 7"),
+        ("OR a", "nothing before OR at 1"),
+        ("a OR", "nothing after OR at 3"),
+        ("()", "empty parentheses at 1"),
+        ("titel:x", 'unknown field "titel:" at 1 (did you mean "title:"?)'),
+        ("title:", 'nothing after "title:" at 1'),
+        ("lang:123", 'not a language code "123" at 1 (e.g. lang:de)'),
+        ('x "!!"', 'no words in "!!" at 3'),
+        ("@a", 'unknown saved query "@a" at 1'),
+    ],
+)
+def test_errors_point_at_the_place(text: str, message: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse(text, resolve=lambda name: None)
+    assert str(caught.value) == message
+
+
+def test_saved_queries_nest_and_cycles_are_refused() -> None:
+    saved = {"eu": ('EU OR "Europäische Union"', 3), "a": ("@b", 1), "b": ("@a", 1)}
+    q = parse("@eu", resolve=saved.get)
+    assert (q.name, q.version) == ("eu", 3)
+    assert q.root == Or((Match(("eu",)), Match(("europaeische", "union"))))
+    assert describe(q) == "@eu (version 3)"
+    assert parse("@eu klima", resolve=saved.get).name is None
+    with pytest.raises(QueryError, match="refers to itself"):
+        parse("@a", resolve=saved.get)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["(" * 1000 + "a" + ")" * 1000, "NOT " * 500 + "a", '"' * 1999, "a " * 999, "x" * 5000],
+)
+def test_hostile_queries_end_fast_with_one_line(text: str) -> None:
+    start = time.process_time()
+    try:
+        parse(text)
+    except QueryError as error:
+        assert "\n" not in str(error)
+    assert time.process_time() - start < 1.0
+
+
+def test_random_texts_raise_nothing_but_query_errors() -> None:
+    rng = random.Random(7)
+    alphabet = 'ab ()"-*:#@ORANDNOTtitle:lang:ßä\t'
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        try:
+            parse(text, resolve=lambda name: None)
+        except QueryError:
+            pass
+
+
+# -- the engines against the reference -------------------------------------------------------
+
+VOCABULARY = (
+    "Straße", "München", "Zölle", "Zöllen", "Gegenzöllen", "die", "Linke", "Klimawandel",
+    "Klima", "Börse", "EU", "Europa", "neue", "Trump", "Putin", "Café", "Hafen", "und",
+    "tariffs", "the", "union", "Ukraine", "Konflikt",
+)  # fmt: skip
+
+
+def _fill(store: Storage, rng: random.Random) -> None:
+    feeds = (
+        ("https://de.example/feed.xml", "Nachrichten Süd", "de"),
+        ("https://en.example/feed.xml", "World Desk", "en"),
+    )
+    authors = ("Anna Alt", "Jörg Müller", "Bob Smith", "Straßer")
+    tags = ("Alpha", "Beta", "Klima", "EU", "Börse", "Europa")
+    for url, title, language in feeds:
+        items = []
+        for n in range(30):
+            words = " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(3, 14)))
+            joiner = rng.choice((" ", "-", ", ", " die "))
+            items.append(
+                feedwriter.Entry(
+                    title=joiner.join(rng.sample(VOCABULARY, 2)),
+                    link=f"{url}/{n}",
+                    guid=f"{url}#{n}",
+                    published=NOW - timedelta(hours=7 * n),
+                    authors=tuple(rng.sample(authors, rng.randint(0, 2))),
+                    categories=tuple(rng.sample(tags, rng.randint(0, 2))),
+                    content=f"<p>{words}.</p>",
+                )
+            )
+        body = feedwriter.rss(feedwriter.Channel(title, url, language=language), items)
+        parsed = parse_feed(body, source=url, feed_url=url, fetched_at=NOW)
+        assert parsed.error is None
+        store.save_feeds([FeedUpdate(url=url, kind="file", parsed=parsed, body_hash=url, now=NOW)])
+
+
+def _ids(store: Storage, f: Filters) -> set[str]:
+    return {str(i) for batch in store.export_batches(f) for i in batch["id"]}
+
+
+def test_engines_agree_with_the_reference(any_store: Storage) -> None:
+    rng = random.Random(11)
+    _fill(any_store, rng)
+    feed_rows = any_store.feeds().records()
+    feeds = {
+        str(r["url"]): tuple(str(r[k]) for k in ("title", "name", "url") if r.get(k))
+        for r in feed_rows
+    }
+    docs: dict[str, Doc] = {}
+    for batch in any_store.export_batches(Filters()):
+        for record in batch.records():
+            docs[str(record["id"])] = doc_of(record, feeds)
+    assert len(docs) == 60
+    texts = random_queries(rng, VOCABULARY, 300)
+    texts += ["strasse", "Muenchen", '"die Linke"', "zoe*", "zo*", "NOT Hafen", "#EU -Europa"]
+    nonempty = 0
+    for text in texts:
+        q = parse(text)
+        want = {i for i, d in docs.items() if matches(q.root, d)}
+        got = _ids(any_store, Filters(query=q))
+        assert got == want, (text, q.root, sorted(got ^ want)[:5])
+        nonempty += 0 < len(want) < len(docs)
+    assert nonempty > 100  # the queries tell articles apart
+
+
+def test_counts_follow_the_query_on_every_read(any_store: Storage) -> None:
+    _fill(any_store, random.Random(3))
+    everything = any_store.article_count(Filters())
+    q = Filters(query=parse("Hafen OR Börse"))
+    some = any_store.article_count(q)
+    assert 0 < some < everything
+    assert any_store.stats(q)["articles"] == some
+    assert (
+        any_store.article_count(Filters(query=parse("NOT (Hafen OR Börse)"))) == everything - some
+    )
+
+
+def test_pattern_matches_whole_words_in_their_spellings() -> None:
+    import re
+
+    # Python's re knows no \pL; the classes it stands for are checked with [^\W_].
+    def py(pattern: str) -> re.Pattern[str]:
+        return re.compile(pattern.replace(r"[^\pL\pN]", r"[\W_]").replace(r"\pL\pN", ""))
+
+    strasse = py(match_pattern(parse("strasse").root))  # type: ignore[arg-type]
+    assert strasse.search("Die Straße ist") and strasse.search("STRASSE")
+    assert not strasse.search("Hauptstraße") and not strasse.search("Strassen")
