@@ -934,5 +934,5 @@ def test_attention_page_counts_equal_the_cli(
 
     bad = _open(app(db, aq1="@nowhere", range="all time"), "pages/attention.py")
     said = [str(e.value).replace("\\", "") for e in bad.error]
-    assert said == ["Query 1: no saved query named 'nowhere' (monitor queries list)"]
+    assert said == ['Query 1: unknown saved query "@nowhere" at 1']
     assert not _figures(bad)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from monitor import analyze, savedqueries
 from monitor.cli import cli
-from monitor.errors import InputError, NotFound
+from monitor.errors import InputError
 from monitor.models import Filters
 from monitor.store import DuckDBStore
 
@@ -53,7 +53,7 @@ def test_queries_add_edit_list_remove(db: Path) -> None:
         (("add", "a/b", "x"), 2, "letters, digits"),
         (("add", "x" * 65, "x"), 2, "letters, digits"),
         (("add", "ok", "   "), 2, "empty"),
-        (("add", "ok", "@nowhere"), 1, "no saved query named 'nowhere'"),
+        (("add", "ok", "@nowhere"), 2, 'unknown saved query "@nowhere"'),
         (("add", "self", "@self"), 2, "itself"),
         (("remove", "nowhere"), 1, "no saved query named 'nowhere'"),
     ],
@@ -120,7 +120,7 @@ def test_names_are_checked() -> None:
 
 
 def test_unknown_saved_query_in_attention(db: Path) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(InputError, match='unknown saved query "@nope"'):
         savedqueries.parse("@nope", savedqueries.resolver(DuckDBStore(db)))
 
 
