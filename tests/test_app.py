@@ -639,7 +639,7 @@ def test_download_names_keep_the_view(monkeypatch: pytest.MonkeyPatch) -> None:
             view.filters,
             tags=("../../etc/passwd", "a\u202egpj.exe", "x\ny"),
             feeds=("Ärger & Co: <b>News</b>",),
-            query=parse("x " * 500),
+            query=parse("x" * 500),
         ),
     )
     name = hostile.filename("frequency", "csv")

@@ -47,31 +47,10 @@ def resolver(store: Storage) -> Resolve:
 
 
 def parse(text: str, resolve: Resolve | None = None) -> Query:
-    """`monitor.query.parse` (helper qlang's parser); InputError for what cannot be parsed.
-
-    Until the parser lands, a stand-in: ``@NAME`` alone, or plain words that must all be
-    present (what the engines' substring search did)."""
+    """`monitor.query.parse`: the query, or a one-line `QueryError` (an InputError)."""
     from monitor import query as q
 
-    real = getattr(q, "parse", None)
-    if real is not None:
-        result: Query = real(text, resolve=resolve)
-        return result
-    stripped = text.strip()
-    if stripped.startswith("@") and " " not in stripped:
-        name = check_name(stripped)
-        if resolve is None:
-            raise InputError(f"query {stripped}: saved queries need a store")
-        got = resolve(name)
-        if got is None:
-            raise NotFound(f"no saved query named {name!r} (monitor queries list)")
-        inner = parse(got[0], None)
-        return q.Query(text, inner.root, name=name, version=got[1])
-    words = tuple(w.lower() for w in stripped.split())
-    if not words:
-        raise InputError("query: empty")
-    parts = tuple(q.Match((w,)) for w in words)
-    return q.Query(text, parts[0] if len(parts) == 1 else q.And(parts))
+    return q.parse(text, resolve=resolve)
 
 
 def label(query: Query, saved: SavedQuery | None = None) -> str:
