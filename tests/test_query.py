@@ -56,6 +56,8 @@ def test_fields_prefixes_tags_and_languages() -> None:
     [
         ("a OR b)", 'unexpected ")" at 7'),
         ("(a OR b", 'unclosed "(" at 1'),
+        ("EU OR (", 'unclosed "(" at 7'),
+        ("a (b (c", 'unclosed "(" at 6'),
         ('a "b c', "unclosed quote at 3"),
         ("", "empty query"),
         ("   ", "empty query"),

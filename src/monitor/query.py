@@ -199,6 +199,7 @@ class _Parser:
         self.terms = 0
         self.resolve = resolve
         self.saved = saved
+        self.opened: list[int] = []  # where each open parenthesis is
 
     def peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -249,6 +250,8 @@ class _Parser:
     def primary(self, depth: int) -> Node:
         token = self.peek()
         if token is None:
+            if self.opened:
+                raise QueryError(f'unclosed "(" at {self.opened[-1]}')
             raise QueryError(f"query ends too early at {self.end_at()}")
         if token.kind in ("AND", "OR"):
             raise QueryError(f"nothing before {token.kind} at {token.at}")
@@ -260,7 +263,9 @@ class _Parser:
                 raise QueryError(f"nested too deeply at {token.at} (at most {MAX_DEPTH})")
             if (inner := self.peek()) is not None and inner.kind == ")":
                 raise QueryError(f"empty parentheses at {token.at}")
+            self.opened.append(token.at)
             node = self.either(depth + 1)
+            self.opened.pop()
             closing = self.peek()
             if closing is None or closing.kind != ")":
                 raise QueryError(f'unclosed "(" at {token.at}')
