@@ -189,8 +189,8 @@ def _usage_line(exc: click.UsageError) -> str:
 # -- shared options -------------------------------------------------------------------
 
 
-def filter_options(func: F) -> F:
-    """The filters every query command takes."""
+def view_options(func: F) -> F:
+    """The filters of the view without the query (`monitor attention` takes several)."""
     options = [
         click.option("--since", help="From this date, date-time (UTC) or age (7d, 24h)."),
         click.option("--until", help="Before this date, date-time (UTC) or age."),
@@ -198,6 +198,15 @@ def filter_options(func: F) -> F:
         click.option("--author", "authors", multiple=True, help="Author (repeatable)."),
         click.option("--tag", "tags", multiple=True, help="Tag, any case, # optional."),
         click.option("--lang", "languages", multiple=True, help="Language code: de, en, ..."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def filter_options(func: F) -> F:
+    """The filters every query command takes: the view's, and one query."""
+    options = [
         click.option(
             "--query",
             "-q",
@@ -208,7 +217,7 @@ def filter_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return view_options(func)
 
 
 def make_filters(
@@ -1190,12 +1199,7 @@ def attention_queries(store: Storage, texts: Sequence[str]) -> tuple[list[Any], 
 @click.option(
     "--tz", "timezone", default="UTC", show_default=True, help="Time zone of the buckets."
 )
-@click.option("--since", help="From this date, date-time (UTC) or age (7d, 24h).")
-@click.option("--until", help="Before this date, date-time (UTC) or age.")
-@click.option("--feed", "feeds", multiple=True, help="Feed URL or name (repeatable).")
-@click.option("--author", "authors", multiple=True, help="Author (repeatable).")
-@click.option("--tag", "tags", multiple=True, help="Tag, any case, # optional.")
-@click.option("--lang", "languages", multiple=True, help="Language code: de, en, ...")
+@view_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def attention_command(
