@@ -190,9 +190,10 @@ def serialize(value: Any) -> list[str]:
     return [str(value)]
 
 
-def prepare(key: str, parse: Callable[[list[str]], Any], default: Any) -> None:
+def prepare(key: str, parse: Callable[[list[str]], Any], default: Any) -> Any:
     """Put the widget's value into session state before it is drawn: the URL's (when it is
     read this run and valid), else the value the widget already has, else `default`.
+    Returns that value, for the widget's own default (see `widgets`).
 
     `parse` returns the value for URL values, or None when they are not valid."""
     raw = _url_value(key)
@@ -209,6 +210,7 @@ def prepare(key: str, parse: Callable[[list[str]], Any], default: Any) -> None:
             state[key] = default
         elif fixed != state[key]:
             state[key] = fixed
+    return state[key]
 
 
 def publish(key: str, value: Any) -> None:

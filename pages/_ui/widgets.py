@@ -3,6 +3,14 @@
 
 Each takes `key` (the URL parameter and the session-state key) and `where` (st.sidebar, a
 column; the page by default); other arguments go to Streamlit.
+
+Each also gives Streamlit the value in session state as the widget's own default (`index`,
+`default`, `value`). Session state decides what the script reads, but the browser draws a
+widget from its own copy of the value, and after a page switch it sometimes has none: it
+then drew the widget's default, the first choice ("24 hours"), while the URL and the data
+said "90 days", and the next click anywhere sent that first choice back as the user's
+(tests/test_browser.py `test_a_page_switch_keeps_the_sidebar`). With a key the default is
+not part of a widget's identity in Streamlit 1.67, so this changes nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +28,13 @@ from pages._ui.url import parse_date, prepare, publish, values
 
 def _where(where: Any) -> Any:
     return st if where is None else where
+
+
+def _index(choices: Sequence[Any], value: Any) -> int | None:
+    for n, choice in enumerate(choices):
+        if choice == value:
+            return n
+    return None
 
 
 def selectbox(
@@ -48,9 +63,9 @@ def selectbox(
             found = by_text.get(str(match(raw[0])))
         return found
 
-    prepare(key, parse, default)
-    if index is None:
-        kwargs["index"] = None  # nothing chosen is a state of its own (a placeholder shows)
+    current = prepare(key, parse, default)
+    # None: nothing chosen is a state of its own (a placeholder shows).
+    kwargs["index"] = _index(choices, current)
     value = _where(where).selectbox(label, choices, key=key, **kwargs)
     publish(key, value)
     return value
@@ -80,8 +95,10 @@ def multiselect(
         picked = list(dict.fromkeys(c for c in map(named, raw) if c is not None))
         return picked or None
 
-    prepare(key, parse, [])
-    value = list(_where(where).multiselect(label, choices, key=key, **kwargs))
+    current = prepare(key, parse, [])
+    value = list(
+        _where(where).multiselect(label, choices, key=key, default=list(current), **kwargs)
+    )
     publish(key, value)
     return value
 
@@ -93,8 +110,8 @@ def toggle(label: str, *, key: str, value: bool = False, where: Any = None, **kw
         text = raw[0].strip().lower() if raw else ""
         return {"true": True, "false": False}.get(text)
 
-    prepare(key, parse, bool(value))
-    result = bool(_where(where).toggle(label, key=key, **kwargs))
+    current = prepare(key, parse, bool(value))
+    result = bool(_where(where).toggle(label, key=key, value=bool(current), **kwargs))
     publish(key, result)
     return result
 
@@ -119,9 +136,15 @@ def number_input(
             return None
         return min(max(int(text), min_value), max_value)
 
-    prepare(key, parse, min(max(int(value), min_value), max_value))
+    current = prepare(key, parse, min(max(int(value), min_value), max_value))
     result = _where(where).number_input(
-        label, key=key, min_value=min_value, max_value=max_value, step=step, **kwargs
+        label,
+        key=key,
+        min_value=min_value,
+        max_value=max_value,
+        step=step,
+        value=current,
+        **kwargs,
     )
     publish(key, int(result))
     return int(result)
@@ -133,8 +156,10 @@ def text_input(label: str, *, key: str, max_chars: int, where: Any = None, **kwa
     def parse(raw: list[str]) -> str | None:
         return raw[0] if raw and len(raw[0]) <= max_chars else None
 
-    prepare(key, parse, "")
-    result = str(_where(where).text_input(label, key=key, max_chars=max_chars, **kwargs))
+    current = prepare(key, parse, "")
+    result = str(
+        _where(where).text_input(label, key=key, max_chars=max_chars, value=str(current), **kwargs)
+    )
     publish(key, result)
     return result
 
@@ -156,9 +181,9 @@ def date_input(
         day = parse_date(raw[0]) if raw else None
         return day if day is not None and min_value <= day <= max_value else None
 
-    prepare(key, parse, min(max(value, min_value), max_value))
+    current = prepare(key, parse, min(max(value, min_value), max_value))
     result = _where(where).date_input(
-        label, key=key, min_value=min_value, max_value=max_value, **kwargs
+        label, key=key, min_value=min_value, max_value=max_value, value=current, **kwargs
     )
     day = result if isinstance(result, date) else value
     publish(key, day)
