@@ -621,6 +621,16 @@ def _insert(con: Any, corpus: Corpus, rows: dict[str, Any]) -> int:
             _append(con, name, table)
     # The terms with both rollups (per day, display forms), as the real ingest keeps them.
     write.insert_terms(con, tables["article_terms"])
+    # And the word index the query language reads, as ingest builds it.
+    articles = tables["articles"]
+    columns = (articles[c].to_pylist() for c in ("id", "published", "title", "text"))
+    write.insert_words(
+        con,
+        [
+            (i, pub, text.index_words(title, body))
+            for i, pub, title, body in zip(*columns, strict=True)
+        ],
+    )
     return tables["article_terms"].num_rows
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -13,10 +15,32 @@ view = _ui.view()
 st.title("Attention")
 st.caption(view.caption())
 st.caption(
-    "Up to six queries (or saved ones as @name: `monitor queries add NAME QUERY`). Attention "
+    "Up to six queries (or saved ones as @name: saved below or with `monitor queries add NAME "
+    "QUERY`). Attention "
     "is a query's articles divided by all articles in the same bucket and filters; share of "
     "voice is its share of the articles matching any of the queries."
 )
+
+
+def manage_saved(saved: list[Any]) -> None:
+    """Save a query under a name (or edit one: its version goes up), or remove one."""
+    _ui.show_flash("queries")
+    if _ui.read_only():
+        return
+    with st.expander("Save a query as @name", expanded=False):
+        with st.form("save-query", clear_on_submit=False):
+            left, right = st.columns([1, 3])
+            name = left.text_input("Name", max_chars=64, placeholder="eu")
+            text = right.text_input(
+                "Query", max_chars=2000, placeholder='EU OR "Europäische Union"'
+            )
+            if st.form_submit_button("Save", icon=":material/bookmark_add:"):
+                _ui.save_query(name, text)
+        if saved:
+            with st.form("remove-query"):
+                gone = st.selectbox("Saved query", [f"@{s.name}" for s in saved])
+                if st.form_submit_button("Remove", icon=":material/delete:") and gone:
+                    _ui.remove_query(str(gone)[1:])
 
 
 def draw() -> None:
@@ -32,6 +56,7 @@ def draw() -> None:
             "Saved: "
             + _ui.md_escape(", ".join(f"@{s.name} (version {s.version})" for s in saved), limit=600)
         )
+    manage_saved(saved)
     if not texts:
         st.info("Type a query above to see its attention.", icon=":material/search:")
         return

@@ -936,3 +936,46 @@ def test_attention_page_counts_equal_the_cli(
     said = [str(e.value).replace("\\", "") for e in bad.error]
     assert said == ['Query 1: unknown saved query "@nowhere" at 1']
     assert not _figures(bad)
+
+
+def test_attention_page_saves_edits_and_removes_a_query(
+    app: Callable[..., AppTest], demo_db: Path, tmp_path: Path
+) -> None:
+    """The page's form saves a query under a name (usable as @name at once), an edit raises
+    its version, a bad name or query gets one line and saves nothing, and Remove removes it;
+    a read-only dashboard shows no form."""
+    db = tmp_path / "demo.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    at = _open(app(db, range="all time"), "pages/attention.py")
+
+    def save(name: str, text: str) -> AppTest:
+        boxes = {t.label: t for t in at.main.text_input}
+        boxes["Name"].input(name)
+        boxes["Query"].input(text)
+        next(b for b in at.button if b.label == "Save").click().run()
+        assert not at.exception
+        return at
+
+    save("ukr", "Ukraine")
+    assert [(q.name, q.text, q.version) for q in DuckDBStore(db).saved_queries()] == [
+        ("ukr", "Ukraine", 1)
+    ]
+    assert [str(s.value).replace("\\", "") for s in at.success] == ["Saved: @ukr"]
+    save("ukr", "Ukraine OR Kiew")
+    assert DuckDBStore(db).saved_query("ukr").version == 2  # type: ignore[union-attr]
+    for name, text, said in (
+        ("two words", "x", "saved query name 'two words'"),
+        ("ok", "a OR", "nothing after OR at 3"),
+        ("ok", "@nowhere", 'unknown saved query "@nowhere" at 1'),
+    ):
+        save(name, text)
+        assert any(said in str(e.value).replace("\\", "") for e in at.error), (name, text)
+    assert [q.name for q in DuckDBStore(db).saved_queries()] == ["ukr"]
+
+    at.main.text_input(key="aq1").input("@ukr").run()
+    assert not at.error and _figures(at)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert DuckDBStore(db).saved_queries() == []
+
+    shown = _open(app(db, range="all time", read_only="1"), "pages/attention.py")
+    assert not [b for b in shown.button if b.label in ("Save", "Remove")]

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from engines import engine_of
 from queryref import Doc, doc_of, matches, random_queries
 
 from monitor import feedwriter
@@ -15,6 +16,8 @@ from monitor.models import Filters
 from monitor.parse import parse_feed
 from monitor.query import And, Match, Not, Or, QueryError, describe, match_pattern, parse
 from monitor.store.base import FeedUpdate, Storage
+from monitor.store.clickhouse.sql import Params
+from monitor.store.rebuild import rebuild_terms
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -202,3 +205,69 @@ def test_pattern_matches_whole_words_in_their_spellings() -> None:
     strasse = py(match_pattern(parse("strasse").root))  # type: ignore[arg-type]
     assert strasse.search("Die Straße ist") and strasse.search("STRASSE")
     assert not strasse.search("Hauptstraße") and not strasse.search("Strassen")
+
+
+# -- the word index follows the stored articles ----------------------------------------------
+
+
+def _save_one(store: Storage, title: str, text: str, when: datetime) -> None:
+    url = "https://index.example/feed.xml"
+    item = feedwriter.Entry(
+        title=title, link=f"{url}/1", guid=f"{url}#1", published=NOW, content=f"<p>{text}</p>"
+    )
+    body = feedwriter.rss(feedwriter.Channel("Index", url, language="de"), [item])
+    parsed = parse_feed(body, source=url, feed_url=url, fetched_at=when)
+    store.save_feeds([FeedUpdate(url=url, kind="file", parsed=parsed, body_hash=text, now=when)])
+
+
+def _count(store: Storage, text: str) -> int:
+    return store.article_count(Filters(query=parse(text)))
+
+
+def test_the_word_index_follows_edits_and_removals(any_store: Storage) -> None:
+    """An edited entry's old words stop matching and its new ones match (words, phrases,
+    fields, prefixes); a removed feed's articles match nothing."""
+    _save_one(any_store, "Hafen heute", "Die Linke und der Hafen.", NOW)
+    before = ("linke", '"die linke"', "title:hafen", "text:hafen", "haf*", '"hafen heute"')
+    assert [_count(any_store, q) for q in before] == [1] * len(before)
+    assert _count(any_store, '"linke die"') == 0  # the order of a phrase's words counts
+    assert _count(any_store, '"heute die"') == 0  # a phrase never spans title and text
+
+    _save_one(any_store, "Börse heute", "Die Börse schließt früh.", NOW + timedelta(hours=1))
+    assert [_count(any_store, q) for q in before] == [0] * len(before)
+    after = ("boerse", '"Börse schliesst"', "title:börse", "börs*", '"die boerse"')
+    assert [_count(any_store, q) for q in after] == [1] * len(after)
+
+    assert any_store.remove_feed("https://index.example/feed.xml") is not None
+    assert [_count(any_store, q) for q in after] == [0] * len(after)
+
+
+def _drop_word_index(store: Storage) -> int:
+    """Empty the word index (as a store from before it has none) and say how many rows it
+    held; the engines' own SQL, as the storage interface has no such call."""
+    if engine_of(store) == "duckdb":
+        with store.write() as con:  # type: ignore[attr-defined]
+            row = con.execute("SELECT count(*) FROM article_words").fetchone()
+            con.execute("DELETE FROM article_words")
+            con.execute("DELETE FROM word_vocabulary")
+        return int(row[0])
+    _, rows = store._run("SELECT count() FROM article_words", Params())  # type: ignore[attr-defined]
+    store._command("TRUNCATE TABLE article_words")  # type: ignore[attr-defined]
+    return int(rows[0][0])
+
+
+def test_an_upgraded_store_scans_until_the_rebuild_fills_the_index(any_store: Storage) -> None:
+    """Schema 8 marks a store with articles for the term rebuild: until it has run, words are
+    matched by a scan of the texts (the same answers), and the rebuild fills the index."""
+    _fill(any_store, random.Random(5))
+    texts = random_queries(random.Random(6), VOCABULARY, 40) + ['"die Linke"', "zoe*"]
+    want = [_ids(any_store, Filters(query=parse(t))) for t in texts]
+    assert sum(0 < len(w) < 60 for w in want) > 15
+    assert _drop_word_index(any_store) > 500
+    any_store.replace_terms([], (datetime(1970, 1, 1), ""))  # what the migration marks
+    assert [_ids(any_store, Filters(query=parse(t))) for t in texts] == want
+    report = rebuild_terms(any_store, batch=25)
+    assert report is not None and report.articles == 60
+    assert any_store.terms_rebuild() is None
+    assert [_ids(any_store, Filters(query=parse(t))) for t in texts] == want
+    assert _drop_word_index(any_store) > 500  # filled again

@@ -24,7 +24,9 @@ from pages._ui.actions import (
     fetch_now,
     import_opml,
     remove_feed,
+    remove_query,
     retry_feed,
+    save_query,
 )
 from pages._ui.draw import (
     EMPTY_MESSAGE,
@@ -91,8 +93,10 @@ __all__ = [
     "queries",
     "read_only",
     "remove_feed",
+    "remove_query",
     "retry_feed",
     "safe_url",
+    "save_query",
     "selectbox",
     "session",
     "show_empty",

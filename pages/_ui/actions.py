@@ -14,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from monitor import analyze, subscriptions
+from monitor import analyze, savedqueries, subscriptions
+from monitor.errors import MonitorError
 from monitor.models import Filters
 from monitor.store import StoreError
 from pages._ui import queries
@@ -80,6 +81,31 @@ def change_stopwords(language: str, typed: str, *, add: bool) -> None:
     # Rerun so the clouds above are drawn without the words; the note survives the rerun.
     flash(f"{'Added' if add else 'Removed'} {count} words.")
     st.rerun()
+
+
+def save_query(name: str, text: str) -> None:
+    """Add or edit a saved query typed on the Attention page (`savedqueries.add`: the name
+    and the query checked, an unknown @name or a parse error shown as one line)."""
+    if _refuse_read_only():
+        return
+    try:
+        saved = savedqueries.add(store(), name, text)
+    except (MonitorError, ValueError) as exc:
+        st.error(md_escape(exc, limit=300), icon=":material/error:")
+        return
+    action = "Saved" if saved.version == 1 else f"Edited (now version {saved.version})"
+    _written(f"{action}: @{saved.name}", place="queries")
+
+
+def remove_query(name: str) -> None:
+    if _refuse_read_only():
+        return
+    try:
+        gone = store().remove_query(savedqueries.check_name(name))
+    except (MonitorError, ValueError) as exc:
+        st.error(md_escape(exc, limit=300), icon=":material/error:")
+        return
+    _written(f"Removed @{name}" if gone else f"No saved query @{name}", place="queries")
 
 
 def add_feed(url: str, name: str, full_text: bool) -> None:

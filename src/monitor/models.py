@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from monitor.query import Query
     from monitor.stories import Signature
+    from monitor.text import WordRow
 
 # Where an article's published time came from: the entry's published, created or updated
 # date; the article page's date, absolute or relative to the fetch ("vor 5 Tagen"); none of
@@ -60,6 +61,9 @@ class Article:
     # story candidates; None: the store signs it. A change of title or text must sign it
     # again (`normalize.apply_page` does).
     signature: Signature | None = field(default=None, compare=False, repr=False)
+    # `text.index_words(title, text)`, made with the signature (and again by `apply_page`),
+    # for the word index; None: the store makes it.
+    words: tuple[WordRow, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1019,12 +1019,19 @@ def _finish(article: Article) -> Article:
 
 
 def signed(articles: Iterable[Article]) -> list[Article]:
-    """The articles with their story signatures (`stories.sign`): pure per-article work,
+    """The articles with their story signatures (`stories.sign`) and indexed words
+    (`text.index_words`): pure per-article work,
     done where a feed is parsed (the parse processes), not in the store's one writing
     process; after all the feed's entries, as signing them one after another is cheaper
     than one between each two entries."""
     return [
-        a if a.signature is not None else replace(a, signature=stories.sign(a.title, a.text))
+        a
+        if a.signature is not None and a.words is not None
+        else replace(
+            a,
+            signature=stories.sign(a.title, a.text) if a.signature is None else a.signature,
+            words=tuple(textmod.index_words(a.title, a.text)) if a.words is None else a.words,
+        )
         for a in articles
     ]
 
@@ -1145,6 +1152,10 @@ def apply_page(article: Article, page: PageInfo) -> Article:
     if not article.title and page.title:
         changes["title"] = page.title
     better = replace(article, **changes)
-    if "text" in changes or "title" in changes:  # signed again for the new text
-        better = replace(better, signature=stories.sign(better.title, better.text))
+    if "text" in changes or "title" in changes:  # signed and indexed again for the new text
+        better = replace(
+            better,
+            signature=stories.sign(better.title, better.text),
+            words=tuple(textmod.index_words(better.title, better.text)),
+        )
     return _finish(better)

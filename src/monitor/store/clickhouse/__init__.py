@@ -52,13 +52,14 @@ from monitor.store.clickhouse.schema import (
     cluster_ddl,
     column_types,
 )
-from monitor.store.clickhouse.sql import Params, utc_naive
+from monitor.store.clickhouse.sql import WORDS_READY, Params, utc_naive
 from monitor.store.clickhouse.write import (
     ARTICLE_COLUMNS,
     CHILD_COLUMNS,
     LINK_COLUMNS,
     Writer,
     versions,
+    words_of_row,
 )
 from monitor.store.entries import noted, rebuild_mark
 
@@ -75,7 +76,8 @@ READ_SETTINGS = {"join_use_nulls": 1, "enable_materialized_cte": 1}
 # a year's cloud 8x slower). Added here, so the queries read as plain SQL.
 _VERSIONED = re.compile(
     r"\b(FROM|JOIN)\s+(feeds|articles|article_feeds|article_authors|article_tags|"
-    r"article_terms|stopwords|meta|pending|article_stories|story_bands|saved_queries)\b"
+    r"article_terms|article_words|stopwords|meta|pending|article_stories|story_bands|"
+    r"saved_queries)\b"
     r"(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|GROUP|ORDER|LIMIT|JOIN|"
     r"LEFT|INNER|UNION|SETTINGS|FINAL|AS|PREWHERE|HAVING)\b)([A-Za-z_][A-Za-z0-9_]*))?",
 )
@@ -171,6 +173,7 @@ class ClickHouseStore:
         self._client: Any = None
         self._lock = threading.RLock()
         self._ready = False
+        self._words_complete = False
         self._sessions = 0
         self._timer: threading.Timer | None = None
         self._version = 0
@@ -304,6 +307,22 @@ class ClickHouseStore:
         self.ensure_schema()
         return self._raw(with_final(sql), p)
 
+    def _reads(self) -> query.Run:
+        """`_run` for a read whose SQL is built next: the query language's words come from
+        the word index when this store's is complete (`sql.WORDS_READY`)."""
+        WORDS_READY.set(self._words_ready)
+        return self._run
+
+    def _words_ready(self) -> bool:
+        """Whether the word index is complete: schema 8 and no term rebuild pending (the
+        rebuild fills it). Asked again on every read until it is (and after this process
+        writes a rebuild's mark); a rebuild started by another process afterwards is not
+        seen until this one restarts."""
+        if not self._words_complete:
+            self.ensure_schema()
+            self._words_complete = query.terms_rebuild(self._run) is None
+        return self._words_complete
+
     def _raw(
         self, sql: str, p: Params | None = None, *, settings: dict[str, Any] | None = None
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
@@ -419,57 +438,57 @@ class ClickHouseStore:
     # -- reads -------------------------------------------------------------------------
 
     def stats(self, f: Filters) -> dict[str, Any]:
-        return query.stats(self._run, f)
+        return query.stats(self._reads(), f)
 
     def article_count(self, f: Filters, *, with_tag: str | None = None) -> int:
-        return query.article_count(self._run, f, with_tag=with_tag)
+        return query.article_count(self._reads(), f, with_tag=with_tag)
 
     def frequency(
         self, f: Filters, *, by: str, timezone: str = "UTC", split: str | None = None, top: int = 8
     ) -> Table:
-        return query.frequency(self._run, f, by=by, timezone=timezone, split=split, top=top)
+        return query.frequency(self._reads(), f, by=by, timezone=timezone, split=split, top=top)
 
     def tags(self, f: Filters, *, limit: int = 50) -> Table:
-        return query.tags(self._run, f, limit=limit)
+        return query.tags(self._reads(), f, limit=limit)
 
     def tag_windows(self, f: Filters, before: Filters) -> Table:
-        return query.tag_windows(self._run, f, before)
+        return query.tag_windows(self._reads(), f, before)
 
     def cooccurring_tags(self, f: Filters, key: str, *, limit: int) -> Table:
-        return query.cooccurring_tags(self._run, f, key, limit=limit)
+        return query.cooccurring_tags(self._reads(), f, key, limit=limit)
 
     def tag_displays(self, keys: Sequence[str]) -> dict[str, str]:
         return query.tag_displays(self._run, keys)
 
     def terms(self, f: Filters, *, limit: int = 100, rollup: bool = True) -> Table:
-        return query.terms(self._run, f, limit=limit, rollup=rollup)
+        return query.terms(self._reads(), f, limit=limit, rollup=rollup)
 
     def term_counts(self, f: Filters, *, limit: int) -> Table:
-        return query.term_counts(self._run, f, limit=limit)
+        return query.term_counts(self._reads(), f, limit=limit)
 
     def term_background(self, terms: Sequence[str], *, languages: Sequence[str] = ()) -> Table:
         return query.term_background(self._run, terms, languages=languages)
 
     def language_counts(self, f: Filters) -> Table:
-        return query.language_counts(self._run, f)
+        return query.language_counts(self._reads(), f)
 
     def term_vectors(self, f: Filters, terms: Sequence[str], *, sample: int) -> TermVectors:
-        return query.term_vectors(self._run, f, terms, sample=sample)
+        return query.term_vectors(self._reads(), f, terms, sample=sample)
 
     def authors(self, f: Filters, *, limit: int | None = None, top_tags: int = 3) -> Table:
-        return query.authors(self._run, f, limit=limit, top_tags=top_tags)
+        return query.authors(self._reads(), f, limit=limit, top_tags=top_tags)
 
     def heatmap(self, f: Filters, *, timezone: str) -> Table:
-        return query.heatmap(self._run, f, timezone=timezone)
+        return query.heatmap(self._reads(), f, timezone=timezone)
 
     def cadence(self, f: Filters) -> Table:
-        return query.cadence(self._run, f)
+        return query.cadence(self._reads(), f)
 
     def stories(self, f: Filters, *, limit: int = 50) -> Table:
-        return query.stories(self._run, f, limit=limit)
+        return query.stories(self._reads(), f, limit=limit)
 
     def story_articles(self, f: Filters, story_id: str) -> Table:
-        return query.story_articles(self._run, f, story_id)
+        return query.story_articles(self._reads(), f, story_id)
 
     def story_sources(self, after: tuple[datetime, str] | None, size: int) -> Table:
         return query.story_sources(self._run, after, size)
@@ -488,11 +507,11 @@ class ClickHouseStore:
         self, f: Filters, *, sort: str, descending: bool, limit: int, offset: int
     ) -> tuple[Table, int]:
         return query.articles_page(
-            self._run, f, sort=sort, descending=descending, limit=limit, offset=offset
+            self._reads(), f, sort=sort, descending=descending, limit=limit, offset=offset
         )
 
     def export_batches(self, f: Filters, *, size: int = 5000) -> Iterator[Table]:
-        return query.export_batches(self._run, f, size=size)
+        return query.export_batches(self._reads(), f, size=size)
 
     def options(self, *, limit: int) -> dict[str, list[str]]:
         return query.options(self._run, limit=limit)
@@ -795,6 +814,8 @@ class ClickHouseStore:
             # A term stored before display forms were has none: '' here.
             data = [(*row[:-1], row[-1] or "", language.get(row[0], "")) for row in data]
         self._writer.put(table, out_columns, data)
+        if table == "articles":  # the word index is derived from them, not copied
+            self._writer.put_words([words_of_row(row, out_columns) for row in data])
         self._copy_max[table] = newest if largest is None else max(largest, newest)
         self._bump()
 
@@ -824,6 +845,7 @@ class ClickHouseStore:
         try:
             self._writer.replace_terms(rows, None if after is None else rebuild_mark(after))
         finally:
+            self._words_complete = False  # asked again at the next read
             self._bump()
 
 
@@ -862,6 +884,7 @@ def _arrow_type(kind: str) -> Any:
         "Int32": pa.int32(),
         "Int64": pa.int64(),
         "UInt64": pa.uint64(),
+        "Array(UInt32)": pa.list_(pa.uint32()),
     }[inner]
 
 

@@ -180,6 +180,21 @@ _TABLES: dict[str, tuple[str, str, str]] = {
         "ORDER BY name",
         "",
     ),
+    # The word index (issue 11): one row per article, field (1 title, 2 text) and folded word
+    # (`text.index_words`) with the word's positions in the field, for phrases. Sorted by
+    # the word, so a query reads the granules of its words only; a prefix (`klima*`) is a
+    # range of the same key.
+    "article_words": (
+        """article_id String,
+            published DateTime64(6, 'UTC'),
+            field UInt8,
+            word String,
+            positions Array(UInt32),
+            version UInt64,
+            is_deleted UInt8 DEFAULT 0""",
+        "ORDER BY (word, article_id, field)",
+        "",
+    ),
     "story_bands": (
         """band Int64,
             article_id String,
@@ -349,6 +364,21 @@ MIGRATIONS.append(
     [_create("saved_queries")]
 )
 
+MIGRATIONS.append(
+    # 8 (the word index, issue 11): `article_words`, with the article id's hash as on the
+    # other per-article tables. A store with articles is marked for `monitor migrate`, whose
+    # term rebuild fills the index from the stored texts (until then queries scan the texts).
+    [
+        _create("article_words"),
+        "ALTER TABLE article_words ADD COLUMN IF NOT EXISTS aid UInt64 "
+        "MATERIALIZED cityHash64(article_id)",
+        # A rebuild under way starts over (a newer version of the mark), as its articles
+        # so far have terms but no words.
+        "INSERT INTO meta (key, value, version) SELECT 'terms_rebuild', '', "
+        "toUInt64(toUnixTimestamp64Nano(now64(9))) WHERE (SELECT count() FROM articles) > 0",
+    ]
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # What `finish_copy` runs: the rollup rebuilt from the current terms.
@@ -390,6 +420,7 @@ _SHARDING: dict[str, str | None] = {
     "article_terms": "cityHash64(article_id)",
     "article_stories": "cityHash64(article_id)",
     "story_bands": "cityHash64(article_id)",
+    "article_words": "cityHash64(article_id)",
 }
 
 

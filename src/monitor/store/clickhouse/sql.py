@@ -12,12 +12,20 @@ only does without that join: it leaves out the rows of the articles a writer has
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.models import Filters
 from monitor.query import And, Match, Node, Not, Or, match_pattern
+from monitor.text import WORD_TEXT, WORD_TITLE
+
+# Whether the store a read's SQL is built for has its word index complete (the store sets
+# it before each read, `ClickHouseStore._reads`); without it words are matched by a scan.
+WORDS_READY: ContextVar[Callable[[], bool]] = ContextVar(
+    "monitor_clickhouse_words", default=lambda: True
+)
 
 # Times go in as naive UTC: the type names the zone, or the server would read its own.
 UTC_TIME = "DateTime64(6, 'UTC')"
@@ -112,6 +120,8 @@ def _match_condition(m: Match, p: Params, alias: str) -> str:
             return f"startsWith({alias}.language, {p.add(code, 'String')})"
         same, sub = p.add(code, "String"), p.add(code + "-%", "String")
         return f"({alias}.language = {same} OR {alias}.language LIKE {sub})"
+    if m.field in (None, "title", "text") and WORDS_READY.get()():
+        return _indexed_condition(m, p, alias)
     pattern = p.add(match_pattern(m), "String")
     if m.field == "author":
         return (
@@ -126,6 +136,34 @@ def _match_condition(m: Match, p: Params, alias: str) -> str:
         )
     columns = {"title": ("title",), "text": ("text",)}.get(m.field or "", ("title", "text"))
     return "(" + " OR ".join(f"match({alias}.{c}, {pattern})" for c in columns) + ")"
+
+
+def _indexed_condition(m: Match, p: Params, alias: str) -> str:
+    """Words, a phrase or a prefix in the title, the text or either, from `article_words`
+    (sorted by word: each word reads its own granules, a prefix a range of them); a phrase
+    is its words in one field at consecutive positions."""
+    field = {"title": WORD_TITLE, "text": WORD_TEXT}.get(m.field or "")
+    tests = []
+    for n, word in enumerate(m.words):
+        value = p.add(word, "String")
+        last = n == len(m.words) - 1
+        test = f"startsWith(word, {value})" if m.prefix and last else f"word = {value}"
+        tests.append(test if field is None else f"{test} AND field = {field}")
+    if len(tests) == 1:
+        return f"{alias}.aid IN (SELECT aid FROM article_words WHERE {tests[0]})"
+    words = [
+        f"(SELECT aid, field, positions FROM article_words WHERE {test}) AS w{n}"
+        for n, test in enumerate(tests)
+    ]
+    joins = "".join(
+        f" JOIN {w} ON w{n}.aid = w0.aid AND w{n}.field = w0.field"
+        for n, w in enumerate(words[1:], start=1)
+    )
+    follows = " AND ".join(f"has(w{n}.positions, x + {n})" for n in range(1, len(tests)))
+    return (
+        f"{alias}.aid IN (SELECT w0.aid FROM {words[0]}{joins} "
+        f"WHERE arrayExists(x -> {follows}, w0.positions))"
+    )
 
 
 def narrows_articles(f: Filters) -> bool:

@@ -30,6 +30,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from monitor import text as textmod
 from monitor.models import Article, ParsedFeed, Table
 from monitor.store import storyrows
 from monitor.store.base import ArticleText, FetchRecord, SaveCounts, TermRow
@@ -85,6 +86,28 @@ KEYS = {
 }
 
 _ID_BITS = 31  # fits DuckDB's INTEGER feed ids, so `monitor copy` goes both ways
+
+
+WORD_COLUMNS = ("article_id", "published", "field", "word", "positions")
+
+
+# An article's word index rows: (id, published, `text.index_words` rows).
+ArticleWords = tuple[str, datetime, Sequence[textmod.WordRow]]
+
+
+def _word_rows(articles: Sequence[ArticleWords]) -> Rows:
+    return [
+        (article_id, published, field, word, positions)
+        for article_id, published, rows in articles
+        for field, word, positions in rows
+    ]
+
+
+def words_of_row(row: Sequence[Any], columns: Sequence[str] = ARTICLE_COLUMNS) -> ArticleWords:
+    """The word index rows of a stored article row (`columns`: its columns)."""
+    values = dict(zip(columns, row, strict=False))
+    words = textmod.index_words(values["title"], values["text"])
+    return (str(values["id"]), values["published"], words)
 
 
 def feed_id_for(url: str, attempt: int = 0) -> int:
@@ -360,12 +383,31 @@ class Writer:
             f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id IN {listed}", p
         )
         self.put("articles", ARTICLE_COLUMNS, [], tombstones=stored)
+        self.put_words([], replacing=[words_of_row(row) for row in stored])
         self.delete_stories(ids, {str(row[0]): str(row[2]) for row in stored})
         for table, columns in CHILD_COLUMNS.items():
             old = self.children(table, ids)
             self.put(table, columns, [], tombstones=old)
         if clear:
             self.clear_pending(ids)
+
+    def put_words(
+        self,
+        articles: Sequence[ArticleWords],
+        *,
+        replacing: Sequence[ArticleWords] = (),
+        version: int | None = None,
+    ) -> None:
+        """Index the words of `articles`, after tombstoning those of `replacing` (the stored
+        versions): `article_words` is sorted by the word, so an article's stored rows are
+        computed from its stored text (`words_of_row`), not read."""
+        self.put(
+            "article_words",
+            WORD_COLUMNS,
+            _word_rows(articles),
+            tombstones=_word_rows(replacing),
+            version=version,
+        )
 
     def children(
         self,
@@ -510,9 +552,7 @@ class Writer:
                 tombstones=self.children(table, ids, at),
                 version=v,
             )
-        # Stories: placed before the article row appears, so a visible article has its story.
-        self.place_stories(changed, before)
-        # 2. the article rows (only the stored ones can have a row, at its stored time).
+        # The stored versions of the stored ones (their words go, and their first_seen stays).
         old_rows: dict[str, tuple[Any, ...]] = {}
         there = [i for i in ids if i in before]
         if there:
@@ -524,6 +564,14 @@ class Writer:
                 q,
             ):
                 old_rows[str(row[0])] = row
+        self.put_words(
+            [(c.id, c.published, textmod.words_of(c.article)) for c in changed],
+            replacing=[words_of_row(row) for row in old_rows.values()],
+            version=v,
+        )
+        # Stories: placed before the article row appears, so a visible article has its story.
+        self.place_stories(changed, before)
+        # 2. the article rows (only the stored ones can have a row, at its stored time).
         article_rows: Rows = []
         gone: Rows = []
         for c in changed:
@@ -766,6 +814,11 @@ class Writer:
             columns = CHILD_COLUMNS["article_terms"]
             old = self.children("article_terms", list(at), at)
             self.put("article_terms", columns, new, tombstones=old, version=v)
+            # The same texts give the same keys: the new rows replace any stored ones.
+            self.put_words(
+                [(t.id, t.published, textmod.index_words(t.title, t.text)) for t, _ in rows],
+                version=v,
+            )
         if mark is None:
             self.put("meta", ("key", "value"), [], tombstones=[("terms_rebuild", "")])
         else:

@@ -10,7 +10,9 @@ time filters them by range directly; any other filter adds `article_id IN (match
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +32,7 @@ from monitor.store.base import (
 )
 from monitor.store.duckdb.rows import first, utc_naive
 from monitor.store.entries import parse_rebuild_mark
-from monitor.text import user_stop_keys
+from monitor.text import WORD_TEXT, WORD_TITLE, user_stop_keys, word_hash
 
 __all__ = ["BUCKETS", "EXPORT_COLUMNS", "NO_SERIES", "OTHER_SERIES"]
 
@@ -164,6 +166,9 @@ def _match_condition(m: Match, params: Params, alias: str) -> str:
             return f"starts_with(coalesce({alias}.language, ''), ?)"
         params.extend([code, code + "-%"])
         return f"({alias}.language = ? OR {alias}.language LIKE ?)"
+    words = _WORDS.get()
+    if m.field in (None, "title", "text") and (words is None or words.ready()):
+        return _indexed_condition(m, params, alias)
     pattern = match_pattern(m)
     if m.field == "author":
         params.append(pattern)
@@ -178,10 +183,82 @@ def _match_condition(m: Match, params: Params, alias: str) -> str:
             "ON fdq.id = fq.feed_id WHERE regexp_matches(coalesce(fdq.title, ''), ?) "
             "OR regexp_matches(coalesce(fdq.name, ''), ?) OR regexp_matches(fdq.url, ?))"
         )
+    # Without the word index (a store whose rebuild has not run): a scan of the texts.
     columns = {"title": ("title",), "text": ("text",)}.get(m.field or "", ("title", "text"))
     params.extend([pattern] * len(columns))
     tests = [f"regexp_matches(coalesce({alias}.{c}, ''), ?)" for c in columns]
     return "(" + " OR ".join(tests) + ")"
+
+
+def _indexed_condition(m: Match, params: Params, alias: str) -> str:
+    """Words, a phrase or a prefix in the title, the text or either, from `article_words`:
+    each word a lookup of its hash (a prefix: the hashes of the vocabulary's words that
+    start with it), a phrase its words in one field at consecutive positions."""
+    tests = []
+    for n, word in enumerate(m.words):
+        if m.prefix and n == len(m.words) - 1:
+            params.append(word)
+            tests.append(
+                f"w{n}.word IN (SELECT v.hash FROM word_vocabulary v WHERE starts_with(v.word, ?))"
+            )
+        else:
+            params.append(word_hash(word))
+            tests.append(f"w{n}.word = ?")
+    field = {"title": WORD_TITLE, "text": WORD_TEXT}.get(m.field or "")
+    if field is not None:
+        tests.append(f"w0.field = {field}")
+    joins = "".join(
+        f" JOIN article_words w{n} ON w{n}.article_id = w0.article_id AND w{n}.field = w0.field"
+        for n in range(1, len(m.words))
+    )
+    if len(m.words) > 1:
+        follows = " AND ".join(
+            f"list_contains(w{n}.positions, p + {n})" for n in range(1, len(m.words))
+        )
+        tests.append(f"len(list_filter(w0.positions, lambda p: {follows})) > 0")
+    return (
+        f"{alias}.id IN (SELECT w0.article_id FROM article_words w0{joins} "
+        f"WHERE {' AND '.join(tests)})"
+    )
+
+
+class _WordIndex:
+    """Whether a connection's store has its word index complete (schema 8, and no term
+    rebuild pending: `monitor migrate` fills the index), asked once per read."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._ready: bool | None = None
+
+    def ready(self) -> bool:
+        if self._ready is None:
+            self._ready = words_indexed(self._con)
+        return self._ready
+
+
+# None (outside a read: a write's connection): the index is taken as there.
+_WORDS: ContextVar[_WordIndex | None] = ContextVar("monitor_duckdb_words", default=None)
+
+
+@contextmanager
+def word_index(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The queries in this block match words from the index when `con`'s store has it."""
+    token = _WORDS.set(_WordIndex(con))
+    try:
+        yield
+    finally:
+        _WORDS.reset(token)
+
+
+def words_indexed(con: duckdb.DuckDBPyConnection) -> bool:
+    row = first(
+        con.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'article_words' "
+            "AND database_name = current_database()) > 0 "
+            "AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'terms_rebuild')"
+        )
+    )
+    return bool(row and row[0])
 
 
 def child_where(f: Filters, params: Params, alias: str) -> str:

@@ -197,6 +197,29 @@ MIGRATIONS: list[list[str]] = [
             edited TIMESTAMP NOT NULL
         )""",
     ],
+    # 8 (the word index, issue 11): every article's folded words (`text.index_words`), one
+    # row per article, field (1 title, 2 text) and word, the word as its 64-bit hash
+    # (`text.word_hash`) and its positions in the field (for phrases). The query language
+    # looks words up here instead of scanning the texts; `word_vocabulary` maps hashes to
+    # the words, for prefixes (`klima*`). The one list column in this schema: a phrase's
+    # positions are read together with its words. A store with articles is marked for
+    # `monitor migrate`, whose terms rebuild fills the index from the stored texts.
+    [
+        """CREATE TABLE IF NOT EXISTS article_words (
+            article_id VARCHAR NOT NULL,
+            published TIMESTAMP NOT NULL,
+            field UTINYINT NOT NULL,
+            word BIGINT NOT NULL,
+            positions UINTEGER[] NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS word_vocabulary (
+            hash BIGINT NOT NULL,
+            word VARCHAR NOT NULL
+        )""",
+        # A rebuild under way starts over: its articles so far have terms but no words.
+        "INSERT INTO meta (key, value) SELECT 'terms_rebuild', '' "
+        "WHERE EXISTS (SELECT 1 FROM articles) ON CONFLICT (key) DO UPDATE SET value = ''",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

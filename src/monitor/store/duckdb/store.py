@@ -59,6 +59,7 @@ from monitor.store.duckdb import query
 from monitor.store.duckdb.rows import first
 from monitor.store.duckdb.schema import MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
 from monitor.store.entries import COPY_COLUMNS, noted, rebuild_mark
+from monitor.text import index_words
 
 DEFAULT_DB = Path("data") / "monitor.duckdb"
 
@@ -261,7 +262,8 @@ class DuckDBStore:
             if outer:
                 con.execute("BEGIN TRANSACTION")
             try:
-                yield con
+                with query.word_index(con):
+                    yield con
             except BaseException:
                 if outer:
                     with suppress(duckdb.Error):
@@ -647,8 +649,9 @@ class DuckDBStore:
     def export_batches(self, f: Filters, *, size: int = 5000) -> Iterator[Table]:
         """Every article of the view, EXPORT_COLUMNS, newest first, `size` rows at a time;
         feed_urls, authors and tags as tuples of text (empty when there are none)."""
-        sql, params = query.export_sql(f)
         with self.read() as con:
+            # Built inside the read: a query's words need to know whether the index is ready.
+            sql, params = query.export_sql(f)
             cursor = con.execute(sql, params)
             columns = tuple(d[0] for d in cursor.description or [])
             lists = [columns.index(name) for name in ("feed_urls", "authors", "tags")]
@@ -923,13 +926,19 @@ class DuckDBStore:
         low, high = min(rows[keys[0]]), max(rows[keys[0]])
         from monitor.store.duckdb import write
 
+        # Copied articles get their word index here: it is derived, not copied.
+        returning = " RETURNING id, published, title, text" if table == "articles" else ""
         with self.write() as con, write.registered(con, "_copy", batch):
-            con.execute(
+            added = con.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM _copy c "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{keys[0]} BETWEEN ? AND ? "
-                f"AND {match})",
+                f"AND {match}){returning}",
                 [low, high],
             ).fetchall()
+            if returning:
+                write.insert_words(
+                    con, [(i, pub, index_words(title, body)) for i, pub, title, body in added]
+                )
 
     def terms_rebuild(self) -> TermsRebuild | None:
         with self.read() as con:

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from monitor import text as textmod
 from monitor.models import Article, ParsedFeed, Table
 from monitor.store import storyrows
 from monitor.store.base import ArticleText, SaveCounts, TermRow
@@ -444,7 +445,12 @@ def save_many(
                     [when],
                 )
                 # The old rows carry the old `published`: the range skips all other row groups.
-                for table_name in ("article_authors", "article_tags", "article_terms"):
+                for table_name in (
+                    "article_authors",
+                    "article_tags",
+                    "article_terms",
+                    "article_words",
+                ):
                     con.execute(
                         f"DELETE FROM {table_name} WHERE published BETWEEN ? AND ? "
                         "AND article_id IN (SELECT id FROM _changed WHERE NOT is_new)",
@@ -696,6 +702,45 @@ def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) ->
             _append(con, name, columns)
     if terms["article_id"]:
         insert_terms(con, _arrow(terms))
+    insert_words(con, [(r.id, r.published, textmod.words_of(r.article)) for r in rows])
+
+
+def insert_words(
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[tuple[str, datetime, Sequence[textmod.WordRow]]],
+) -> None:
+    """Index these articles' words (id, published, `text.index_words` rows): `article_words`
+    and the new words of `word_vocabulary` (schema migration 8)."""
+    columns: dict[str, list[Any]] = {
+        "article_id": [],
+        "published": [],
+        "field": [],
+        "word": [],
+        "positions": [],
+    }
+    vocabulary: dict[int, str] = {}
+    for article_id, published, rows in articles:
+        hashes = [textmod.word_hash(word) for _, word, _ in rows]
+        columns["article_id"].extend([article_id] * len(rows))
+        columns["published"].extend([published] * len(rows))
+        columns["field"].extend([field for field, _, _ in rows])
+        columns["word"].extend(hashes)
+        columns["positions"].extend([where for _, _, where in rows])
+        vocabulary.update(zip(hashes, (word for _, word, _ in rows), strict=True))
+    if not columns["article_id"]:
+        return
+    _append(con, "article_words", columns)
+    new = pa.table(
+        {
+            "hash": pa.array(list(vocabulary), pa.int64()),
+            "word": pa.array(list(vocabulary.values()), pa.string()),
+        }
+    )
+    with registered(con, "_new_words", new):
+        con.execute(
+            "INSERT INTO word_vocabulary (hash, word) SELECT n.hash, n.word FROM _new_words n "
+            "WHERE n.hash NOT IN (SELECT v.hash FROM word_vocabulary v)"
+        ).fetchall()
 
 
 def insert_terms(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
@@ -840,6 +885,9 @@ _TYPES: dict[str, pa.DataType] = {
     "position": pa.int32(),
     "n": pa.int32(),
     "feed_id": pa.int32(),
+    "field": pa.uint8(),
+    "word": pa.int64(),
+    "positions": pa.list_(pa.uint32()),
 }
 
 
@@ -859,6 +907,7 @@ def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str])
             "article_authors",
             "article_tags",
             "article_terms",
+            "article_words",
             "article_stories",
             "story_bands",
         ):
@@ -905,18 +954,23 @@ def replace_terms(
     rows: Sequence[tuple[ArticleText, Sequence[TermRow]]],
     mark: str | None,
 ) -> None:
-    """Replace the stored terms of these articles (and both rollups) with the given ones and
-    set the rebuild mark (`mark=None`: the rebuild is over), in the caller's transaction."""
+    """Replace the stored terms of these articles (and both rollups) with the given ones,
+    and their indexed words with those of their texts, and set the rebuild mark
+    (`mark=None`: the rebuild is over), in the caller's transaction."""
     if rows:
         ids = pa.table({"id": [text.id for text, _ in rows]})
         span = _span([text.published for text, _ in rows])
         with registered(con, "_rebuilt", ids):
             _subtract_terms(con, "SELECT id FROM _rebuilt", span)
-            con.execute(
-                "DELETE FROM article_terms WHERE published BETWEEN ? AND ? "
-                "AND article_id IN (SELECT id FROM _rebuilt)",
-                list(span),
-            )
+            for table_name in ("article_terms", "article_words"):
+                con.execute(
+                    f"DELETE FROM {table_name} WHERE published BETWEEN ? AND ? "
+                    "AND article_id IN (SELECT id FROM _rebuilt)",
+                    list(span),
+                )
+        insert_words(
+            con, [(t.id, t.published, textmod.index_words(t.title, t.text)) for t, _ in rows]
+        )
         columns: dict[str, list[Any]] = {
             "article_id": [],
             "term": [],
