@@ -51,7 +51,7 @@ print(json.dumps({"count": count, "buckets": buckets,
 
 QUERIES = (
     "Börsekredit Umfragetrainer",
-    '(Börsekredit OR Digitallehrer) "Preisenergie Gemeinde" Koalition* -Umfragetrainer',
+    '(Börsekredit OR Digitallehrer) "Geschichteurteil nicht" Koalition* -Umfragetrainer',
 )
 MODES = ("index", "scan")
 

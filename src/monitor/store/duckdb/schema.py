@@ -10,6 +10,15 @@ over a time window) then filter one table by a range instead of joining millions
 
 from __future__ import annotations
 
+# The word index's table (migration 8); `write.sort_words` makes a sorted copy of it.
+WORDS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
+    article_id VARCHAR NOT NULL,
+    published TIMESTAMP NOT NULL,
+    field UTINYINT NOT NULL,
+    word BIGINT NOT NULL,
+    positions UINTEGER[] NOT NULL
+)"""
+
 MIGRATIONS: list[list[str]] = [
     # 1: feeds, articles and what hangs off them.
     [
@@ -205,13 +214,7 @@ MIGRATIONS: list[list[str]] = [
     # positions are read together with its words. A store with articles is marked for
     # `monitor migrate`, whose terms rebuild fills the index from the stored texts.
     [
-        """CREATE TABLE IF NOT EXISTS article_words (
-            article_id VARCHAR NOT NULL,
-            published TIMESTAMP NOT NULL,
-            field UTINYINT NOT NULL,
-            word BIGINT NOT NULL,
-            positions UINTEGER[] NOT NULL
-        )""",
+        WORDS_TABLE.format(name="article_words"),
         """CREATE TABLE IF NOT EXISTS word_vocabulary (
             hash BIGINT NOT NULL,
             word VARCHAR NOT NULL

@@ -959,9 +959,13 @@ class DuckDBStore:
             write.replace_terms(con, rows, None if after is None else rebuild_mark(after))
 
     def finish_copy(self) -> None:
-        """Rebuild the per-day terms from the copied terms, and move the feed id sequence
-        past the copied ids (new feeds get ids of their own)."""
+        """Rebuild the per-day terms from the copied terms, sort the word index built from
+        the copied articles, and move the feed id sequence past the copied ids (new feeds
+        get ids of their own)."""
+        from monitor.store.duckdb import write
+
         with self.write() as con:
+            write.sort_words(con, force=True)
             con.execute("DELETE FROM term_daily")
             con.execute(
                 "INSERT INTO term_daily SELECT CAST(t.published AS DATE), "
@@ -1080,6 +1084,7 @@ def _save_run(
         counts[i] = c
         rows.append((ids[i], noted(p, c), updates[i].body_hash))
     write.record_parses(con, rows)
+    write.sort_words(con)
 
 
 class _Session:

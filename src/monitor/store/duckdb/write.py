@@ -21,6 +21,7 @@ from monitor.models import Article, ParsedFeed, Table
 from monitor.store import storyrows
 from monitor.store.base import ArticleText, SaveCounts, TermRow
 from monitor.store.duckdb.rows import first, utc_naive
+from monitor.store.duckdb.schema import WORDS_TABLE
 from monitor.store.entries import (
     Changed,
     Rekey,
@@ -705,6 +706,46 @@ def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) ->
     insert_words(con, [(r.id, r.published, textmod.words_of(r.article)) for r in rows])
 
 
+# The word index is kept sorted by word, so that a word's rows sit in a few row groups and
+# DuckDB's zone maps skip the rest (a word over 200M rows: 0.2 s instead of 0.9 s). Rows
+# written since the last sort are appended unsorted; once they are more than a quarter of
+# the sorted ones (and at least this many), the next feed write sorts the table again:
+# each sort costs a pass over the index, after it has grown by a quarter.
+WORDS_UNSORTED_MIN = 200_000
+
+
+def sort_words(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
+    """Rewrite `article_words` in (word, article_id) order when the unsorted tail is large
+    (`force`: always); True when it did. In the caller's transaction."""
+    total = int(_one(con, "SELECT count(*) FROM article_words"))
+    done = int(
+        _one(
+            con,
+            "SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM meta WHERE key = 'words_sorted'",
+        )
+    )
+    unsorted = total - done
+    if not force and (unsorted < WORDS_UNSORTED_MIN or unsorted * 4 < done):
+        return False
+    con.execute(WORDS_TABLE.format(name="article_words_sorted"))
+    con.execute(
+        "INSERT INTO article_words_sorted SELECT * FROM article_words ORDER BY word, article_id"
+    )
+    con.execute("DROP TABLE article_words")
+    con.execute("ALTER TABLE article_words_sorted RENAME TO article_words")
+    con.execute(
+        "INSERT INTO meta (key, value) VALUES ('words_sorted', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [str(total)],
+    )
+    return True
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = first(con.execute(sql))
+    return row[0] if row else 0
+
+
 def insert_words(
     con: duckdb.DuckDBPyConnection,
     articles: Sequence[tuple[str, datetime, Sequence[textmod.WordRow]]],
@@ -991,6 +1032,7 @@ def replace_terms(
             insert_terms(con, _arrow(columns))
     if mark is None:
         con.execute("DELETE FROM meta WHERE key = 'terms_rebuild'")
+        sort_words(con, force=True)
     else:
         con.execute(
             "INSERT INTO meta (key, value) VALUES ('terms_rebuild', ?) "
