@@ -19,6 +19,7 @@ from monitor.query import And, Match, Not, Or, QueryError, describe, match_patte
 from monitor.store.base import FeedUpdate, Storage
 from monitor.store.clickhouse.sql import Params
 from monitor.store.rebuild import rebuild_terms
+from monitor.text import index_words
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -303,3 +304,34 @@ def test_duckdb_keeps_its_word_index_sorted_by_word(
             continue
         want = {i for i, d in docs.items() if matches(q.root, d)}
         assert _ids(store, Filters(query=q)) == want, text
+
+
+def test_duckdb_word_rows_of_edits_and_removals_go_at_the_next_sort(tmp_path: Path) -> None:
+    """An edit or a removal deletes nothing from the big index (that would read all of it):
+    the older rows stop counting at once and the next sort drops them."""
+    from monitor.store import DuckDBStore
+    from monitor.store.duckdb import write
+
+    store = DuckDBStore(tmp_path / "gens.duckdb")
+    _save_one(store, "Hafen heute", "Die Linke und der Hafen.", NOW)
+    _save_one(store, "Börse heute", "Die Börse schließt früh.", NOW + timedelta(hours=1))
+    assert (_count(store, "linke"), _count(store, "boerse")) == (0, 1)
+
+    def rows() -> tuple[int, int]:
+        with store.write() as con:
+            found = con.execute(
+                "SELECT (SELECT count(*) FROM article_words), (SELECT count(*) FROM article_gen)"
+            ).fetchone()
+        return int(found[0]), int(found[1])
+
+    indexed, named = rows()
+    assert named == 1 and indexed > 10  # both versions' rows, the article's generation named
+    with store.write() as con:
+        assert write.sort_words(con, force=True)
+    assert rows() == (len(index_words("Börse heute", "Die Börse schließt früh.")), 0)
+    assert (_count(store, "linke"), _count(store, "boerse")) == (0, 1)
+    assert store.remove_feed("https://index.example/feed.xml") is not None
+    assert _count(store, "boerse") == 0 and rows()[1] == 1
+    with store.write() as con:
+        write.sort_words(con, force=True)
+    assert rows() == (0, 0)

@@ -207,10 +207,15 @@ def _indexed_condition(m: Match, params: Params, alias: str) -> str:
     field = {"title": WORD_TITLE, "text": WORD_TEXT}.get(m.field or "")
     if field is not None:
         tests.append(f"w0.field = {field}")
+    # Only the rows that count (`write.CURRENT_WORDS`): an edited or removed article's older
+    # rows stay until the index is sorted again.
+    current = " AND ".join(f"g.gen = w{n}.gen" for n in range(len(m.words)))
+    tests.append(f"(g.gen IS NULL OR ({current}))")
     joins = "".join(
         f" JOIN article_words w{n} ON w{n}.article_id = w0.article_id AND w{n}.field = w0.field"
         for n in range(1, len(m.words))
     )
+    joins += " LEFT JOIN article_gen g ON g.article_id = w0.article_id"
     if len(m.words) > 1:
         follows = " AND ".join(
             f"list_contains(w{n}.positions, p + {n})" for n in range(1, len(m.words))

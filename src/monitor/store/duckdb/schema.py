@@ -16,7 +16,8 @@ WORDS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
     published TIMESTAMP NOT NULL,
     field UTINYINT NOT NULL,
     word BIGINT NOT NULL,
-    positions UINTEGER[] NOT NULL
+    positions UINTEGER[] NOT NULL,
+    gen BIGINT NOT NULL
 )"""
 
 MIGRATIONS: list[list[str]] = [
@@ -208,13 +209,24 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 8 (the word index, issue 11): every article's folded words (`text.index_words`), one
     # row per article, field (1 title, 2 text) and word, the word as its 64-bit hash
-    # (`text.word_hash`) and its positions in the field (for phrases). The query language
+    # (`text.word_hash`), its positions in the field (for phrases) and the generation of the
+    # write that indexed it (see `article_gen`). The query language
     # looks words up here instead of scanning the texts; `word_vocabulary` maps hashes to
     # the words, for prefixes (`klima*`). The one list column in this schema: a phrase's
     # positions are read together with its words. A store with articles is marked for
     # `monitor migrate`, whose terms rebuild fills the index from the stored texts.
     [
         WORDS_TABLE.format(name="article_words"),
+        # Rows are never deleted from article_words but by its sort (deleting a few
+        # articles' rows from a table sorted by word reads all of it: 7-12 s at 1M): each
+        # write's rows carry a generation, and an article re-indexed (edited, rebuilt) or
+        # removed since the last sort names its current one here (-1: none), so its older
+        # rows do not count. The sort drops them and empties this table.
+        "CREATE SEQUENCE IF NOT EXISTS word_gens START 1",
+        """CREATE TABLE IF NOT EXISTS article_gen (
+            article_id VARCHAR PRIMARY KEY,
+            gen BIGINT NOT NULL
+        )""",
         """CREATE TABLE IF NOT EXISTS word_vocabulary (
             hash BIGINT NOT NULL,
             word VARCHAR NOT NULL

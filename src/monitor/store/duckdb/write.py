@@ -446,12 +446,7 @@ def save_many(
                     [when],
                 )
                 # The old rows carry the old `published`: the range skips all other row groups.
-                for table_name in (
-                    "article_authors",
-                    "article_tags",
-                    "article_terms",
-                    "article_words",
-                ):
+                for table_name in ("article_authors", "article_tags", "article_terms"):
                     con.execute(
                         f"DELETE FROM {table_name} WHERE published BETWEEN ? AND ? "
                         "AND article_id IN (SELECT id FROM _changed WHERE NOT is_new)",
@@ -703,7 +698,11 @@ def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) ->
             _append(con, name, columns)
     if terms["article_id"]:
         insert_terms(con, _arrow(terms))
-    insert_words(con, [(r.id, r.published, textmod.words_of(r.article)) for r in rows])
+    insert_words(
+        con,
+        [(r.id, r.published, textmod.words_of(r.article)) for r in rows],
+        replacing=[r.id for r in rows if not r.is_new],
+    )
 
 
 # The word index is kept sorted by word, so that a word's rows sit in a few row groups and
@@ -714,9 +713,17 @@ def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) ->
 WORDS_UNSORTED_MIN = 200_000
 
 
+# The rows of `article_words w` that count: of no re-indexed article, or of its current
+# generation (schema migration 8).
+CURRENT_WORDS = (
+    "LEFT JOIN article_gen g ON g.article_id = w.article_id WHERE (g.gen IS NULL OR g.gen = w.gen)"
+)
+
+
 def sort_words(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
-    """Rewrite `article_words` in (word, article_id) order when the unsorted tail is large
-    (`force`: always); True when it did. In the caller's transaction."""
+    """Rewrite `article_words` in (word, article_id) order, without the rows that no longer
+    count, when the unsorted tail is large (`force`: always); True when it did. In the
+    caller's transaction."""
     total = int(_one(con, "SELECT count(*) FROM article_words"))
     done = int(
         _one(
@@ -729,10 +736,13 @@ def sort_words(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
         return False
     con.execute(WORDS_TABLE.format(name="article_words_sorted"))
     con.execute(
-        "INSERT INTO article_words_sorted SELECT * FROM article_words ORDER BY word, article_id"
+        f"INSERT INTO article_words_sorted SELECT w.* FROM article_words w {CURRENT_WORDS} "
+        "ORDER BY w.word, w.article_id"
     )
     con.execute("DROP TABLE article_words")
     con.execute("ALTER TABLE article_words_sorted RENAME TO article_words")
+    con.execute("DELETE FROM article_gen")
+    total = int(_one(con, "SELECT count(*) FROM article_words"))
     con.execute(
         "INSERT INTO meta (key, value) VALUES ('words_sorted', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -749,15 +759,34 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 def insert_words(
     con: duckdb.DuckDBPyConnection,
     articles: Sequence[tuple[str, datetime, Sequence[textmod.WordRow]]],
+    *,
+    replacing: Sequence[str] = (),
 ) -> None:
     """Index these articles' words (id, published, `text.index_words` rows): `article_words`
-    and the new words of `word_vocabulary` (schema migration 8)."""
+    and the new words of `word_vocabulary` (schema migration 8), under a new generation.
+    `replacing`: the ids among them that were indexed before (edited, rebuilt), whose older
+    rows stop counting; so do those of a removed article stored again."""
+    gen = int(_one(con, "SELECT nextval('word_gens')"))
+    named = pa.table({"id": pa.array([a[0] for a in articles], pa.string())})
+    with registered(con, "_indexed", named):
+        con.execute(
+            "UPDATE article_gen SET gen = ? WHERE article_id IN (SELECT id FROM _indexed)", [gen]
+        )
+    if replacing:
+        again = pa.table({"id": pa.array(list(dict.fromkeys(replacing)), pa.string())})
+        with registered(con, "_again", again):
+            con.execute(
+                "INSERT INTO article_gen (article_id, gen) SELECT id, ? FROM _again "
+                "ON CONFLICT (article_id) DO UPDATE SET gen = excluded.gen",
+                [gen],
+            )
     columns: dict[str, list[Any]] = {
         "article_id": [],
         "published": [],
         "field": [],
         "word": [],
         "positions": [],
+        "gen": [],
     }
     vocabulary: dict[int, str] = {}
     for article_id, published, rows in articles:
@@ -767,6 +796,7 @@ def insert_words(
         columns["field"].extend([field for field, _, _ in rows])
         columns["word"].extend(hashes)
         columns["positions"].extend([where for _, _, where in rows])
+        columns["gen"].extend([gen] * len(rows))
         vocabulary.update(zip(hashes, (word for _, word, _ in rows), strict=True))
     if not columns["article_id"]:
         return
@@ -929,6 +959,7 @@ _TYPES: dict[str, pa.DataType] = {
     "field": pa.uint8(),
     "word": pa.int64(),
     "positions": pa.list_(pa.uint32()),
+    "gen": pa.int64(),
 }
 
 
@@ -948,12 +979,16 @@ def _delete_articles(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str])
             "article_authors",
             "article_tags",
             "article_terms",
-            "article_words",
             "article_stories",
             "story_bands",
         ):
             con.execute(f"DELETE FROM {table_name} WHERE article_id IN (SELECT id FROM _gone)")
         con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _gone)")
+        # Their indexed words no longer count (the next sort drops them).
+        con.execute(
+            "INSERT INTO article_gen (article_id, gen) SELECT id, -1 FROM _gone "
+            "ON CONFLICT (article_id) DO UPDATE SET gen = -1"
+        )
 
 
 def add_stopwords(con: duckdb.DuckDBPyConnection, language: str, words: Iterable[str]) -> int:
@@ -1003,14 +1038,15 @@ def replace_terms(
         span = _span([text.published for text, _ in rows])
         with registered(con, "_rebuilt", ids):
             _subtract_terms(con, "SELECT id FROM _rebuilt", span)
-            for table_name in ("article_terms", "article_words"):
-                con.execute(
-                    f"DELETE FROM {table_name} WHERE published BETWEEN ? AND ? "
-                    "AND article_id IN (SELECT id FROM _rebuilt)",
-                    list(span),
-                )
+            con.execute(
+                "DELETE FROM article_terms WHERE published BETWEEN ? AND ? "
+                "AND article_id IN (SELECT id FROM _rebuilt)",
+                list(span),
+            )
         insert_words(
-            con, [(t.id, t.published, textmod.index_words(t.title, t.text)) for t, _ in rows]
+            con,
+            [(t.id, t.published, textmod.index_words(t.title, t.text)) for t, _ in rows],
+            replacing=[t.id for t, _ in rows],
         )
         columns: dict[str, list[Any]] = {
             "article_id": [],
