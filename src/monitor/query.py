@@ -330,13 +330,26 @@ def describe(query: Query) -> str:
     return " ".join(query.text.split())
 
 
+def condition(node: Node, leaf: Callable[[Match], str]) -> str:
+    """A query tree as one SQL condition: AND, OR and NOT as SQL writes them on every engine,
+    each `Match` as `leaf` makes it (the engine's own SQL, with its parameters)."""
+    if isinstance(node, And):
+        return "(" + " AND ".join(condition(x, leaf) for x in node.parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(condition(x, leaf) for x in node.parts) + ")"
+    if isinstance(node, Not):
+        return f"(NOT {condition(node.part, leaf)})"
+    return leaf(node)
+
+
 # --- matching words in stored text ---------------------------------------------------------
 #
-# Until the word index is built (issue 11's speed target), the engines match a `Match` by a
-# regular expression over the stored text: RE2 syntax, which DuckDB's `regexp_matches` and
-# ClickHouse's `match` share. The pattern finds the folded words as `search_words` splits
-# them: each letter may be any character that folds to it, "ss" may be "ß", "ae" "ä" and
-# so on, and words are delimited by anything that is not a letter or a digit.
+# Where the word index is not there yet (a store whose rebuild has not filled it), and for
+# `author:` and `feed:`, the engines match a `Match` by a regular expression over the stored
+# text: RE2 syntax, which DuckDB's `regexp_matches` and ClickHouse's `match` share. The
+# pattern finds the folded words as `search_words` splits them: each letter may be any
+# character that folds to it, "ss" may be "ß", "ae" "ä" and so on, and words are delimited
+# by anything that is not a letter or a digit.
 
 _EDGE_BEFORE = r"(?:^|[^\pL\pN])"
 _EDGE_AFTER = r"(?:[^\pL\pN]|$)"

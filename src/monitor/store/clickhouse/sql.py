@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.models import Filters
-from monitor.query import And, Match, Node, Not, Or, match_pattern
+from monitor.query import Match, Node, condition, match_pattern
 from monitor.text import WORD_TEXT, WORD_TITLE
 
 # Whether the store a read's SQL is built for has its word index complete (the store sets
@@ -100,13 +100,7 @@ def article_where(f: Filters, p: Params, alias: str = "a") -> str:
 
 def query_condition(node: Node, p: Params, alias: str = "a") -> str:
     """A condition on `articles {alias}` for a query tree (`monitor.query`)."""
-    if isinstance(node, And):
-        return "(" + " AND ".join(query_condition(x, p, alias) for x in node.parts) + ")"
-    if isinstance(node, Or):
-        return "(" + " OR ".join(query_condition(x, p, alias) for x in node.parts) + ")"
-    if isinstance(node, Not):
-        return f"(NOT {query_condition(node.part, p, alias)})"
-    return _match_condition(node, p, alias)
+    return condition(node, lambda m: _match_condition(m, p, alias))
 
 
 def _match_condition(m: Match, p: Params, alias: str) -> str:

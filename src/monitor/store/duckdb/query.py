@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from monitor.models import FeedState, Filters, Subscription, Table
-from monitor.query import And, Match, Node, Not, Or, match_pattern
+from monitor.query import Match, Node, condition, match_pattern
 from monitor.store.base import (
     BUCKETS,
     EXPORT_COLUMNS,
@@ -145,13 +145,7 @@ def article_where(f: Filters, params: Params, alias: str = "a") -> str:
 
 def query_condition(node: Node, params: Params, alias: str = "a") -> str:
     """A condition on `articles {alias}` for a query tree (`monitor.query`)."""
-    if isinstance(node, And):
-        return "(" + " AND ".join(query_condition(p, params, alias) for p in node.parts) + ")"
-    if isinstance(node, Or):
-        return "(" + " OR ".join(query_condition(p, params, alias) for p in node.parts) + ")"
-    if isinstance(node, Not):
-        return f"(NOT {query_condition(node.part, params, alias)})"
-    return _match_condition(node, params, alias)
+    return condition(node, lambda m: _match_condition(m, params, alias))
 
 
 def _match_condition(m: Match, params: Params, alias: str) -> str:
