@@ -155,6 +155,9 @@ class FetchResult:
         return self.error is None
 
 
+UNITS = ("articles", "stories")  # what the counts of a view count (`Filters.unit`)
+
+
 @dataclass(frozen=True)
 class Filters:
     """The view every query takes: the dashboard's sidebar and the CLI's filter options.
@@ -169,11 +172,24 @@ class Filters:
     tags: tuple[str, ...] = ()  # tag keys; display forms are folded to keys
     languages: tuple[str, ...] = ()
     query: Query | None = None  # the query language (monitor.query); the engines compile it
+    # What a count counts: "articles", or "stories" (every copy of a story in the group counts
+    # once: a story's articles are those `article_stories` gives one story id; an article not
+    # placed in a story yet is a story of its own). Narrows nothing: only counts change.
+    unit: str = "articles"
 
     @property
     def only_time(self) -> bool:
         """True when nothing but the date range narrows the view."""
         return not (self.feeds or self.authors or self.tags or self.languages or self.query)
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"unknown count {self.unit!r}; use {' or '.join(UNITS)}")
+
+    @property
+    def stories(self) -> bool:
+        """True when counts count stories instead of articles."""
+        return self.unit == "stories"
 
 
 @dataclass

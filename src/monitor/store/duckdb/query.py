@@ -271,6 +271,25 @@ def child_where(f: Filters, params: Params, alias: str) -> str:
     return " AND ".join(conditions) if conditions else "TRUE"
 
 
+def story_of(alias: str, id_column: str = "article_id") -> tuple[str, str]:
+    """(expression, join): the story of each row of `{alias}` (whose article id is
+    `id_column`): its `article_stories` story, or its own article id when it has none."""
+    st = f"st_{alias}"
+    return (
+        f"coalesce({st}.story_id, {alias}.{id_column})",
+        f" LEFT JOIN article_stories {st} ON {st}.article_id = {alias}.{id_column}",
+    )
+
+
+def counted(f: Filters, alias: str, id_column: str = "article_id") -> tuple[str, str]:
+    """(aggregate, join) of what the view's counts count over rows of `{alias}`: `count(*)`,
+    or with `f.stories` the distinct stories among them (`story_of`)."""
+    if not f.stories:
+        return "count(*)", ""
+    story, join = story_of(alias, id_column)
+    return f"count(DISTINCT {story})", join
+
+
 def _table(con: duckdb.DuckDBPyConnection, sql: str, params: Params) -> Table:
     """A result as plain Python rows (no pandas: what the command line's queries use)."""
     cursor = con.execute(sql, params)
@@ -304,6 +323,15 @@ def stats(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
         one = first(r)
         counts[key] = int(one[0]) if one else 0
     total = first(con.execute("SELECT count(*) FROM feeds"))
+    extra = {}
+    if f.stories:  # the view's distinct stories, beside its articles
+        sp: Params = []
+        cond = article_where(f, sp)
+        story, join = story_of("a", "id")
+        one = first(
+            con.execute(f"SELECT count(DISTINCT {story}) FROM articles a{join} WHERE {cond}", sp)
+        )
+        extra["stories"] = int(one[0]) if one else 0
     return {
         "articles": int(row[0]),
         "feeds": counts["feeds"],
@@ -312,6 +340,7 @@ def stats(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
         "tags": counts["tags"],
         "first_published": row[1],
         "last_published": row[2],
+        **extra,
     }
 
 
@@ -354,6 +383,17 @@ def frequency(
     if split is None:
         where = article_where(f, params, alias="x")
         params.append(timezone)
+        if f.stories:  # a story counts once in each bucket it has an article in
+            story, join = story_of("x", "id")
+            sql = f"""
+                WITH slots AS (
+                    SELECT DISTINCT {_slot("x.published")} AS slot, {story} AS story
+                    FROM articles x{join} WHERE {where}
+                )
+                SELECT {bucket} AS bucket, 'all' AS series, count(DISTINCT s.story) AS count
+                FROM slots s GROUP BY 1, 2 ORDER BY 1
+            """
+            return _table(con, sql, params)
         sql = f"""
             WITH slots AS (
                 SELECT {_slot("x.published")} AS slot, count(*) AS n
@@ -363,20 +403,41 @@ def frequency(
             FROM slots s GROUP BY 1, 2 ORDER BY 1
         """
         return _table(con, sql, params)
+    # With f.stories every row carries its story; each count is then of distinct stories.
+    story, story_join = story_of("x") if f.stories else ("NULL", "")
     if split == "feed":
         source = (
-            "SELECT x.published, coalesce(fd.name, nullif(fd.title, ''), fd.url) AS series "
-            "FROM article_feeds x JOIN feeds fd ON fd.id = x.feed_id"
+            f"SELECT x.published, {story} AS story, "
+            "coalesce(fd.name, nullif(fd.title, ''), fd.url) AS series "
+            f"FROM article_feeds x JOIN feeds fd ON fd.id = x.feed_id{story_join}"
         )
         child = "article_feeds"
     elif split == "author":
-        source = "SELECT x.published, x.author AS series FROM article_authors x"
+        source = (
+            f"SELECT x.published, {story} AS story, x.author AS series "
+            f"FROM article_authors x{story_join}"
+        )
         child = "article_authors"
     elif split == "tag":
-        source = "SELECT x.published, x.key AS series FROM article_tags x"
+        source = (
+            f"SELECT x.published, {story} AS story, x.key AS series FROM article_tags x{story_join}"
+        )
         child = "article_tags"
     else:
         raise ValueError(f"unknown split {split!r}; use feed, author or tag")
+    if f.stories:
+        rank_count, slot_count, total = (
+            "count(DISTINCT story)",
+            "r.story AS n",
+            "count(DISTINCT s.n)",
+        )
+        unnamed_story, unnamed_join = story_of("a", "id")
+        unnamed_count = f"{unnamed_story} AS n"
+        group_named, group_unnamed = "1, 2, 3, 4, 5", "1, 5"
+    else:
+        rank_count, slot_count, total = "count(*)", "count(*) AS n", "CAST(sum(s.n) AS BIGINT)"
+        unnamed_count, unnamed_join = "count(*) AS n", ""
+        group_named, group_unnamed = "1, 2, 3, 4", "1"
     where = child_where(f, params, "x")
     params.extend([top, top])
     none_where = article_where(f, params, alias="a")
@@ -395,28 +456,28 @@ def frequency(
     sql = f"""
         WITH rows AS ({source} WHERE {where}),
         ranked AS (
-            SELECT series, row_number() OVER (ORDER BY count(*) DESC, series) AS rank
+            SELECT series, row_number() OVER (ORDER BY {rank_count} DESC, series) AS rank
             FROM rows GROUP BY series
         ),
         named AS (
             SELECT {_slot("r.published")} AS slot, FALSE AS none, k.rank > ? AS folded,
                    CASE WHEN k.rank > ? THEN NULL ELSE r.series END AS series,
-                   count(*) AS n
+                   {slot_count}
             FROM rows r JOIN ranked k ON k.series = r.series
-            GROUP BY 1, 2, 3, 4
+            GROUP BY {group_named}
         ),
         unnamed AS (
             SELECT {_slot("a.published")} AS slot, TRUE AS none, FALSE AS folded,
-                   NULL AS series, count(*) AS n
-            FROM articles a
+                   NULL AS series, {unnamed_count}
+            FROM articles a{unnamed_join}
             WHERE {none_where}
               AND NOT EXISTS (SELECT 1 FROM {child} c WHERE c.article_id = a.id)
-            GROUP BY 1
+            GROUP BY {group_unnamed}
         ),
         slots AS (SELECT * FROM named UNION ALL SELECT * FROM unnamed)
         SELECT {bucket} AS bucket,
                CASE WHEN s.none THEN ? WHEN s.folded THEN ? ELSE {name} END AS series,
-               CAST(sum(s.n) AS BIGINT) AS count
+               {total} AS count
         FROM slots s {forms}
         GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
     """
@@ -431,9 +492,10 @@ def tags(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int = 50) -> Tabl
     params: Params = []
     where = child_where(f, params, "x")
     params.append(limit)
+    count, join = counted(f, "x")
     sql = f"""
         WITH top AS (
-            SELECT x.key, count(*) AS articles FROM article_tags x WHERE {where}
+            SELECT x.key, {count} AS articles FROM article_tags x{join} WHERE {where}
             GROUP BY x.key ORDER BY articles DESC, x.key LIMIT ?
         )
         SELECT t.key, fo.display AS tag, t.articles
@@ -565,12 +627,15 @@ def authors(
     if limit is not None:
         cut = "LIMIT ?"
         params.append(limit)
+    story, join = story_of("x") if f.stories else ("NULL", "")
+    count = "count(DISTINCT r.story)" if f.stories else "count(*)"
     sql = f"""
         WITH rows AS (
-            SELECT x.author, x.article_id, x.published FROM article_authors x WHERE {where}
+            SELECT x.author, x.article_id, x.published, {story} AS story
+            FROM article_authors x{join} WHERE {where}
         ),
         ranked AS (
-            SELECT r.author, count(*) AS articles, min(r.published) AS first_published,
+            SELECT r.author, {count} AS articles, min(r.published) AS first_published,
                    max(r.published) AS last_published
             FROM rows r GROUP BY r.author ORDER BY articles DESC, r.author {cut}
         ),
@@ -606,9 +671,10 @@ def authors(
         table.attrs["total"] = int(row[0]) if row else len(table)
     none_params: Params = []
     none_where = article_where(f, none_params)
+    none_count, none_join = counted(f, "a", "id")
     row = first(
         con.execute(
-            f"SELECT count(*) FROM articles a WHERE {none_where} AND NOT EXISTS "
+            f"SELECT {none_count} FROM articles a{none_join} WHERE {none_where} AND NOT EXISTS "
             "(SELECT 1 FROM article_authors c WHERE c.article_id = a.id)",
             none_params,
         )
@@ -776,12 +842,15 @@ def tag_windows(con: duckdb.DuckDBPyConnection, f: Filters, before: Filters) -> 
     params: Params = []
     now_where = child_where(f, params, "x")
     then_where = child_where(before, params, "x")
+    count, join = counted(f, "x")
     sql = f"""
         WITH now AS (
-            SELECT x.key, count(*) AS n FROM article_tags x WHERE {now_where} GROUP BY x.key
+            SELECT x.key, {count} AS n FROM article_tags x{join} WHERE {now_where}
+            GROUP BY x.key
         ),
         earlier AS (
-            SELECT x.key, count(*) AS n FROM article_tags x WHERE {then_where} GROUP BY x.key
+            SELECT x.key, {count} AS n FROM article_tags x{join} WHERE {then_where}
+            GROUP BY x.key
         ),
         both_windows AS (
             SELECT coalesce(n.key, e.key) AS key, coalesce(n.n, 0) AS current,
@@ -805,7 +874,8 @@ def article_count(
     if with_tag is not None:
         where += " AND a.id IN (SELECT t.article_id FROM article_tags t WHERE t.key = ?)"
         params.append(with_tag)
-    row = first(con.execute(f"SELECT count(*) FROM articles a WHERE {where}", params))
+    count, join = counted(f, "a", "id")
+    row = first(con.execute(f"SELECT {count} FROM articles a{join} WHERE {where}", params))
     return int(row[0]) if row else 0
 
 
@@ -815,10 +885,11 @@ def cooccurring_tags(con: duckdb.DuckDBPyConnection, f: Filters, key: str, *, li
     params: Params = []
     where = child_where(f, params, "x")
     params.extend([key, key, limit])
+    story, join = story_of("x") if f.stories else ("x.article_id", "")
     sql = f"""
         WITH top AS (
-            SELECT x.key, count(DISTINCT x.article_id) AS articles
-            FROM article_tags x
+            SELECT x.key, count(DISTINCT {story}) AS articles
+            FROM article_tags x{join}
             WHERE {where}
               AND x.article_id IN (SELECT t.article_id FROM article_tags t WHERE t.key = ?)
               AND x.key <> ?
@@ -836,13 +907,27 @@ def heatmap(con: duckdb.DuckDBPyConnection, f: Filters, *, timezone: str) -> Tab
     params: Params = []
     where = article_where(f, params)
     params.extend([timezone, timezone])
+    if f.stories:  # a story counts once in each cell it has an article in
+        story, join = story_of("a", "id")
+        slots, total = (
+            f"DISTINCT {_slot('a.published')} AS slot, {story} AS n",
+            "count(DISTINCT s.n)",
+        )
+        group = ""
+    else:
+        slots, total, join = (
+            f"{_slot('a.published')} AS slot, count(*) AS n",
+            "CAST(sum(s.n) AS BIGINT)",
+            "",
+        )
+        group = "GROUP BY 1"
     sql = f"""
         WITH slots AS (
-            SELECT {_slot("a.published")} AS slot, count(*) AS n
-            FROM articles a WHERE {where} GROUP BY 1
+            SELECT {slots}
+            FROM articles a{join} WHERE {where} {group}
         )
         SELECT (isodow({_local("s.slot")}) - 1) AS weekday, hour({_local("s.slot")}) AS hour,
-               CAST(sum(s.n) AS BIGINT) AS count
+               {total} AS count
         FROM slots s GROUP BY 1, 2
     """
     return _table(con, sql, params)
