@@ -74,7 +74,7 @@ def draw() -> None:
         {"bucket": series["bucket"], "series": series["query"], "count": series["count"]}
     )
     _ui.chart(
-        charts.trend_chart(counts, **view.titles(f"Articles per {by}", "matching each query")),
+        charts.trend_chart(counts, **view.titles(f"{view.Noun} per {by}", "matching each query")),
         counts,
         "attention-counts",
     )
@@ -83,7 +83,7 @@ def draw() -> None:
     )
     _ui.chart(
         charts.share_chart(
-            shares, **view.titles("Attention", f"share of all articles in the {by} and filters")
+            shares, **view.titles("Attention", f"share of all {view.noun} in the {by} and filters")
         ),
         shares,
         "attention-share",
@@ -99,20 +99,20 @@ def draw() -> None:
         charts.plain_table(voice),
         hide_index=True,
         column_config={
-            "count": st.column_config.NumberColumn("articles", format="%d"),
+            "count": st.column_config.NumberColumn(view.noun, format="%d"),
             "share": st.column_config.NumberColumn("share of voice", format="percent"),
         },
     )
     st.caption(
         _ui.md_escape(
-            f"{result.total} articles in the view, {result.union} match at least one query. "
+            f"{result.total} {view.noun} in the view, {result.union} match at least one query. "
             + result.note(),
             limit=600,
         )
     )
 
     for index, detail in enumerate(result.details):
-        title = f"{_ui.md_escape(detail.query, limit=120)}: {detail.count} articles"
+        title = f"{_ui.md_escape(detail.query, limit=120)}: {detail.count} {view.noun}"
         with st.expander(title, expanded=index == 0):
             left, middle, right = st.columns(3)
             left.markdown("**Feeds that carry it most**")

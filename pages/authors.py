@@ -30,7 +30,7 @@ if total > len(table):
 unattributed = int(table.attrs.get("unattributed", 0))
 if unattributed:
     st.caption(
-        f"{unattributed:,} articles in this view name no author; they are not in this table "
+        f"{unattributed:,} {view.noun} in this view name no author; they are not in this table "
         "(the Publishing frequency page shows them as “(no author)”)."
     )
 clean = charts.plain_table(table)  # no bidi controls from feeds in the grid
@@ -44,7 +44,7 @@ st.dataframe(
     hide_index=True,
     column_config={
         "author": "Author",
-        "articles": st.column_config.NumberColumn("Articles", format="%d"),
+        "articles": st.column_config.NumberColumn(view.Noun, format="%d"),
         "feeds": st.column_config.NumberColumn("Feeds", format="%d"),
         "first_published": st.column_config.DatetimeColumn(
             f"First article ({view.timezone})", format="YYYY-MM-DD HH:mm"
@@ -68,7 +68,7 @@ if who:
     st.subheader("Publishing")
     st.text(f"Author: {charts.plain_text(who)}")
     _ui.chart(
-        charts.frequency_chart(series, **view.titles(f"Articles per {by} by this author")),
+        charts.frequency_chart(series, **view.titles(f"{view.Noun} per {by} by this author")),
         series,
         "author-frequency",
     )

@@ -40,7 +40,7 @@ table: pd.DataFrame = queries.frequency(
 if table.empty or not table["count"].sum():
     _ui.show_empty(view)
 else:
-    what = f"Articles per {by}" + ("" if chosen_split is None else f" by {split}")
+    what = f"{view.Noun} per {by}" + ("" if chosen_split is None else f" by {split}")
     # What the stacked bars add up to (with a split: article-series pairs), in the subtitle
     # so a screenshot keeps it; how a split counts in a caption, which wraps on a phone.
     counted = analyze.split_total(chosen_split, table.attrs)
@@ -53,7 +53,7 @@ else:
 
     cells: pd.DataFrame = queries.heatmap(f, timezone=view.timezone)
     _ui.chart(
-        charts.heatmap_chart(cells, **view.titles("Articles by weekday and hour")),
+        charts.heatmap_chart(cells, **view.titles(f"{view.Noun} by weekday and hour")),
         cells,
         "heatmap",
     )

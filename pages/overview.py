@@ -15,8 +15,14 @@ st.title("Overview")
 st.caption(view.caption())
 
 compare: pd.DataFrame = queries.compare_windows(f, now=view.now)
-labels = {"articles": "Articles", "feeds": "Feeds", "authors": "Authors", "tags": "Tags"}
-columns = st.columns(4)
+labels = {
+    "stories": "Stories",
+    "articles": "Articles",
+    "feeds": "Feeds",
+    "authors": "Authors",
+    "tags": "Tags",
+}
+columns = st.columns(len(compare))
 for column, row in zip(columns, compare.to_dict("records"), strict=False):
     change = row["change"]
     has_change = change is not None and not pd.isna(change)
@@ -37,8 +43,13 @@ if not int(compare.loc[compare["metric"] == "articles", "current"].iloc[0]):
 by, note = _ui.bucket_for(view, view.bucket)
 series: pd.DataFrame = queries.frequency(f, by=by, timezone=view.timezone)
 st.subheader("Publishing")
-st.caption(_ui.md_escape(view.title(f"Articles per {by}"), limit=160))
-_ui.chart(charts.sparkline(series), series, "overview-publishing", config=charts.SPARKLINE_CONFIG)
+st.caption(_ui.md_escape(view.title(f"{view.Noun} per {by}"), limit=160))
+_ui.chart(
+    charts.sparkline(series, unit=view.noun),
+    series,
+    "overview-publishing",
+    config=charts.SPARKLINE_CONFIG,
+)
 if note:
     st.caption(note)
 
@@ -48,7 +59,9 @@ with left:
     if top.empty:
         _ui.show_empty(view, "tags")
     else:
-        figure = charts.bar_chart(top, x="articles", y="tag", **view.titles("Top tags by articles"))
+        figure = charts.bar_chart(
+            top, x="articles", y="tag", **view.titles(f"Top tags by {view.noun}")
+        )
         _ui.chart(figure, top, "overview-top-tags")
 with right:
     st.subheader("Newest articles")

@@ -26,7 +26,7 @@ over_time: pd.DataFrame = queries.frequency(f, by=by, split="tag", timezone=view
 # in a caption, which wraps on a phone.
 counted = analyze.split_total("tag", over_time.attrs)
 _ui.chart(
-    charts.trend_chart(over_time, **view.titles(f"Articles per {by} for the top tags", counted)),
+    charts.trend_chart(over_time, **view.titles(f"{view.Noun} per {by} for the top tags", counted)),
     over_time,
     "tags-over-time",
 )
@@ -61,7 +61,7 @@ with left:
             top,
             x="articles",
             y="tag",
-            **view.titles("Top tags by articles", "click a bar to filter by that tag"),
+            **view.titles(f"Top tags by {view.noun}", "click a bar to filter by that tag"),
         ),
         top,
         "tags-top",
@@ -110,8 +110,8 @@ with right:
         n_now = int(trends.attrs.get("articles", 0))
         n_before = int(trends.attrs.get("articles_before", 0))
         st.caption(
-            f"{n_now:,} articles in this window, {n_before:,} in the one before: a tag rises "
-            "when its share of the articles grows."
+            f"{n_now:,} {view.noun} in this window, {n_before:,} in the one before: a tag "
+            f"rises when its share of the {view.noun} grows."
         )
         for heading, direction in (("Rising", "rising"), ("Falling", "falling")):
             st.subheader(heading)

@@ -254,6 +254,52 @@ def test_overview_metric_equals_stats_for_the_url_filters(
     assert titles and all("last 7 days" in t and "Europe/Berlin" in t for t in titles)
 
 
+def test_counting_stories_from_the_url_changes_every_count_chart(
+    app: Callable[..., AppTest], demo_db: Path
+) -> None:
+    """`count=stories`: the Overview shows the stories beside the articles, and the count
+    charts of Overview, Publishing frequency, Hashtag trends and Authors draw the store's story
+    counts (fewer than its article counts on the demo store), titled for stories."""
+    params = {"range": "all time", "tz": "Europe/Berlin"}
+    at = _open(app(demo_db, count="stories", **params), PAGES[0])
+    view = _view(at)
+    assert view.filters.unit == "stories"
+    store = DuckDBStore(demo_db)
+    stories = analyze.stats(store, view.filters)
+    assert _metric(at, "Stories") == stories["stories"] < _metric(at, "Articles")
+    assert _metric(at, "Articles") == stories["articles"]
+    titles = [_title(f) for f in _figures(at) if _title(f)]
+    assert titles and all("counting stories" in t for t in titles), titles
+    assert any(t.startswith("Top tags by stories") for t in titles), titles
+
+    at.switch_page("pages/frequency.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    figure = _figures(at)[0]
+    assert _title(figure).startswith(f"Stories per {view.bucket}")
+    drawn = sum(sum(trace["y"]) for trace in figure["data"] if trace.get("y"))
+    as_articles = analyze.frequency(store, replace(view.filters, unit="articles"), by=view.bucket)
+    as_stories = analyze.frequency(store, view.filters, by=view.bucket, timezone="Europe/Berlin")
+    assert drawn == sum(as_stories["count"]) < sum(as_articles["count"])
+
+    at.switch_page("pages/tags.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    bars = [f for f in _figures(at) if _title(f).startswith("Top tags by stories")]
+    assert bars, [_title(f) for f in _figures(at)]
+    top = analyze.tags(store, view.filters, limit=1)
+    assert max(bars[0]["data"][0]["x"]) == top["articles"][0]
+    assert (
+        top["articles"][0]
+        < analyze.tags(store, replace(view.filters, unit="articles"))["articles"][0]
+    )
+
+    at.switch_page("pages/authors.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    expected = analyze.authors(store, view.filters)
+    assert table["articles"].tolist()[:5] == expected["articles"][:5]
+    assert at.query_params["count"] in ("stories", ["stories"])
+
+
 def test_tag_in_url_narrows_the_articles_table(app: Callable[..., AppTest], demo_db: Path) -> None:
     everything = _open(app(demo_db), "pages/articles.py")
     all_rows = everything.dataframe[0].value
@@ -315,6 +361,7 @@ def test_custom_dates_in_the_url(app: Callable[..., AppTest], demo_db: Path) -> 
         ({"utm_source": "newsletter"}, "utm\\_source"),
         ({"tag": "no-such-tag-anywhere"}, "`tag`"),
         ({"by": "minute"}, "`by`"),
+        ({"count": "words"}, "`count`"),
         ({"page": "-2"}, "`page`"),
         ({"q": "x" * 500}, "`q`"),
         ({"<script>alert(1)</script>": "1"}, "\\<script\\>"),

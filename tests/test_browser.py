@@ -934,3 +934,55 @@ def test_attention_with_three_saved_queries_reproduces_from_a_shared_link(
     finally:
         for c in contexts:
             c.close()
+
+
+# -- counting stories (issue 10) ------------------------------------------------------------
+
+
+def test_counting_stories_is_in_the_link_and_reproduces(
+    chromium: Browser, demo_server: LiveServer, demo_db: tuple[Path, str]
+) -> None:
+    """Choosing Count: stories in the sidebar turns the Publishing frequency chart into story
+    counts (the library's, fewer than the articles on the demo store); the address it leaves
+    carries `count=stories` and shows the same in a second browser context."""
+    contexts = [
+        chromium.new_context(viewport=VIEWPORT, timezone_id="UTC", locale="en-GB") for _ in range(2)
+    ]
+    try:
+        first, second = (Session(c.new_page()) for c in contexts)
+        for c in contexts:
+            c.set_default_timeout(LOAD_TIMEOUT)
+        page = first.page
+        open_page(page, f"{demo_server.url}/frequency?range=all%20time", "count-1", charts=True)
+        settle(page)
+        articles = shown(page)
+        box = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Count")
+        expect(box).to_be_visible()
+        box.click()
+        page.get_by_role("option").filter(has_text=re.compile(r"^\s*stories\s*$")).click()
+        page.wait_for_timeout(300)
+        settle(page)
+        seen = shown(page)
+        link = page.url
+        assert query(link)["count"] == ["stories"]
+        assert seen["charts"] != articles["charts"]
+        assert any("counting stories" in c for c in seen["captions"]), seen["captions"]
+        screenshot(page, "frequency-counting-stories")
+
+        store = DuckDBStore(demo_db[0], read_only=True)
+        by = query(link)["by"][0]
+        want = analyze.frequency(store, Filters(unit="stories"), by=by, timezone="UTC")
+        every = analyze.frequency(store, Filters(), by=by, timezone="UTC")
+        drawn = json.loads(seen["charts"][0])
+        total = sum(sum(y for y in trace[2] if y) for trace in drawn)
+        assert total == sum(want["count"]) < sum(every["count"])
+
+        other = second.page
+        other.goto(link, wait_until="domcontentloaded")
+        settle(other)
+        assert shown(other) == seen
+        assert query(other.url) == query(link)
+        assert not first.dialogs and not second.dialogs
+    finally:
+        for c in contexts:
+            c.close()

@@ -85,6 +85,7 @@ def test_ingest_reads_folders_recursively_and_reports_per_source(filled: Path) -
     stats = as_json(run(filled, "stats", "--json"))
     assert stats == {
         "articles": 3,
+        "stories": 3,
         "feeds": 2,
         "feeds_total": 2,
         "authors": 3,

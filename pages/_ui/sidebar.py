@@ -13,7 +13,7 @@ import streamlit as st
 
 from monitor import analyze, savedqueries
 from monitor.errors import InputError
-from monitor.models import Filters
+from monitor.models import UNITS, Filters
 from monitor.query import Query
 from monitor.text import tag_key
 from pages._ui import queries, routing, url
@@ -171,6 +171,15 @@ def build_view() -> View:
         help=QUERY_HELP,
     )
     query = _query(search)
+    unit = selectbox(
+        "Count",
+        list(UNITS),
+        key="count",
+        where=sb,
+        help="What the charts and tables count: articles, or stories (the copies of one "
+        "story in other feeds, and its rewrites, count once per bar, line or row; the "
+        "Stories page shows which articles are one story).",
+    )
     # Filled at the end of the run, when the page's own widgets are in the URL too.
     st.session_state[LINK_SLOT] = sb.container()
     filters = Filters(
@@ -181,6 +190,7 @@ def build_view() -> View:
         tags=tuple(dict.fromkeys(tag_key(t) for t in tags)),  # one view, one cache key
         languages=tuple(languages),
         query=query,
+        unit=unit,
     )
     if range_key == "all time":
         # Bucket by how much history there is, not by "forever".

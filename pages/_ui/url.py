@@ -20,13 +20,14 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from monitor import analyze
+from monitor.models import UNITS
 from pages._ui.text import md_escape
 from pages._ui.view import BUCKETS, EARLIEST, RANGES, SEARCH_MAX
 
 # Every query parameter the app understands, global or page-specific. Anything else in the URL
 # is dropped with a note. Page widgets validate their own values (`check_params` says which
 # are dropped first).
-GLOBAL_PARAMS = ("range", "from", "to", "tz", "feed", "author", "tag", "lang", "q")
+GLOBAL_PARAMS = ("range", "from", "to", "tz", "feed", "author", "tag", "lang", "q", "count")
 PAGE_PARAMS = (
     "by",
     "split",
@@ -136,6 +137,7 @@ def check_params(options: Mapping[str, list[str]]) -> list[str]:
         if len(value) > SEARCH_MAX:
             notes.append(f"URL parameter `q`: longer than {SEARCH_MAX} characters; ignored")
     for name, allowed in (
+        ("count", UNITS),
         ("by", BUCKETS),
         ("split", ("none", "feed", "author")),
         ("sort", ("published", "title", "reading time")),

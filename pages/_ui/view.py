@@ -70,7 +70,18 @@ class View:
                 parts.append(f"{label}{'s' if len(values) > 1 else ''}: {listed(values)}")
         if f.query:
             parts.append(f"query: “{plain(describe(f.query), 60)}”")
+        if f.stories:
+            parts.append("counting stories")
         return parts
+
+    @property
+    def noun(self) -> str:
+        """What the counts count, for titles: "articles" or "stories"."""
+        return self.filters.unit
+
+    @property
+    def Noun(self) -> str:  # noqa: N802 (the capitalised form, for the start of a title)
+        return self.filters.unit.capitalize()
 
     def _context(self) -> str:
         window = self.window
@@ -135,6 +146,8 @@ class View:
                 parts.append(f"{label}-{named}" + (f"+{more}-more" if more > 0 else ""))
         if f.query:
             parts.append(f"query-{plain(describe(f.query), 30)}")
+        if f.stories:
+            parts.append("stories")
         name = _FILE_UNSAFE.sub("-", "_".join(parts)).strip("-")
         # Long names break on some systems.
         return f"{name[:150].rstrip('-') or 'download'}.{ext}"

@@ -108,7 +108,9 @@ def frequency(
     the `top` series, sums the rest as "other" and counts the articles without a feed,
     author or tag as `NO_SERIES[split]` ("(no author)"); an article with two authors (tags,
     feeds) counts once for each. `attrs["articles"]` is the number of articles in the view,
-    `attrs["total"]` the sum of the counts (the same without a split).
+    `attrs["total"]` the sum of the counts (the same without a split), `attrs["unit"]` what
+    is counted: with `f.unit == "stories"` every count is of distinct stories (a story counts
+    once in each bucket and series it has an article in), `attrs["articles"]` too.
     """
     check_timezone(timezone)
     with store.session():
@@ -116,7 +118,11 @@ def frequency(
         articles = store.article_count(f) if split is not None else None
     columns = ("bucket", "series", "count")
     total = sum(int(n) for _, _, n in table.rows)
-    attrs: dict[str, Any] = {"articles": total if articles is None else articles, "total": total}
+    attrs: dict[str, Any] = {
+        "articles": total if articles is None else articles,
+        "total": total,
+        "unit": f.unit,
+    }
     if split is not None:
         none = NO_SERIES[split]
         attrs["without"] = sum(int(n) for _, s, n in table.rows if s == none)
@@ -141,12 +147,14 @@ def frequency(
 
 def split_total(split: str | None, attrs: dict[str, Any]) -> str:
     """What the bars of `frequency` (its attrs) add up to, in a few words: "293 articles",
-    or with a split "1,130 article-author pairs from 1,074 articles"."""
+    or with a split "1,130 article-author pairs from 1,074 articles" (stories likewise)."""
     articles = int(attrs.get("articles", 0))
     total = int(attrs.get("total", articles))
+    plural = attrs.get("unit") or "articles"
     if split is None or total == articles:
-        return f"{articles:,} articles"
-    return f"{total:,} article-{split} pairs from {articles:,} articles"
+        return f"{articles:,} {plural}"
+    one = {"articles": "article", "stories": "story"}.get(plural, plural)
+    return f"{total:,} {one}-{split} pairs from {articles:,} {plural}"
 
 
 def split_note(split: str | None, attrs: dict[str, Any]) -> str | None:
@@ -156,9 +164,14 @@ def split_note(split: str | None, attrs: dict[str, Any]) -> str | None:
         return None
     without = int(attrs.get("without", 0))
     one = "an" if split[0] in "aeiou" else "a"
-    note = f"An article with two {split}s counts once for each"
+    if attrs.get("unit") == "stories":
+        note = f"A story in two {split}s (or in articles with two) counts once for each"
+        plural = "stories"
+    else:
+        note = f"An article with two {split}s counts once for each"
+        plural = "articles"
     if without:
-        note += f"; {NO_SERIES[split]}: {without:,} articles without {one} {split}"
+        note += f"; {NO_SERIES[split]}: {without:,} {plural} without {one} {split}"
     return note + "."
 
 
@@ -401,7 +414,10 @@ def compare_windows(store: Storage, f: Filters, *, now: datetime | None = None) 
         current = store.stats(f)
         previous = store.stats(before) if before is not None else None
     rows = []
-    for metric in ("articles", "feeds", "authors", "tags"):
+    metrics: tuple[str, ...] = ("articles", "feeds", "authors", "tags")
+    if f.stories:  # the view's distinct stories first, beside its articles
+        metrics = ("stories", *metrics)
+    for metric in metrics:
         now_value = int(current[metric])
         then_value = int(previous[metric]) if previous is not None else None
         rows.append(
@@ -482,7 +498,8 @@ def tag_trends(
     rising = rising.head(limit).assign(direction="rising")
     falling = falling.head(limit).assign(direction="falling")
     table = pd.concat([rising, falling], ignore_index=True)[TREND_COLUMNS]
-    table.attrs.update({"articles": n_current, "articles_before": n_previous})
+    # With f.stories these are stories, like every count of the table.
+    table.attrs.update({"articles": n_current, "articles_before": n_previous, "unit": f.unit})
     return table
 
 
@@ -1413,16 +1430,19 @@ class Attention:
     union: int  # articles matching at least one query
     overlap: int  # articles matching more than one query
     details: tuple[QueryDetail, ...]
+    # "stories" (Filters.unit): every count above is of distinct stories instead of articles.
+    unit: str = "articles"
 
     def note(self) -> str:
         """The overlap, said plainly (the page and the JSON carry it)."""
         if len(self.labels) < 2:
             return "one query: share of voice is 100%"
+        one, plural = ("story", "stories") if self.unit == "stories" else ("article", "articles")
         if not self.overlap:
-            return "no article matches more than one query: the shares of voice add up to 100%"
+            return f"no {one} matches more than one query: the shares of voice add up to 100%"
         summed = sum(int(r[1]) for r in self.voice.rows)
         return (
-            f"{self.overlap} of {self.union} articles match more than one query and count for "
+            f"{self.overlap} of {self.union} {plural} match more than one query and count for "
             f"each: the queries' counts add up to {summed}, their shares of voice to "
             f"{100 * summed / max(self.union, 1):.0f}%"
         )
@@ -1473,7 +1493,8 @@ def attention(
             mine: dict[Any, int] = {}
             for b, _, n in got.rows:
                 mine[b] = mine.get(b, 0) + int(n)
-            counts.append(sum(mine.values()))
+            # A story with articles in two buckets counts in each: its total is counted apart.
+            counts.append(store.article_count(fq) if f.stories else sum(mine.values()))
             for bucket, total in per_bucket.items():
                 n = mine.get(bucket, 0)
                 rows.append((bucket, name, n, total, n / total if total else 0.0))
@@ -1508,10 +1529,11 @@ def attention(
         names,
         Table(ATTENTION_COLUMNS, rows),
         voice,
-        sum(per_bucket.values()),
+        store.article_count(base) if f.stories else sum(per_bucket.values()),
         union,
         overlap,
         infos,
+        f.unit,
     )
 
 
@@ -1526,6 +1548,8 @@ def _query_detail(
             per_feed[series] = per_feed.get(series, 0) + int(n)
     feed_rows = []
     for feed, n in sorted(per_feed.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+        if f.stories:  # the monthly counts hold a story once per month: count it once
+            n = store.article_count(replace(fq, feeds=(feed,)))
         output = store.article_count(replace(f, query=None, feeds=(feed,)))
         feed_rows.append((feed, n, output, n / output if output else 0.0))
     tag_table = store.tags(fq, limit=top * 2)

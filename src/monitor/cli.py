@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -29,7 +30,7 @@ import click
 from monitor import LazyModule, __version__, analyze, savedqueries
 from monitor import settings as monitor_settings
 from monitor.errors import InputError, MonitorError, NotFound, one_line
-from monitor.models import Filters, Table
+from monitor.models import UNITS, Filters, Table
 from monitor.store import StoreError, open_store
 from monitor.store.base import CopyProgress, Storage
 
@@ -121,6 +122,15 @@ def emit_table(result: Table | pd.DataFrame) -> None:
         "display.max_rows", 200, "display.width", 160, "display.max_colwidth", 60
     ):
         click.echo(table.to_string(index=False))
+
+
+def _counted(table: Table, f: Filters) -> Table:
+    """A printed table's `articles` column named for what it counts (the JSON keeps its
+    keys, a contract: with --count stories they count stories)."""
+    if not f.stories:
+        return table
+    columns = tuple("stories" if c == "articles" else c for c in table.columns)
+    return Table(columns, table.rows, table.attrs)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -220,6 +230,20 @@ def filter_options(func: F) -> F:
     return view_options(func)
 
 
+def count_option(func: F) -> F:
+    """`--count articles|stories` for the commands that count (stats, frequency, tags,
+    authors, attention): with `stories`, every copy of a story in a group counts once."""
+    return click.option(
+        "--count",
+        "count",
+        type=click.Choice(UNITS),
+        default="articles",
+        show_default=True,
+        help="What the counts count: articles, or stories (each story once per bucket, "
+        "series or row, however many copies it has).",
+    )(func)
+
+
 def make_filters(
     since: str | None,
     until: str | None,
@@ -229,6 +253,7 @@ def make_filters(
     languages: tuple[str, ...],
     search: str | None,
     query: str | None = None,
+    count: str = "articles",
 ) -> Filters:
     moments: dict[str, datetime | None] = {}
     for hint, text in (("--since", since), ("--until", until)):
@@ -245,6 +270,7 @@ def make_filters(
         tags=tags,
         languages=tuple(lang.lower() for lang in languages),
         query=_parse_query(query or search),
+        unit=count,
     )
 
 
@@ -640,7 +666,8 @@ def stats_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
     Example: monitor stats --since 30d --json
     """
     store = _store(ctx)
-    result = analyze.stats(store, make_filters(**filters))
+    # Its stories too (distinct stories; `--count stories` elsewhere counts these).
+    result = analyze.stats(store, replace(make_filters(**filters), unit="stories"))
     data: dict[str, Any] = {k: _iso(v) for k, v in result.items()}
     info = store.info()
     engine = {
@@ -659,6 +686,7 @@ def stats_command(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
 
 @cli.command("frequency")
 @filter_options
+@count_option
 @click.option("--by", type=click.Choice(analyze.BUCKETS), default="day", show_default=True)
 @click.option("--split", type=click.Choice(["feed", "author", "tag"]))
 @click.option(
@@ -711,6 +739,7 @@ def frequency_command(
 
 @cli.command("tags")
 @filter_options
+@count_option
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -719,8 +748,9 @@ def tags_command(ctx: click.Context, /, limit: int, as_json: bool, **filters: An
 
     Example: monitor tags --lang de --limit 20 --json
     """
-    table = analyze.tags(_store(ctx), make_filters(**filters), limit=limit)
-    emit_json(records(table)) if as_json else emit_table(table)
+    f = make_filters(**filters)
+    table = analyze.tags(_store(ctx), f, limit=limit)
+    emit_json(records(table)) if as_json else emit_table(_counted(table, f))
 
 
 @cli.command("terms")
@@ -801,6 +831,7 @@ def topics_command(
 
 @cli.command("authors")
 @filter_options
+@count_option
 @click.option(
     "--limit",
     default=200,
@@ -816,8 +847,9 @@ def authors_command(ctx: click.Context, /, limit: int, as_json: bool, **filters:
 
     Example: monitor authors --since 30d --limit 20 --json
     """
-    table = analyze.authors(_store(ctx), make_filters(**filters), limit=limit or None)
-    emit_json(records(table)) if as_json else emit_table(table)
+    f = make_filters(**filters)
+    table = analyze.authors(_store(ctx), f, limit=limit or None)
+    emit_json(records(table)) if as_json else emit_table(_counted(table, f))
 
 
 @cli.command("stories")
@@ -1200,6 +1232,7 @@ def attention_queries(store: Storage, texts: Sequence[str]) -> tuple[list[Any], 
     "--tz", "timezone", default="UTC", show_default=True, help="Time zone of the buckets."
 )
 @view_options
+@count_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def attention_command(
@@ -1214,6 +1247,7 @@ def attention_command(
     authors: tuple[str, ...],
     tags: tuple[str, ...],
     languages: tuple[str, ...],
+    count: str,
     as_json: bool,
 ) -> None:
     """Attention: each query's articles per bucket and its share of all articles in the
@@ -1232,7 +1266,7 @@ def attention_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--tz") from None
     store = _store(ctx)
-    f = make_filters(since, until, feeds, authors, tags, languages, None, None)
+    f = make_filters(since, until, feeds, authors, tags, languages, None, None, count)
     parsed, labels = attention_queries(store, texts)
     result = analyze.attention(store, f, parsed, by=by, timezone=timezone, labels=labels)
     if not as_json:
@@ -1249,6 +1283,7 @@ def attention_json(result: analyze.Attention, parsed: Sequence[Any]) -> dict[str
     return {
         "by": result.by,
         "tz": result.timezone,
+        "count": result.unit,
         "queries": [
             {"query": label, "text": q.text, "name": q.name, "version": q.version}
             for label, q in zip(result.labels, parsed, strict=True)

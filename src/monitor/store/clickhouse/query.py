@@ -73,6 +73,37 @@ def tag_forms(keys: str) -> str:
         GROUP BY key"""
 
 
+def _story(alias: str, column: str = "article_id") -> str:
+    """The story of the article of an `alias` row joined by `_story_join`: its
+    `article_stories` story, or (not placed yet) the article's own id."""
+    return f"coalesce(sj.story_id, {alias}.{column})"
+
+
+def _story_join(f: Filters, p: Params, alias: str, column: str = "article_id") -> str:
+    """A LEFT JOIN (as `sj`) of each `alias` row to its article's story row, for `_story`
+    (the article's id is `{alias}.{column}`). Only the view's articles' story rows are read
+    (by id, as `_story_view` does: a story row's `published` is the article's when it was
+    placed). Joined in stories mode only (`Filters.unit`)."""
+    where = article_where(f, p)
+    narrowed = (
+        ""
+        if where == "true"
+        else f" WHERE st.article_id IN (SELECT a.id FROM articles a WHERE {where})"
+    )
+    return (
+        " LEFT JOIN (SELECT st.article_id AS article_id, st.story_id AS story_id "
+        f"FROM article_stories st{narrowed}) sj ON sj.article_id = {alias}.{column}"
+    )
+
+
+def _counted(f: Filters, p: Params, alias: str, column: str = "article_id") -> tuple[str, str]:
+    """(aggregate, join) of what the view's counts count over rows of `alias`: `count()`
+    (one row per article), or with `f.stories` the distinct stories among them."""
+    if not f.stories:
+        return "count()", ""
+    return f"uniqExact({_story(alias, column)})", _story_join(f, p, alias, column)
+
+
 def stats(run: Run, f: Filters) -> dict[str, Any]:
     """One round trip: ClickHouse builds the view's set of articles once for the three
     IN subqueries that are the same."""
@@ -86,14 +117,21 @@ def stats(run: Run, f: Filters) -> dict[str, Any]:
         counts.append(
             f"(SELECT uniqExact(x.{column}) FROM {table} x WHERE {child_where(f, p, 'x')})"
         )
+    stories = ""
+    if f.stories:  # the view's distinct stories, last
+        story_where = article_where(f, p)
+        stories = (
+            f", (SELECT uniqExact({_story('a', 'id')}) FROM articles a"
+            f"{_story_join(f, p, 'a', 'id')} WHERE {story_where})"
+        )
     row = _one(
         run,
         "SELECT count(), minOrNull(a.published), maxOrNull(a.published), "
-        f"{', '.join(counts)}, (SELECT count() FROM feeds) "
+        f"{', '.join(counts)}, (SELECT count() FROM feeds){stories} "
         f"FROM articles a WHERE {article_where(f, p)}",
         p,
     )
-    return {
+    out = {
         "articles": int(row[0]),
         "feeds": int(row[3]),
         "feeds_total": int(row[6]),
@@ -102,6 +140,9 @@ def stats(run: Run, f: Filters) -> dict[str, Any]:
         "first_published": row[1],
         "last_published": row[2],
     }
+    if f.stories:
+        out["stories"] = int(row[7])
+    return out
 
 
 def article_count(run: Run, f: Filters, *, with_tag: str | None = None) -> int:
@@ -112,6 +153,10 @@ def article_count(run: Run, f: Filters, *, with_tag: str | None = None) -> int:
             " AND a.aid IN (SELECT t.aid FROM article_tags t "
             f"WHERE t.key = {p.add(with_tag, 'String')})"
         )
+    if f.stories:
+        join = _story_join(f, p, "a", "id")
+        sql = f"SELECT uniqExact({_story('a', 'id')}) FROM articles a{join} WHERE {where}"
+        return int(_one(run, sql, p)[0])
     return int(_one(run, f"SELECT count() FROM articles a WHERE {where}", p)[0])
 
 
@@ -150,6 +195,18 @@ def frequency(
     p = Params()
     if split is None:
         where = article_where(f, p, alias="x")
+        if f.stories:
+            # A story counts once in each bucket it has an article in: its (slot, story)
+            # pairs first, then the distinct stories of each bucket's slots.
+            join = _story_join(f, p, "x", "id")
+            zone = p.add(timezone, "String")
+            sql = f"""
+                SELECT {_bucket(by, "s.slot", zone)} AS bucket, 'all' AS series,
+                       toInt64(uniqExact(s.story)) AS count
+                FROM (SELECT {_slot("x.published")} AS slot, {_story("x", "id")} AS story
+                      FROM articles x{join} WHERE {where} GROUP BY slot, story) s
+                GROUP BY bucket ORDER BY bucket"""
+            return _table(run, sql, p, ("bucket", "series", "count"))
         zone = p.add(timezone, "String")
         sql = f"""
             SELECT {_bucket(by, "s.slot", zone)} AS bucket, 'all' AS series,
@@ -158,20 +215,42 @@ def frequency(
                   FROM articles x WHERE {where} GROUP BY slot) s
             GROUP BY bucket ORDER BY bucket"""
         return _table(run, sql, p, ("bucket", "series", "count"))
+    # With f.stories every row carries its article's story, and each count is of distinct
+    # stories: the slots are counted per (slot, series, story), then uniqExact per bucket.
+    story, story_join = (_story("x"), _story_join(f, p, "x")) if f.stories else ("", "")
+    carried = f", {story} AS story" if f.stories else ""
     if split == "feed":
         source = (
-            f"SELECT x.published AS published, {LABEL} AS series "
-            "FROM article_feeds x JOIN feeds fd ON fd.id = x.feed_id"
+            f"SELECT x.published AS published, {LABEL} AS series{carried} "
+            f"FROM article_feeds x JOIN feeds fd ON fd.id = x.feed_id{story_join}"
         )
         child = "article_feeds"
     elif split == "author":
-        source = "SELECT x.published AS published, x.author AS series FROM article_authors x"
+        source = (
+            f"SELECT x.published AS published, x.author AS series{carried} "
+            f"FROM article_authors x{story_join}"
+        )
         child = "article_authors"
     elif split == "tag":
-        source = "SELECT x.published AS published, x.key AS series FROM article_tags x"
+        source = (
+            f"SELECT x.published AS published, x.key AS series{carried} "
+            f"FROM article_tags x{story_join}"
+        )
         child = "article_tags"
     else:
         raise ValueError(f"unknown split {split!r}; use feed, author or tag")
+    if f.stories:
+        rank_count, total = "uniqExact(story)", "toInt64(uniqExact(s.story))"
+        named, unnamed, by_story = (
+            ", r.story AS story",
+            f", {_story('a', 'id')} AS story",
+            ", story",
+        )
+        none_join = _story_join(f, p, "a", "id")
+    else:
+        rank_count, total = "count()", "toInt64(sum(s.n))"
+        named = unnamed = ", count() AS n"
+        by_story = none_join = ""
     where = child_where(f, p, "x")
     none_where = article_where(f, p, alias="a")
     zone = p.add(timezone, "String")
@@ -187,26 +266,25 @@ def frequency(
     sql = f"""
         WITH rows AS ({source} WHERE {where}),
         ranked AS MATERIALIZED (
-            SELECT series, row_number() OVER (ORDER BY count() DESC, series) AS rank
+            SELECT series, row_number() OVER (ORDER BY {rank_count} DESC, series) AS rank
             FROM rows GROUP BY series
         )
         SELECT {_bucket(by, "s.slot", zone)} AS bucket,
                multiIf(s.is_none = 1, {no_series}, s.folded = 1, {other}, {name}) AS label,
-               toInt64(sum(s.n)) AS count
+               {total} AS count
         FROM (
             SELECT {_slot("r.published")} AS slot, toUInt8(0) AS is_none,
                    toUInt8(k.rank > {n_top}) AS folded,
-                   CAST(if(k.rank > {n_top}, NULL, r.series) AS Nullable(String)) AS series,
-                   count() AS n
+                   CAST(if(k.rank > {n_top}, NULL, r.series) AS Nullable(String)) AS series{named}
             FROM rows r JOIN ranked k ON k.series = r.series
-            GROUP BY slot, is_none, folded, series
+            GROUP BY slot, is_none, folded, series{by_story}
             UNION ALL
             SELECT {_slot("a.published")} AS slot, toUInt8(1) AS is_none, toUInt8(0) AS folded,
-                   CAST(NULL AS Nullable(String)) AS series, count() AS n
-            FROM articles a
+                   CAST(NULL AS Nullable(String)) AS series{unnamed}
+            FROM articles a{none_join}
             WHERE {none_where}
               AND a.aid NOT IN (SELECT c.aid FROM {child} c WHERE {_window("c", f, p)})
-            GROUP BY slot
+            GROUP BY slot{by_story}
         ) s {forms}
         GROUP BY bucket, label ORDER BY bucket, count DESC, label"""
     table = _table(run, sql, p, ("bucket", "label", "count"))
@@ -216,10 +294,11 @@ def frequency(
 
 def tags(run: Run, f: Filters, *, limit: int = 50) -> Table:
     p = Params()
+    count, join = _counted(f, p, "x")
     where = child_where(f, p, "x")
     sql = f"""
         WITH top AS MATERIALIZED (
-            SELECT x.key AS key, count() AS n FROM article_tags x WHERE {where}
+            SELECT x.key AS key, {count} AS n FROM article_tags x{join} WHERE {where}
             GROUP BY x.key ORDER BY n DESC, x.key LIMIT {int(limit)}
         )
         SELECT t.key AS key, fo.display AS tag, t.n AS articles
@@ -230,14 +309,27 @@ def tags(run: Run, f: Filters, *, limit: int = 50) -> Table:
 
 def tag_windows(run: Run, f: Filters, before: Filters) -> Table:
     p = Params()
+    if f.stories:
+        # Each window's rows with their stories, counted apart per key.
+        now_join, then_join = _story_join(f, p, "x"), _story_join(before, p, "x")
+        story = f", {_story('x')} AS story"
+        counts = (
+            "toInt64(uniqExactIf(story, c = 1)) AS current, "
+            "toInt64(uniqExactIf(story, e = 1)) AS previous"
+        )
+    else:
+        now_join = then_join = story = ""
+        counts = "toInt64(sum(c)) AS current, toInt64(sum(e)) AS previous"
     now_where = child_where(f, p, "x")
     then_where = child_where(before, p, "x")
     sql = f"""
         WITH both_windows AS MATERIALIZED (
-            SELECT key, toInt64(sum(c)) AS current, toInt64(sum(e)) AS previous FROM (
-                SELECT x.key AS key, 1 AS c, 0 AS e FROM article_tags x WHERE {now_where}
+            SELECT key, {counts} FROM (
+                SELECT x.key AS key, 1 AS c, 0 AS e{story}
+                FROM article_tags x{now_join} WHERE {now_where}
                 UNION ALL
-                SELECT x.key AS key, 0 AS c, 1 AS e FROM article_tags x WHERE {then_where}
+                SELECT x.key AS key, 0 AS c, 1 AS e{story}
+                FROM article_tags x{then_join} WHERE {then_where}
             ) GROUP BY key
         )
         SELECT b.key AS key, fo.display AS tag, b.current AS current, b.previous AS previous
@@ -251,11 +343,12 @@ def cooccurring_tags(run: Run, f: Filters, key: str, *, limit: int) -> Table:
     """(One row per article and key after FINAL, so count() counts articles; the articles
     with the key are looked for in the view's time range only.)"""
     p = Params()
+    count, join = _counted(f, p, "x")
     where = child_where(f, p, "x")
     k = p.add(key, "String")
     sql = f"""
         WITH top AS MATERIALIZED (
-            SELECT x.key AS key, toUInt64(count()) AS n FROM article_tags x
+            SELECT x.key AS key, toUInt64({count}) AS n FROM article_tags x{join}
             WHERE {where}
               AND x.aid IN (SELECT t.aid FROM article_tags t
                             WHERE {_window("t", f, p)} AND t.key = {k})
@@ -380,13 +473,21 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
     # time range only (the sorting key), and join on the integer `aid`.
     link_window = _window("af", f, p)
     article_window = _window("a", f, p)
+    if f.stories:
+        story, join, count = (
+            f", {_story('x')} AS story",
+            _story_join(f, p, "x"),
+            "uniqExact(r.story)",
+        )
+    else:
+        story, join, count = "", "", "count()"
     sql = f"""
         WITH rows AS MATERIALIZED (
-            SELECT x.author AS author, x.aid AS aid, x.published AS published
-            FROM article_authors x WHERE {where}
+            SELECT x.author AS author, x.aid AS aid, x.published AS published{story}
+            FROM article_authors x{join} WHERE {where}
         ),
         ranked AS MATERIALIZED (
-            SELECT r.author AS author, count() AS articles, min(r.published) AS first_published,
+            SELECT r.author AS author, {count} AS articles, min(r.published) AS first_published,
                    max(r.published) AS last_published
             FROM rows r GROUP BY r.author ORDER BY articles DESC, author {cut}
         ),
@@ -437,9 +538,10 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
         )
         table.attrs["total"] = int(row[0])
     q = Params()
+    none_count, none_join = _counted(f, q, "a", "id")
     row = _one(
         run,
-        f"SELECT count() FROM articles a WHERE {article_where(f, q)} "
+        f"SELECT {none_count} FROM articles a{none_join} WHERE {article_where(f, q)} "
         f"AND a.aid NOT IN (SELECT c.aid FROM article_authors c WHERE {_window('c', f, q)})",
         q,
     )
@@ -481,13 +583,26 @@ def authors(run: Run, f: Filters, *, limit: int | None = None, top_tags: int = 3
 def heatmap(run: Run, f: Filters, *, timezone: str) -> Table:
     p = Params()
     where = article_where(f, p)
+    if f.stories:
+        # A story counts once in each cell it has an article in: (slot, story) pairs first.
+        join = _story_join(f, p, "a", "id")
+        slots = (
+            f"SELECT {_slot('a.published')} AS slot, {_story('a', 'id')} AS story "
+            f"FROM articles a{join} WHERE {where} GROUP BY slot, story"
+        )
+        total = "uniqExact(s.story)"
+    else:
+        slots = (
+            f"SELECT {_slot('a.published')} AS slot, count() AS n FROM articles a "
+            f"WHERE {where} GROUP BY slot"
+        )
+        total = "sum(s.n)"
     zone = p.add(timezone, "String")
     local = _local("s.slot", zone)
     sql = f"""
         SELECT toInt64(toDayOfWeek({local}) - 1) AS weekday, toInt64(toHour({local})) AS hour,
-               toInt64(sum(s.n)) AS count
-        FROM (SELECT {_slot("a.published")} AS slot, count() AS n FROM articles a
-              WHERE {where} GROUP BY slot) s
+               toInt64({total}) AS count
+        FROM ({slots}) s
         GROUP BY weekday, hour"""
     return _table(run, sql, p, ("weekday", "hour", "count"))
 
