@@ -8,10 +8,8 @@ the enforced one.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from httpserver import Reply, TestServer
-from jsonschema import validators
+from jsoncheck import Strict, check, schema, strict_loads
 
 from monitor import subscriptions
 from monitor.cli import cli
@@ -27,7 +25,6 @@ from monitor.models import DATE_SOURCES
 from monitor.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS = resources.files("monitor") / "schemas"
 # The README's command names -> schema files.
 COMMANDS = {
     "stats": "stats",
@@ -46,40 +43,11 @@ COMMANDS = {
     "attention": "attention",
 }
 
-# 2020-12, except that an integer must be a JSON integer: 200.0 is what a pandas float column
-# gives for a whole number, and is not what the contract promises.
-_Base = validators.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema"})
-Strict = validators.extend(
-    _Base,
-    type_checker=_Base.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
-    ),
-)
-
-
-def schema(name: str) -> dict[str, Any]:
-    loaded = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
-    assert isinstance(loaded, dict)
-    return loaded
-
-
-def strict_loads(text: str) -> Any:
-    """json.loads that refuses NaN, Infinity and -Infinity (Python's own parser takes them)."""
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"not JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
-
 
 def run(db: Path, *args: str, code: int = 0) -> str:
     result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
     assert result.exit_code == code, (args, result.output)
     return result.stdout
-
-
-def check(name: str, instance: Any) -> None:
-    Strict(schema(name)).validate(instance)
 
 
 def check_command(db: Path, *args: str) -> Any:

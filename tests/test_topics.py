@@ -8,15 +8,13 @@ is always the same articles.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from jsonschema import validators
+from jsoncheck import check, strict_loads
 
 from monitor import analyze, demo, feedwriter, ingest
 from monitor.cli import cli
@@ -43,23 +41,6 @@ GENERIC = {
     "mehrer",
     "percent",
 }
-
-Strict = validators.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema"})
-
-
-def schema(name: str) -> dict[str, Any]:
-    text = (resources.files("monitor") / "schemas" / f"{name}.schema.json").read_text("utf-8")
-    loaded = json.loads(text)
-    assert isinstance(loaded, dict)
-    Strict.check_schema(loaded)
-    return loaded
-
-
-def strict_loads(text: str) -> Any:
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"not JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def run(db: Path, *args: str, code: int = 0) -> str:
@@ -239,23 +220,23 @@ def test_terms_keyness_and_topics_json_match_their_schemas(demo_db: Path, tmp_pa
     until = DEMO_NOW.strftime("%Y-%m-%dT%H:%M:%S")
     window = ("--since", since, "--until", until)
     keyed = strict_loads(run(demo_db, "terms", *window, "--weight", "keyness", "--json"))
-    Strict(schema("terms-keyness")).validate(keyed)
+    check("terms-keyness", keyed)
     assert keyed and not {r["term"] for r in keyed[:20]} & GENERIC
     # The default stays frequency (the terms contract is unchanged).
     plain = strict_loads(run(demo_db, "terms", *window, "--json"))
-    Strict(schema("terms")).validate(plain)
+    check("terms", plain)
     assert "prozent" in {r["term"] for r in plain[:20]}  # a generic word, by count
     model = strict_loads(
         run(demo_db, "topics", *window, "-k", "5", "--tz", "Europe/Berlin", "--json")
     )
-    Strict(schema("topics")).validate(model)
+    check("topics", model)
     assert len(model["topics"]) == 5 and model["k"] == 5
     text = run(demo_db, "topics", *window, "-k", "5")
     assert model["topics"][0]["label"] in text
     empty = tmp_path / "empty.duckdb"
     assert strict_loads(run(empty, "terms", "--weight", "keyness", "--json")) == []
     nothing = strict_loads(run(empty, "topics", "--json"))
-    Strict(schema("topics")).validate(nothing)
+    check("topics", nothing)
     assert nothing["topics"] == [] and nothing["note"]
 
 

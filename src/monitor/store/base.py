@@ -40,6 +40,19 @@ OTHER_SERIES = "other"
 # The sort keys `articles_page` accepts.
 ARTICLE_SORTS = ("published", "title", "reading_minutes")
 
+# `Storage.stories`: the view's most covered stories, one row each, in this order.
+STORIES_COLUMNS = (
+    "story_id",
+    "title",
+    "outlets",
+    "articles",
+    "first_feed",
+    "first_published",
+    "last_published",
+)
+# `Storage.story_articles`: one story's articles, one row per article and feed.
+STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
+
 # One row per article in an export, in this order; lists (feed_urls, authors, tags) are
 # tuples of text.
 EXPORT_COLUMNS = (

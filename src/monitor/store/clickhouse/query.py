@@ -20,6 +20,8 @@ from monitor.store.base import (
     EXPORT_COLUMNS,
     NO_SERIES,
     OTHER_SERIES,
+    STORIES_COLUMNS,
+    STORY_ARTICLE_COLUMNS,
     ArticleText,
     TermsRebuild,
     TermVectors,
@@ -1085,17 +1087,6 @@ def term_vectors(run: Run, f: Filters, terms: Sequence[str], *, sample: int) -> 
 
 # -- stories ---------------------------------------------------------------------------
 
-STORY_COLUMNS = (
-    "story_id",
-    "title",
-    "outlets",
-    "articles",
-    "first_feed",
-    "first_published",
-    "last_published",
-)
-STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
-
 
 def _story_view(where: str) -> str:
     """The view's articles with their story (an article not placed yet is its own story)
@@ -1141,7 +1132,7 @@ def stories(run: Run, f: Filters, *, limit: int) -> Table:
         ORDER BY outlets DESC, articles DESC, first_published, story_id
         LIMIT {int(limit)}
     """
-    return _table(run, sql, p, STORY_COLUMNS)
+    return _table(run, sql, p, STORIES_COLUMNS)
 
 
 def story_articles(run: Run, f: Filters, story_id: str) -> Table:

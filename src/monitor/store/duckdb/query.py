@@ -26,6 +26,8 @@ from monitor.store.base import (
     EXPORT_COLUMNS,
     NO_SERIES,
     OTHER_SERIES,
+    STORIES_COLUMNS,
+    STORY_ARTICLE_COLUMNS,
     ArticleText,
     TermsRebuild,
     TermVectors,
@@ -1188,16 +1190,6 @@ def term_vectors(
 
 # -- stories ---------------------------------------------------------------------------
 
-STORY_COLUMNS = (
-    "story_id",
-    "title",
-    "outlets",
-    "articles",
-    "first_feed",
-    "first_published",
-    "last_published",
-)
-STORY_ARTICLE_COLUMNS = ("id", "published", "title", "url", "feed", "language")
 
 _FEED_NAME = "coalesce(fd.name, nullif(fd.title, ''), fd.url)"
 
@@ -1259,7 +1251,7 @@ def stories(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> Table:
         FROM per JOIN articles a ON a.id = per.first_id
         ORDER BY per.outlets DESC, per.articles DESC, per.first_published, per.story_id
     """
-    return Table(STORY_COLUMNS, con.execute(sql, [*params, limit]).fetchall())
+    return Table(STORIES_COLUMNS, con.execute(sql, [*params, limit]).fetchall())
 
 
 def story_articles(con: duckdb.DuckDBPyConnection, f: Filters, story_id: str) -> Table:
