@@ -86,15 +86,18 @@ def _story_join(f: Filters, p: Params, alias: str, column: str = "article_id") -
     (the article's id is `{alias}.{column}`). Only the view's articles' story rows are read
     (by id, as `_story_view` does: a story row's `published` is the article's when it was
     placed). Joined in stories mode only (`Filters.unit`)."""
+    # Only the articles placed in another article's story: most start their own (story id =
+    # article id), and leaving them out makes the join's table small.
     where = article_where(f, p)
     narrowed = (
         ""
         if where == "true"
-        else f" WHERE st.article_id IN (SELECT a.id FROM articles a WHERE {where})"
+        else f" AND st.article_id IN (SELECT a.id FROM articles a WHERE {where})"
     )
     return (
         " LEFT JOIN (SELECT st.article_id AS article_id, st.story_id AS story_id "
-        f"FROM article_stories st{narrowed}) sj ON sj.article_id = {alias}.{column}"
+        f"FROM article_stories st WHERE st.story_id != st.article_id{narrowed}) sj "
+        f"ON sj.article_id = {alias}.{column}"
     )
 
 

@@ -276,10 +276,13 @@ def child_where(f: Filters, params: Params, alias: str) -> str:
 def story_of(alias: str, id_column: str = "article_id") -> tuple[str, str]:
     """(expression, join): the story of each row of `{alias}` (whose article id is
     `id_column`): its `article_stories` story, or its own article id when it has none."""
+    # Only the articles placed in another article's story are joined: most articles start
+    # their own (story id = article id), and leaving them out makes the join's table small.
     st = f"st_{alias}"
     return (
         f"coalesce({st}.story_id, {alias}.{id_column})",
-        f" LEFT JOIN article_stories {st} ON {st}.article_id = {alias}.{id_column}",
+        " LEFT JOIN (SELECT article_id, story_id FROM article_stories "
+        f"WHERE story_id <> article_id) {st} ON {st}.article_id = {alias}.{id_column}",
     )
 
 
