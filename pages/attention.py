@@ -16,9 +16,9 @@ st.title("Attention")
 st.caption(view.caption())
 st.caption(
     "Up to six queries (or saved ones as @name: saved below or with `monitor queries add NAME "
-    "QUERY`). Attention "
-    "is a query's articles divided by all articles in the same bucket and filters; share of "
-    "voice is its share of the articles matching any of the queries."
+    f"QUERY`). Attention is a query's {view.noun} divided by all {view.noun} in the same "
+    f"bucket and filters; share of voice is its share of the {view.noun} matching any of the "
+    "queries."
 )
 
 
@@ -120,14 +120,23 @@ def draw() -> None:
                 charts.plain_table(detail.feeds.to_pandas()),
                 hide_index=True,
                 column_config={
-                    "feed_total": st.column_config.NumberColumn("feed's articles", format="%d"),
+                    # Long feed names would push the numbers out of sight.
+                    "feed": st.column_config.TextColumn("feed", width="medium"),
+                    "count": st.column_config.NumberColumn(view.noun, format="%d", width="small"),
+                    "feed_total": st.column_config.NumberColumn(
+                        f"feed's {view.noun}", format="%d", width="small"
+                    ),
                     "share": st.column_config.NumberColumn(
                         "of the feed's output", format="percent"
                     ),
                 },
             )
             middle.markdown("**Top tags**")
-            middle.dataframe(charts.plain_table(detail.tags.to_pandas()), hide_index=True)
+            middle.dataframe(
+                charts.plain_table(detail.tags.to_pandas()),
+                hide_index=True,
+                column_config={"articles": st.column_config.NumberColumn(view.noun, format="%d")},
+            )
             right.markdown("**Top terms**")
             right.dataframe(charts.plain_table(detail.terms.to_pandas()), hide_index=True)
             st.markdown("**Newest articles**")

@@ -150,7 +150,7 @@ if all_tags:
                 together,
                 x="articles",
                 y="tag",
-                **view.titles(f"Other tags on articles tagged #{chosen}"),
+                **view.titles(f"Other tags on {view.noun} tagged #{chosen}"),
             ),
             together,
             "tags-cooccurring",

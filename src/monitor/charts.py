@@ -550,6 +550,12 @@ def _distinct_labels(values: Sequence[object]) -> list[str]:
     return labels
 
 
+def _value_text(value: Any) -> str:
+    """A bar's printed value as plotly shows it by default (about: 136.5, 12, 1.2k)."""
+    number = float(value)
+    return f"{number:g}" if abs(number) < 100_000 else f"{number / 1000:.0f}k"
+
+
 def bar_chart(
     table: pd.DataFrame,
     *,
@@ -615,6 +621,10 @@ def bar_chart(
     if horizontal:
         category_axis["autorange"] = "reversed"  # first row on top
         figure.update_layout(yaxis=category_axis, xaxis=value_axis, bargap=0.25)
+        # And room right of the plot for the longest printed value, however narrow the
+        # chart's column: in a third of a page 15 % of the axis is a few pixels.
+        widest = max(len(_value_text(v)) for v in values)
+        figure.update_layout(margin={"r": 16 + 8 * widest})
     else:
         figure.update_layout(xaxis=category_axis, yaxis=value_axis, bargap=0.25)
     figure.update_layout(clickmode="event+select", dragmode=False, showlegend=False)

@@ -83,9 +83,8 @@ def _story(alias: str, column: str = "article_id") -> str:
 
 def _story_join(f: Filters, p: Params, alias: str, column: str = "article_id") -> str:
     """A LEFT JOIN (as `sj`) of each `alias` row to its article's story row, for `_story`
-    (the article's id is `{alias}.{column}`). Only the view's articles' story rows are read
-    (by id, as `_story_view` does: a story row's `published` is the article's when it was
-    placed). Joined in stories mode only (`Filters.unit`)."""
+    (the article's id is `{alias}.{column}`). Only the view's articles' story rows are read,
+    by id (a story row's `published` is its article's when it was placed, so not by time)."""
     # Only the articles placed in another article's story: most start their own (story id =
     # article id), and leaving them out makes the join's table small.
     where = article_where(f, p)
@@ -1091,20 +1090,15 @@ def term_vectors(run: Run, f: Filters, terms: Sequence[str], *, sample: int) -> 
 # -- stories ---------------------------------------------------------------------------
 
 
-def _story_view(where: str) -> str:
+def _story_view(f: Filters, p: Params) -> str:
     """The view's articles with their story (an article not placed yet is its own story)
     and each feed that carries them: one row per article and feed."""
     return f"""
         v AS (
             SELECT a.id AS id, a.title AS title, a.published AS published, a.url AS url,
-                   a.language AS language,
-                   coalesce(s.story_id, a.id) AS story_id
-            FROM articles a
-            LEFT JOIN (
-                SELECT article_id, story_id FROM article_stories
-                WHERE article_id IN (SELECT a.id FROM articles a WHERE {where})
-            ) s ON s.article_id = a.id
-            WHERE {where}
+                   a.language AS language, {_story("a", "id")} AS story_id
+            FROM articles a{_story_join(f, p, "a", "id")}
+            WHERE {article_where(f, p)}
         ),
         vf AS (
             SELECT v.story_id AS story_id, v.id AS id, v.title AS title,
@@ -1121,9 +1115,8 @@ def _story_view(where: str) -> str:
 def stories(run: Run, f: Filters, *, limit: int) -> Table:
     """The DuckDB engine's `stories`, the same answer."""
     p = Params()
-    where = article_where(f, p)
     sql = f"""
-        WITH {_story_view(where)}
+        WITH {_story_view(f, p)}
         SELECT story_id,
                argMin(title, (published, id)) AS title,
                uniqExact(feed_id) AS outlets,
@@ -1140,9 +1133,8 @@ def stories(run: Run, f: Filters, *, limit: int) -> Table:
 
 def story_articles(run: Run, f: Filters, story_id: str) -> Table:
     p = Params()
-    where = article_where(f, p)
     sql = f"""
-        WITH {_story_view(where)}
+        WITH {_story_view(f, p)}
         SELECT id, published, title, url, feed, language FROM vf
         WHERE story_id = {p.add(story_id, "String")}
         ORDER BY published, first_seen, id, feed

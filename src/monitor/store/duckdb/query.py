@@ -359,6 +359,19 @@ def _slot(column: str) -> str:
     return f"(date_trunc('hour', {column}) + (minute({column}) // 15) * INTERVAL 15 MINUTE)"
 
 
+def _slots(f: Filters, alias: str, where: str) -> tuple[str, str]:
+    """(query, aggregate): the view's articles (`articles {alias}` where `where`) per UTC
+    quarter hour, as (slot, n) rows, and what sums them per bucket: their count, or with
+    `f.stories` each story once per slot (n is the story; a bucket counts distinct ones)."""
+    slot = _slot(f"{alias}.published")
+    if f.stories:
+        story, join = story_of(alias, "id")
+        query = f"SELECT DISTINCT {slot} AS slot, {story} AS n FROM articles {alias}{join}"
+        return f"{query} WHERE {where}", "count(DISTINCT s.n)"
+    query = f"SELECT {slot} AS slot, count(*) AS n FROM articles {alias} WHERE {where} GROUP BY 1"
+    return query, "CAST(sum(s.n) AS BIGINT)"
+
+
 def _local(column: str) -> str:
     return f"(({column}) AT TIME ZONE 'UTC') AT TIME ZONE ?"
 
@@ -388,23 +401,10 @@ def frequency(
     if split is None:
         where = article_where(f, params, alias="x")
         params.append(timezone)
-        if f.stories:  # a story counts once in each bucket it has an article in
-            story, join = story_of("x", "id")
-            sql = f"""
-                WITH slots AS (
-                    SELECT DISTINCT {_slot("x.published")} AS slot, {story} AS story
-                    FROM articles x{join} WHERE {where}
-                )
-                SELECT {bucket} AS bucket, 'all' AS series, count(DISTINCT s.story) AS count
-                FROM slots s GROUP BY 1, 2 ORDER BY 1
-            """
-            return _table(con, sql, params)
+        slots, total = _slots(f, "x", where)
         sql = f"""
-            WITH slots AS (
-                SELECT {_slot("x.published")} AS slot, count(*) AS n
-                FROM articles x WHERE {where} GROUP BY 1
-            )
-            SELECT {bucket} AS bucket, 'all' AS series, CAST(sum(s.n) AS BIGINT) AS count
+            WITH slots AS ({slots})
+            SELECT {bucket} AS bucket, 'all' AS series, {total} AS count
             FROM slots s GROUP BY 1, 2 ORDER BY 1
         """
         return _table(con, sql, params)
@@ -912,25 +912,9 @@ def heatmap(con: duckdb.DuckDBPyConnection, f: Filters, *, timezone: str) -> Tab
     params: Params = []
     where = article_where(f, params)
     params.extend([timezone, timezone])
-    if f.stories:  # a story counts once in each cell it has an article in
-        story, join = story_of("a", "id")
-        slots, total = (
-            f"DISTINCT {_slot('a.published')} AS slot, {story} AS n",
-            "count(DISTINCT s.n)",
-        )
-        group = ""
-    else:
-        slots, total, join = (
-            f"{_slot('a.published')} AS slot, count(*) AS n",
-            "CAST(sum(s.n) AS BIGINT)",
-            "",
-        )
-        group = "GROUP BY 1"
+    slots, total = _slots(f, "a", where)
     sql = f"""
-        WITH slots AS (
-            SELECT {slots}
-            FROM articles a{join} WHERE {where} {group}
-        )
+        WITH slots AS ({slots})
         SELECT (isodow({_local("s.slot")}) - 1) AS weekday, hour({_local("s.slot")}) AS hour,
                {total} AS count
         FROM slots s GROUP BY 1, 2
@@ -1197,20 +1181,18 @@ def term_vectors(
 _FEED_NAME = "coalesce(fd.name, nullif(fd.title, ''), fd.url)"
 
 
-# The story id of an article (one not placed yet is a story of its own) and the join that
-# gives it. (A read-only store is at least READABLE_FROM, after the story tables came.)
-_STORY = "coalesce(s.story_id, a.id)"
-_STORY_JOIN = "LEFT JOIN article_stories s ON s.article_id = a.id"
+# The story id of an article (one not placed yet is a story of its own), `story_of`. (A
+# read-only store is at least READABLE_FROM, after the story tables came.)
 
 
 def _story_view(where: str) -> str:
     """The view's articles with their story (an article not placed yet is its own story)
     and each feed that carries them: one row per article and feed."""
-    story, join = _STORY, _STORY_JOIN
+    story, join = story_of("a", "id")
     return f"""
         v AS (
             SELECT a.id, a.title, a.published, a.url, a.language, {story} AS story_id
-            FROM articles a {join}
+            FROM articles a{join}
             WHERE {where}
         ),
         vf AS (
@@ -1229,11 +1211,11 @@ def stories(con: duckdb.DuckDBPyConnection, f: Filters, *, limit: int) -> Table:
     and feed names are read for the `limit` stories shown (half the time at 100k articles)."""
     params: Params = []
     where = article_where(f, params)
-    story, join = _STORY, _STORY_JOIN
+    story, join = story_of("a", "id")
     sql = f"""
         WITH v AS (
             SELECT a.id, a.published, {story} AS story_id
-            FROM articles a {join}
+            FROM articles a{join}
             WHERE {where}
         ),
         per AS (
