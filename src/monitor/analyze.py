@@ -1552,6 +1552,7 @@ def _query_detail(
             n = store.article_count(replace(fq, feeds=(feed,)))
         output = store.article_count(replace(f, query=None, feeds=(feed,)))
         feed_rows.append((feed, n, output, n / output if output else 0.0))
+    feed_rows.sort(key=lambda r: (-r[1], r[0]))  # story counts may reorder them
     tag_table = store.tags(fq, limit=top * 2)
     term_table = store.terms(fq, limit=top * 2)
     page, _ = store.articles_page(fq, sort="published", descending=True, limit=sample, offset=0)

@@ -231,8 +231,9 @@ def filter_options(func: F) -> F:
 
 
 def count_option(func: F) -> F:
-    """`--count articles|stories` for the commands that count (stats, frequency, tags,
-    authors, attention): with `stories`, every copy of a story in a group counts once."""
+    """`--count articles|stories` for the commands that count (frequency, tags, authors,
+    attention; `stats` gives both): with `stories`, every copy of a story in a group counts
+    once."""
     return click.option(
         "--count",
         "count",
