@@ -235,7 +235,7 @@ def test_an_author_split_counts_the_articles_without_one(numbers: DuckDBStore) -
         totals[series] = totals.get(series, 0) + int(n)
     # 20 articles: 5 without an author, 5 by two authors, 10 by one.
     assert totals == {"Anna Berg": 15, "other": 5, "(no author)": 5}
-    assert table.attrs == {"articles": 20, "total": 25, "without": 5}
+    assert table.attrs == {"articles": 20, "total": 25, "without": 5, "unit": "articles"}
     assert sum(totals.values()) == table.attrs["total"]
     assert analyze.split_total("author", table.attrs) == "25 article-author pairs from 20 articles"
     note = analyze.split_note("author", table.attrs)
