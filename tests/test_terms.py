@@ -4,6 +4,9 @@ user stopwords on lemmas, the rebuild of an existing store's terms, and the demo
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -208,3 +211,49 @@ def test_demo_store_month_cloud(demo_db: Path) -> None:
     # Generic words the issue saw that lemmas and stopwords-on-lemmas remove ("mehrere" is
     # "mehr"; "gaben" is "geben"; "monats" is "monat"): the others need keyness weighting.
     assert "mehrere" not in top and "gaben" not in top and "monats" not in top
+
+
+# simplemma's dictionaries as cached tries (`text._simplemma`): the same lemmas as simplemma's
+# own greedy lemmatiser, whether the trie is built now, loaded from the cache, or cannot be
+# cached at all. In child processes: the lemmatiser and its cache directory are per process.
+_SAME_LEMMAS = """
+import random, sys
+import simplemma
+from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+from monitor import text
+for language in ("de", "en"):
+    forms = sorted(DefaultDictionaryFactory().get_dictionary(language))
+    sample = random.Random(7).sample(forms, 1500)
+    sample += [w.capitalize() for w in sample[:500]] + ["Gegenzöllen", "Zöllen", "xqzzt"]
+    for word in sample:
+        ours = text._lemma(word, language)
+        theirs = simplemma.lemmatize(word, lang=language, greedy=True)
+        assert ours == theirs, (language, word, ours, theirs)
+print(type(text._lemma_dictionaries().get_dictionary("de")).__name__)
+"""
+
+
+def _lemmas_in_child(cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-c", _SAME_LEMMAS], capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def test_cached_tries_give_simplemmas_lemmas_built_loaded_or_uncacheable(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    built = _lemmas_in_child(cache)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.strip() == "TrieWrapDict" and not built.stderr
+    saved = sorted(p.name for p in cache.rglob("*") if p.is_file())
+    assert saved == ["de.dic", "en.dic"]  # no half-written `.part` file left behind
+    loaded = _lemmas_in_child(cache)  # the second process reads the tries
+    assert loaded.returncode == 0 and not loaded.stderr, loaded.stderr
+    assert loaded.stdout.strip() == "TrieWrapDict"
+    # A cache directory that cannot be made (a file in its place): the dict-backed
+    # dictionaries, the same lemmas, and no warning on stderr.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    uncached = _lemmas_in_child(blocked)
+    assert uncached.returncode == 0 and not uncached.stderr, uncached.stderr
+    assert uncached.stdout.strip() == "MappingStrToByteString"
