@@ -1,22 +1,32 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from monitor.normalize import normalize_entry
+from monitor.parse import parse_feed
 from monitor.text import (
     MAX_HASHTAGS,
+    MAX_SEARCH_WORD_CHARS,
     MAX_TERMS,
     STOPWORD_LANGUAGES,
+    WORD_TITLE,
+    analyse,
     detect_language,
     find_hashtags,
+    fold,
     html_to_text,
+    index_words,
     normalize_language,
     reading_minutes,
+    search_words,
     split_category,
     stopwords,
     tag_key,
@@ -336,3 +346,57 @@ def test_text_functions_finish_on_hostile_text() -> None:
         assert result["tags"] <= MAX_HASHTAGS and result["terms"] <= MAX_TERMS
     assert results["hashtags"]["tags"] == MAX_HASHTAGS
     assert results["dot-hash"]["tags"] == 1
+
+
+# --- search words: split once with the terms (`analyse`) ---------------------------------
+
+SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "feeds"
+
+
+def _runs_of_letters(text: str) -> list[str]:
+    """search_words' rule written out directly: the runs of letters and digits of the NFC
+    text, an apostrophe a separator even where Unicode calls it a letter (U+02BC), cut and
+    folded one by one."""
+    text = unicodedata.normalize("NFC", text).replace("\u02bc", "'")
+    return [fold(w[:MAX_SEARCH_WORD_CHARS]) for w in re.findall(r"[^\W_]+", text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukraine-Konflikt: Trump's Zölle, 5G-Netz und die CO2-Steuer",
+        "snake_case__words and --dashes-- 'quoted' don\u2019t l\u2019homme can\u02bct",
+        "Cafe\u0301 Muenchen Straße ÄÖÜ ﬁnance ①② x\u00adz",  # decomposed, ligature, shy
+        "ein" + "Wort" * 40 + "-Ende " + "ab-" * 50 + "cd",  # cut at 64, long hyphen chains
+        "Tab\tneue\nZeile\u00a0nbsp\u2011no-break\u2010hyphen ¡Olé! «Guillemets» 東京 2026",
+        "",
+    ],
+)
+def test_search_words_are_the_runs_of_letters_and_digits(text: str) -> None:
+    assert search_words(text) == _runs_of_letters(text)
+
+
+def test_search_words_and_the_index_match_decomposed_text_as_typed() -> None:
+    # A macOS-written "Café" (e + combining acute) is the word a user types.
+    assert search_words("Cafe\u0301 am Markt") == search_words("Café am Markt")
+    assert index_words("", "Cafe\u0301 Cafe\u0301")[0][1:] == ("cafe", [0, 1])
+
+
+def test_analyse_is_text_stats_and_index_words_on_real_feeds() -> None:
+    checked = 0
+    for path in sorted(SHARED_FEEDS.glob("*.xml")):
+        parsed = parse_feed(
+            path.read_bytes(),
+            source=path.name,
+            feed_url="https://x.example/",
+            fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+        for a in parsed.articles:
+            for language in (a.language, "de", None):
+                words, terms, rows = analyse(a.title, a.text, language)
+                assert (words, terms) == text_stats(a.title, a.text, language)
+                assert rows == index_words(a.title, a.text)
+            title_words = [w for field, w, _ in rows if field == WORD_TITLE]
+            assert title_words == list(dict.fromkeys(_runs_of_letters(a.title)))
+            checked += 1
+    assert checked > 100

@@ -1091,7 +1091,7 @@ def normalize_entry(
         or textmod.detect_language(f"{title}\n{body}")
     )
     tags = _merge_tags(_category_tags(_category_terms(entry)), _hashtag_tags(title, summary, body))
-    words, terms = textmod.text_stats(title, body, language)
+    words, terms, indexed = textmod.analyse(title, body, language)
     article = Article(
         id=article_id,
         entry_key=entry_key,
@@ -1106,6 +1106,7 @@ def normalize_entry(
         language=language,
         tags=tags,
         terms=tuple(terms),
+        words=tuple(indexed),
         word_count=words,
         reading_minutes=textmod.reading_minutes(words),
         comments=_comments(entry, notes),

@@ -79,6 +79,7 @@ __all__ = [
     "WORD_TITLE",
     "fold",
     "index_words",
+    "analyse",
     "search_words",
     "word_hash",
     "words_of",
@@ -661,6 +662,22 @@ def text_stats(
     Intelligenz", "Olaf Scholz"). Its words keep their own counts. At most ``MAX_TERMS`` terms:
     the most frequent, ties by key. Linear in the text.
     """
+    return _text_stats(_pieces(title), _pieces(body), language)
+
+
+def analyse(
+    title: str, body: str, language: str | None
+) -> tuple[int, list[tuple[str, int, str]], list[WordRow]]:
+    """`text_stats` and `index_words` of one article from one split of its text into
+    pieces (the split is a third of their cost)."""
+    title_pieces, body_pieces = _pieces(title), _pieces(body)
+    words, terms = _text_stats(title_pieces, body_pieces, language)
+    return words, terms, _index_rows(title_pieces, body_pieces)
+
+
+def _text_stats(
+    title_pieces: list[str], body_pieces: list[str], language: str | None
+) -> tuple[int, list[tuple[str, int, str]]]:
     code = normalize_language(language)
     stop = _term_stopwords(code)
     cache = _entries(code)
@@ -668,8 +685,7 @@ def text_stats(
     votes: dict[str, dict[str, int]] = {}
     pairs: Counter[tuple[str, str]] = Counter()
     words = 0
-    for text, weight in ((body, _BODY_WEIGHT), (title, _TITLE_WEIGHT)):
-        pieces = _pieces(text)
+    for pieces, weight in ((body_pieces, _BODY_WEIGHT), (title_pieces, _TITLE_WEIGHT)):
         if not pieces:
             continue
         key_of: dict[str, str] = {}
@@ -817,13 +833,35 @@ def fold(word: str) -> str:
 def search_words(text: str) -> list[str]:
     """The folded words of ``text`` in order, stopwords included (a phrase may hold them).
 
-    A word is a run of letters and digits: hyphens, apostrophes and ``_`` separate words
-    ("Ukraine-Konflikt" is ``ukraine``, ``konflikt``). Position ``i`` of the list is the
-    word's position for phrase matching.
+    A word is a run of letters and digits in the NFC text: hyphens, apostrophes and ``_``
+    separate words ("Ukraine-Konflikt" is ``ukraine``, ``konflikt``). Position ``i`` of the
+    list is the word's position for phrase matching.
     """
-    if not text:
-        return []
-    return [fold(w[:MAX_SEARCH_WORD_CHARS]) for w in _SEARCH_WORD.findall(text)]
+    return _words_of_pieces(_pieces(text))
+
+
+# Per distinct piece (`_pieces`): its folded search words; a mark has none. Bounded.
+_PIECE_WORDS: dict[str, tuple[str, ...]] = {}
+_PIECE_WORDS_LIMIT = 300_000
+
+
+def _words_of_pieces(pieces: list[str]) -> list[str]:
+    """The search words of a text split into pieces: the pieces' runs of letters and digits
+    (a piece is a word, words joined by hyphens or apostrophes, or a mark; every run of
+    letters and digits of the text is inside one), each folded."""
+    out: list[str] = []
+    cache = _PIECE_WORDS
+    for piece in pieces:
+        found = cache.get(piece)
+        if found is None:
+            found = tuple(fold(w[:MAX_SEARCH_WORD_CHARS]) for w in _SEARCH_WORD.findall(piece))
+            if len(cache) < _PIECE_WORDS_LIMIT and len(piece) <= _CACHED_CHUNK_CHARS:
+                cache[piece] = found
+        if len(found) == 1:
+            out.append(found[0])
+        elif found:
+            out.extend(found)
+    return out
 
 
 # Where a word was found, in the word index (`index_words`): one row per article, field and
@@ -847,10 +885,14 @@ def index_words(title: str, text: str) -> list[WordRow]:
     """The word index rows of one article: (field, folded word, its positions in that
     field), for `WORD_TITLE` and `WORD_TEXT`, in first-seen order. Positions are those of
     `search_words`, so a phrase's words sit at consecutive positions."""
+    return _index_rows(_pieces(title), _pieces(text))
+
+
+def _index_rows(title_pieces: list[str], text_pieces: list[str]) -> list[WordRow]:
     rows: list[WordRow] = []
-    for field, source in ((WORD_TITLE, title), (WORD_TEXT, text)):
+    for field, pieces in ((WORD_TITLE, title_pieces), (WORD_TEXT, text_pieces)):
         positions: dict[str, list[int]] = {}
-        for n, word in enumerate(search_words(source)):
+        for n, word in enumerate(_words_of_pieces(pieces)):
             found = positions.get(word)
             if found is None:
                 positions[word] = [n]
