@@ -4,6 +4,7 @@ ones. (The --every loop and its stop: test_signals.py.)"""
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 from feedgen import Item, rss
@@ -185,3 +186,16 @@ def test_a_file_above_the_fetchers_cap_is_refused_in_one_line(
     assert reports["big.xml"].failed
     (line,) = reports["big.xml"].line().splitlines()
     assert "file larger than 10 MB" in line and "big.xml" in line, line
+
+
+def test_a_run_collects_garbage_less_while_it_parses_and_gives_the_setting_back(
+    shared_feeds: Path, store: DuckDBStore
+) -> None:
+    before = gc.get_threshold()
+    during: list[int] = []
+    reports = ingest.ingest_sources(
+        store, [str(shared_feeds)], on_report=lambda _: during.append(gc.get_threshold()[0])
+    )
+    assert len(during) == len(reports) > 10
+    assert min(during) >= ingest.COLLECT_EVERY
+    assert gc.get_threshold() == before

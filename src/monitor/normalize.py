@@ -345,13 +345,18 @@ def split_authors(values: Iterable[str]) -> tuple[str, ...]:
     for value in values:
         if not value or not isinstance(value, str):
             continue
-        cleaned = _BYLINE.sub("", _plain(value).replace("\n", ", "))
-        for name in _names(cleaned, depth=3):
+        for name in _names_in(value) if len(value) <= 200 else _names_in.__wrapped__(value):
             key = name.casefold()
             if key not in seen:
                 seen.add(key)
                 names.append(name)
     return tuple(names)
+
+
+@lru_cache(maxsize=4096)  # a feed's bylines repeat: each distinct one is split once
+def _names_in(value: str) -> tuple[str, ...]:
+    cleaned = _BYLINE.sub("", _plain(value).replace("\n", ", "))
+    return tuple(_names(cleaned, depth=3))
 
 
 def _names(text: str, depth: int) -> Iterator[str]:
