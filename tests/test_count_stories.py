@@ -11,7 +11,7 @@ and rewrites in the same feed, so the two modes differ (checked too).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,6 +85,15 @@ def rows_of(store: Storage, f: Filters) -> list[Row]:
 
 def distinct(rows: Iterable[Row]) -> int:
     return len({r.story for r in rows})
+
+
+def stories_per(rows: Iterable[Row], keys: Callable[[Row], Iterable[str]]) -> dict[str, int]:
+    """key -> the distinct stories of the rows that have it (a tag, an author, ...)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        for key in keys(r):
+            found[key].add(r.story)
+    return {k: len(v) for k, v in found.items()}
 
 
 def local(moment: datetime, zone: str) -> datetime:
@@ -196,50 +205,33 @@ def test_tags_trends_and_cooccurrence_count_stories(demo_store: Storage) -> None
     for f in views(demo_store):
         rows = rows_of(demo_store, f)
         s = replace(f, unit="stories")
-        per_tag: dict[str, set[str]] = defaultdict(set)
-        for r in rows:
-            for t in r.tags:
-                per_tag[t].add(r.story)
-        want = {k: len(v) for k, v in per_tag.items()}
+        want = stories_per(rows, lambda r: r.tags)
         table = demo_store.tags(s, limit=1000)
         assert dict(zip(table["key"], table["articles"], strict=True)) == want, f
         shown = table["articles"]
         assert shown == sorted(shown, reverse=True)
         before = replace(f, since=NOW - timedelta(days=60), until=NOW - timedelta(days=30))
-        earlier: dict[str, set[str]] = defaultdict(set)
-        for r in rows_of(demo_store, before):
-            for t in r.tags:
-                earlier[t].add(r.story)
+        earlier = stories_per(rows_of(demo_store, before), lambda r: r.tags)
         windows = demo_store.tag_windows(s, replace(before, unit="stories"))
         for key, current, previous in zip(
             windows["key"], windows["current"], windows["previous"], strict=True
         ):
-            assert (current, previous) == (want.get(key, 0), len(earlier.get(key, ()))), key
+            assert (current, previous) == (want.get(key, 0), earlier.get(key, 0)), key
         for key in ("politik", "ukraine"):
-            both: dict[str, set[str]] = defaultdict(set)
-            for r in rows:
-                if key in r.tags:
-                    for t in r.tags:
-                        if t != key:
-                            both[t].add(r.story)
+            tagged = [r for r in rows if key in r.tags]
+            both = stories_per(tagged, lambda r, key=key: [t for t in r.tags if t != key])
             co = demo_store.cooccurring_tags(s, key, limit=1000)
-            assert dict(zip(co["key"], co["articles"], strict=True)) == {
-                k: len(v) for k, v in both.items()
-            }, (f, key)
+            assert dict(zip(co["key"], co["articles"], strict=True)) == both, (f, key)
 
 
 def test_authors_and_the_heatmap_count_stories(demo_store: Storage) -> None:
     for f in views(demo_store):
         rows = rows_of(demo_store, f)
         s = replace(f, unit="stories")
-        per_author: dict[str, set[str]] = defaultdict(set)
-        for r in rows:
-            for a in r.authors:
-                per_author[a].add(r.story)
         table = demo_store.authors(s)
-        assert dict(zip(table["author"], table["articles"], strict=True)) == {
-            a: len(v) for a, v in per_author.items()
-        }, f
+        assert dict(zip(table["author"], table["articles"], strict=True)) == stories_per(
+            rows, lambda r: r.authors
+        ), f
         assert table.attrs["unattributed"] == distinct(r for r in rows if not r.authors)
         for zone in ("UTC", "Asia/Kolkata"):
             cells: dict[tuple[int, int], set[str]] = defaultdict(set)
