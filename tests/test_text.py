@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from monitor.text import (
     MAX_SEARCH_WORD_CHARS,
     MAX_TERMS,
     STOPWORD_LANGUAGES,
+    WORD_TEXT,
     WORD_TITLE,
     analyse,
     detect_language,
@@ -34,6 +36,7 @@ from monitor.text import (
     text_stats,
     tokenize,
     word_count,
+    word_hash,
 )
 
 # --- html_to_text -------------------------------------------------------------------------
@@ -398,5 +401,50 @@ def test_analyse_is_text_stats_and_index_words_on_real_feeds() -> None:
                 assert rows == index_words(a.title, a.text)
             title_words = [w for field, w, _ in rows if field == WORD_TITLE]
             assert title_words == list(dict.fromkeys(_runs_of_letters(a.title)))
+            checked += 1
+    assert checked > 100
+
+
+def _index_written_out(title: str, text: str) -> list[tuple[int, str, list[int]]]:
+    """The word index's rule written out: per field (title, then text), each distinct
+    search word in first-seen order with every position it has in that field."""
+    rows = []
+    for field, value in ((WORD_TITLE, title), (WORD_TEXT, text)):
+        words = search_words(value)
+        for word in dict.fromkeys(words):
+            rows.append((field, word, [n for n, w in enumerate(words) if w == word]))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Die Börse", "Die Börse schließt; die BÖRSE öffnet. Börse-Börse die"),
+        ("", "ein Wort"),
+        ("nur Titel", ""),
+        ("", ""),
+        ("a a a", "a b a b a b " * 300),  # one word at hundreds of positions
+    ],
+)
+def test_the_packed_word_index_holds_every_position_of_every_word(title: str, text: str) -> None:
+    index = index_words(title, text)
+    assert list(index) == _index_written_out(title, text)
+    assert [index[i] for i in range(len(index))] == list(index)
+    assert list(index.hashes) == [word_hash(word) for _, word, _ in index]
+    # What the parse processes send the store comes back equal.
+    assert pickle.loads(pickle.dumps(index)) == index
+
+
+def test_the_packed_word_index_on_real_feeds() -> None:
+    checked = 0
+    for path in sorted(SHARED_FEEDS.glob("*.xml")):
+        parsed = parse_feed(
+            path.read_bytes(),
+            source=path.name,
+            feed_url="https://x.example/",
+            fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+        for a in parsed.articles:
+            assert a.words is not None and list(a.words) == _index_written_out(a.title, a.text)
             checked += 1
     assert checked > 100

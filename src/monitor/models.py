@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from monitor.query import Query
     from monitor.stories import Signature
-    from monitor.text import WordRow
+    from monitor.text import WordIndex
 
 # Where an article's published time came from: the entry's published, created or updated
 # date; the article page's date, absolute or relative to the fetch ("vor 5 Tagen"); none of
@@ -63,7 +63,7 @@ class Article:
     signature: Signature | None = field(default=None, compare=False, repr=False)
     # `text.index_words(title, text)`, made with the signature (and again by `apply_page`),
     # for the word index; None: the store makes it.
-    words: tuple[WordRow, ...] | None = field(default=None, compare=False, repr=False)
+    words: WordIndex | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

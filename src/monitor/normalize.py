@@ -1035,7 +1035,7 @@ def signed(articles: Iterable[Article]) -> list[Article]:
         else replace(
             a,
             signature=stories.sign(a.title, a.text) if a.signature is None else a.signature,
-            words=tuple(textmod.index_words(a.title, a.text)) if a.words is None else a.words,
+            words=textmod.index_words(a.title, a.text) if a.words is None else a.words,
         )
         for a in articles
     ]
@@ -1111,7 +1111,7 @@ def normalize_entry(
         language=language,
         tags=tags,
         terms=tuple(terms),
-        words=tuple(indexed),
+        words=indexed,
         word_count=words,
         reading_minutes=textmod.reading_minutes(words),
         comments=_comments(entry, notes),
@@ -1162,6 +1162,6 @@ def apply_page(article: Article, page: PageInfo) -> Article:
         better = replace(
             better,
             signature=stories.sign(better.title, better.text),
-            words=tuple(textmod.index_words(better.title, better.text)),
+            words=textmod.index_words(better.title, better.text),
         )
     return _finish(better)

@@ -43,9 +43,12 @@ import math
 import os
 import re
 import unicodedata
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from operator import itemgetter
 from typing import Any
 
@@ -83,6 +86,7 @@ __all__ = [
     "search_words",
     "word_hash",
     "words_of",
+    "WordIndex",
     "WordRow",
 ]
 
@@ -667,7 +671,7 @@ def text_stats(
 
 def analyse(
     title: str, body: str, language: str | None
-) -> tuple[int, list[tuple[str, int, str]], list[WordRow]]:
+) -> tuple[int, list[tuple[str, int, str]], WordIndex]:
     """`text_stats` and `index_words` of one article from one split of its text into
     pieces (the split is a third of their cost)."""
     title_pieces, body_pieces = _pieces(title), _pieces(body)
@@ -881,28 +885,83 @@ def word_hash(word: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def index_words(title: str, text: str) -> list[WordRow]:
+@dataclass(frozen=True, slots=True)
+class WordIndex:
+    """One article's word index rows, packed: row ``i`` is ``(fields[i], words[i],
+    positions[offsets[i]:offsets[i + 1]])``, the title's rows first, each field's words in
+    first-seen order, a word's positions ascending; ``hashes[i]`` is ``word_hash(words[i])``.
+
+    Packed because it crosses from the parse processes to the one that stores: a few byte
+    strings and arrays pickle, unpickle and reach Arrow as whole buffers, where a list of
+    rows was two Python objects a distinct word for the garbage collector to walk (on long
+    articles the main cost of the store's process). Iterating, indexing and ``len`` give
+    the rows (`WordRow`).
+    """
+
+    fields: bytes
+    words: tuple[str, ...]
+    hashes: array[int]  # "q": signed 64-bit
+    offsets: array[int]  # "I": len(words) + 1 entries, from 0
+    positions: array[int]  # "I"
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __getitem__(self, i: int) -> WordRow:
+        if not -len(self.words) <= i < len(self.words):
+            raise IndexError(i)
+        i %= len(self.words)
+        where = self.positions[self.offsets[i] : self.offsets[i + 1]]
+        return self.fields[i], self.words[i], where.tolist()
+
+    def __iter__(self) -> Iterator[WordRow]:
+        offsets, positions = self.offsets, self.positions
+        for i, (field, word) in enumerate(zip(self.fields, self.words, strict=True)):
+            yield field, word, positions[offsets[i] : offsets[i + 1]].tolist()
+
+
+EMPTY_WORD_INDEX = WordIndex(b"", (), array("q"), array("I", [0]), array("I"))
+
+
+def index_words(title: str, text: str) -> WordIndex:
     """The word index rows of one article: (field, folded word, its positions in that
     field), for `WORD_TITLE` and `WORD_TEXT`, in first-seen order. Positions are those of
     `search_words`, so a phrase's words sit at consecutive positions."""
     return _index_rows(_pieces(title), _pieces(text))
 
 
-def _index_rows(title_pieces: list[str], text_pieces: list[str]) -> list[WordRow]:
-    rows: list[WordRow] = []
+def _index_rows(title_pieces: list[str], text_pieces: list[str]) -> WordIndex:
+    fields = bytearray()
+    words: list[str] = []
+    counts: list[int] = []
+    positions = array("I")
     for field, pieces in ((WORD_TITLE, title_pieces), (WORD_TEXT, text_pieces)):
-        positions: dict[str, list[int]] = {}
-        for n, word in enumerate(_words_of_pieces(pieces)):
-            found = positions.get(word)
-            if found is None:
-                positions[word] = [n]
-            else:
-                found.append(n)
-        rows.extend((field, word, where) for word, where in positions.items())
-    return rows
+        found = _words_of_pieces(pieces)
+        if not found:
+            continue
+        # Linear work in C: each word's number (first-seen order), the positions ordered by
+        # it (a stable sort keeps each word's ascending) and counted; Python only walks the
+        # distinct words.
+        distinct = list(dict.fromkeys(found))
+        number = dict(zip(distinct, range(len(distinct)), strict=True))
+        codes = list(map(number.__getitem__, found))
+        positions.extend(sorted(range(len(codes)), key=codes.__getitem__))
+        counted = Counter(codes)
+        counts.extend(map(counted.__getitem__, range(len(distinct))))
+        words.extend(distinct)
+        fields.extend(bytes((field,)) * len(distinct))
+    if not words:
+        return EMPTY_WORD_INDEX
+    return WordIndex(
+        bytes(fields),
+        tuple(words),
+        array("q", map(word_hash, words)),
+        array("I", accumulate(counts, initial=0)),
+        positions,
+    )
 
 
-def words_of(article: Any) -> Sequence[WordRow]:
+def words_of(article: Any) -> WordIndex:
     """An `Article`'s word index rows: made where it was parsed (`Article.words`), else now."""
-    words: Sequence[WordRow] | None = article.words
+    words: WordIndex | None = article.words
     return index_words(article.title, article.text) if words is None else words

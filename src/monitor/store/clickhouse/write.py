@@ -92,7 +92,7 @@ WORD_COLUMNS = ("article_id", "published", "field", "word", "positions")
 
 
 # An article's word index rows: (id, published, `text.index_words` rows).
-ArticleWords = tuple[str, datetime, Sequence[textmod.WordRow]]
+ArticleWords = tuple[str, datetime, textmod.WordIndex]
 
 
 def _word_rows(articles: Sequence[ArticleWords]) -> Rows:

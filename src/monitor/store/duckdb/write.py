@@ -7,6 +7,7 @@ not at all.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from monitor import text as textmod
@@ -651,53 +653,29 @@ def _stored_articles(
 
 
 def _insert_children(con: duckdb.DuckDBPyConnection, rows: Sequence[Changed]) -> None:
-    authors: dict[str, list[Any]] = {
-        "article_id": [],
-        "position": [],
-        "author": [],
-        "published": [],
-    }
-    tags: dict[str, list[Any]] = {
-        "article_id": [],
-        "key": [],
-        "display": [],
-        "source": [],
-        "published": [],
-    }
-    terms: dict[str, list[Any]] = {
-        "article_id": [],
-        "term": [],
-        "n": [],
-        "published": [],
-        "language": [],
-        "display": [],
-    }
-    # Column by column with extend: an article has a hundred terms, this runs per row.
-    for row in rows:
-        article_id, article, published = row.id, row.article, row.published
-        size = len(article.authors)
-        authors["article_id"].extend([article_id] * size)
-        authors["position"].extend(range(size))
+    ids = [row.id for row in rows]
+    times = [row.published for row in rows]
+    articles = [row.article for row in rows]
+    # Each article's id and time on each of its rows: whole columns (`_repeated`).
+    authors: dict[str, Any] = {"position": [], "author": []}
+    tags: dict[str, Any] = {"key": [], "display": [], "source": []}
+    for article in articles:
+        authors["position"].extend(range(len(article.authors)))
         authors["author"].extend(article.authors)
-        authors["published"].extend([published] * size)
-        size = len(article.tags)
-        tags["article_id"].extend([article_id] * size)
         tags["key"].extend([t.key for t in article.tags])
         tags["display"].extend([t.display for t in article.tags])
         tags["source"].extend([t.source for t in article.tags])
-        tags["published"].extend([published] * size)
-        size = len(article.terms)
-        terms["article_id"].extend([article_id] * size)
-        terms["term"].extend([term for term, _, _ in article.terms])
-        terms["n"].extend([n for _, n, _ in article.terms])
-        terms["display"].extend([form for _, _, form in article.terms])
-        terms["published"].extend([published] * size)
-        terms["language"].extend([article.language or ""] * size)
-    for name, columns in (("article_authors", authors), ("article_tags", tags)):
-        if columns["article_id"]:
+    for name, columns, counts in (
+        ("article_authors", authors, [len(a.authors) for a in articles]),
+        ("article_tags", tags, [len(a.tags) for a in articles]),
+    ):
+        if sum(counts):
+            columns["article_id"] = _repeated(ids, counts, pa.string())
+            columns["published"] = _repeated(times, counts, _TYPES["published"])
             _append(con, name, columns)
-    if terms["article_id"]:
-        insert_terms(con, _arrow(terms))
+    terms = _term_columns(ids, times, [a.language for a in articles], [a.terms for a in articles])
+    if terms is not None:
+        insert_terms(con, terms)
     insert_words(
         con,
         [(r.id, r.published, textmod.words_of(r.article)) for r in rows],
@@ -758,7 +736,7 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 
 def insert_words(
     con: duckdb.DuckDBPyConnection,
-    articles: Sequence[tuple[str, datetime, Sequence[textmod.WordRow]]],
+    articles: Sequence[tuple[str, datetime, textmod.WordIndex]],
     *,
     replacing: Sequence[str] = (),
 ) -> None:
@@ -780,26 +758,42 @@ def insert_words(
                 "ON CONFLICT (article_id) DO UPDATE SET gen = excluded.gen",
                 [gen],
             )
-    columns: dict[str, list[Any]] = {
-        "article_id": [],
-        "published": [],
-        "field": [],
-        "word": [],
-        "positions": [],
-        "gen": [],
-    }
+    # The packed rows (`text.WordIndex`) of all the articles joined into whole columns.
+    ids: list[str] = []
+    times: list[datetime] = []
+    counts: list[int] = []
+    fields = bytearray()
+    hashes = array("q")
+    positions = array("I")
+    starts: list[np.ndarray] = []
     vocabulary: dict[int, str] = {}
-    for article_id, published, rows in articles:
-        hashes = [textmod.word_hash(word) for _, word, _ in rows]
-        columns["article_id"].extend([article_id] * len(rows))
-        columns["published"].extend([published] * len(rows))
-        columns["field"].extend([field for field, _, _ in rows])
-        columns["word"].extend(hashes)
-        columns["positions"].extend([where for _, _, where in rows])
-        columns["gen"].extend([gen] * len(rows))
-        vocabulary.update(zip(hashes, (word for _, word, _ in rows), strict=True))
-    if not columns["article_id"]:
+    for article_id, published, index in articles:
+        if not index.words:
+            continue
+        ids.append(article_id)
+        times.append(published)
+        counts.append(len(index.words))
+        first = np.frombuffer(index.offsets, np.uint32)[:-1].astype(np.int64)
+        starts.append(first + len(positions))
+        fields += index.fields
+        hashes.extend(index.hashes)
+        positions.extend(index.positions)
+        vocabulary.update(zip(index.hashes, index.words, strict=True))
+    if not ids:
         return
+    if len(positions) >= 2**31:  # Arrow lists count in int32: no group of feeds holds this
+        raise ValueError(f"{len(positions)} word positions in one write")
+    offsets = np.concatenate([*starts, np.array([len(positions)], np.int64)]).astype(np.int32)
+    columns = {
+        "article_id": _repeated(ids, counts, pa.string()),
+        "published": _repeated(times, counts, pa.timestamp("us")),
+        "field": pa.array(np.frombuffer(bytes(fields), np.uint8)),
+        "word": pa.array(np.frombuffer(hashes, np.int64)),
+        "positions": pa.ListArray.from_arrays(
+            pa.array(offsets), pa.array(np.frombuffer(positions, np.uint32))
+        ),
+        "gen": pa.array(np.full(len(fields), gen, np.int64)),
+    }
     _append(con, "article_words", columns)
     new = pa.table(
         {
@@ -812,6 +806,28 @@ def insert_words(
             "INSERT INTO word_vocabulary (hash, word) SELECT n.hash, n.word FROM _new_words n "
             "WHERE n.hash NOT IN (SELECT v.hash FROM word_vocabulary v)"
         ).fetchall()
+
+
+def _term_columns(
+    ids: Sequence[str],
+    times: Sequence[datetime],
+    languages: Sequence[str | None],
+    terms: Sequence[Sequence[TermRow]],
+) -> pa.Table | None:
+    """The `insert_terms` table of these articles' terms (None: they have none)."""
+    counts = [len(found) for found in terms]
+    if not sum(counts):
+        return None
+    return pa.table(
+        {
+            "article_id": _repeated(ids, counts, pa.string()),
+            "term": pa.array([term for found in terms for term, _, _ in found], pa.string()),
+            "n": pa.array([n for found in terms for _, n, _ in found], pa.int32()),
+            "published": _repeated(times, counts, _TYPES["published"]),
+            "language": _repeated([lang or "" for lang in languages], counts, pa.string()),
+            "display": pa.array([form for found in terms for _, _, form in found], pa.string()),
+        }
+    )
 
 
 def insert_terms(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
@@ -941,6 +957,13 @@ def _span(moments: Sequence[datetime]) -> tuple[datetime, datetime]:
     return min(moments), max(moments)
 
 
+def _repeated(values: Sequence[Any], counts: Sequence[int], kind: pa.DataType) -> pa.Array:
+    """Each of `values` `counts` times over, as one Arrow array: a value is converted once,
+    not once for each of its rows (an article's id and time on each of its 150 terms)."""
+    picks = np.repeat(np.arange(len(values), dtype=np.int64), np.asarray(counts, np.int64))
+    return pa.array(values, kind).take(pa.array(picks))
+
+
 def _arrow(columns: dict[str, Any]) -> pa.Table:
     return pa.table(
         {
@@ -1048,24 +1071,14 @@ def replace_terms(
             [(t.id, t.published, textmod.index_words(t.title, t.text)) for t, _ in rows],
             replacing=[t.id for t, _ in rows],
         )
-        columns: dict[str, list[Any]] = {
-            "article_id": [],
-            "term": [],
-            "n": [],
-            "published": [],
-            "language": [],
-            "display": [],
-        }
-        for text, terms in rows:
-            size = len(terms)
-            columns["article_id"].extend([text.id] * size)
-            columns["term"].extend([term for term, _, _ in terms])
-            columns["n"].extend([n for _, n, _ in terms])
-            columns["display"].extend([form for _, _, form in terms])
-            columns["published"].extend([text.published] * size)
-            columns["language"].extend([text.language or ""] * size)
-        if columns["article_id"]:
-            insert_terms(con, _arrow(columns))
+        terms = _term_columns(
+            [text.id for text, _ in rows],
+            [text.published for text, _ in rows],
+            [text.language for text, _ in rows],
+            [found for _, found in rows],
+        )
+        if terms is not None:
+            insert_terms(con, terms)
     if mark is None:
         con.execute("DELETE FROM meta WHERE key = 'terms_rebuild'")
         sort_words(con, force=True)
