@@ -930,6 +930,10 @@ def index_words(title: str, text: str) -> WordIndex:
     return _index_rows(_pieces(title), _pieces(text))
 
 
+# From this many words a field's positions are sorted in numpy (below it, its call costs more).
+_NUMPY_WORDS = 64
+
+
 def _index_rows(title_pieces: list[str], text_pieces: list[str]) -> WordIndex:
     fields = bytearray()
     words: list[str] = []
@@ -944,10 +948,17 @@ def _index_rows(title_pieces: list[str], text_pieces: list[str]) -> WordIndex:
         # distinct words.
         distinct = list(dict.fromkeys(found))
         number = dict(zip(distinct, range(len(distinct)), strict=True))
-        codes = list(map(number.__getitem__, found))
-        positions.extend(sorted(range(len(codes)), key=codes.__getitem__))
-        counted = Counter(codes)
-        counts.extend(map(counted.__getitem__, range(len(distinct))))
+        if len(found) < _NUMPY_WORDS:
+            codes = list(map(number.__getitem__, found))
+            positions.extend(sorted(range(len(codes)), key=codes.__getitem__))
+            counted = Counter(codes)
+            counts.extend(map(counted.__getitem__, range(len(distinct))))
+        else:  # the same in numpy: a third faster on an article's text
+            import numpy as np  # noqa: PLC0415 - the query commands do without it
+
+            numbers = np.fromiter(map(number.__getitem__, found), np.int64, len(found))
+            positions.frombytes(np.argsort(numbers, kind="stable").astype(np.uint32).tobytes())
+            counts.extend(np.bincount(numbers, minlength=len(distinct)).tolist())
         words.extend(distinct)
         fields.extend(bytes((field,)) * len(distinct))
     if not words:
