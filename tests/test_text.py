@@ -6,11 +6,13 @@ import re
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from monitor.models import Article
 from monitor.normalize import normalize_entry
 from monitor.parse import parse_feed
 from monitor.text import (
@@ -385,8 +387,8 @@ def test_search_words_and_the_index_match_decomposed_text_as_typed() -> None:
     assert index_words("", "Cafe\u0301 Cafe\u0301")[0][1:] == ("cafe", [0, 1])
 
 
-def test_analyse_is_text_stats_and_index_words_on_real_feeds() -> None:
-    checked = 0
+def _shared_feed_articles() -> Iterator[Article]:
+    """Every article of the shared real feeds, as the pipeline parses them."""
     for path in sorted(SHARED_FEEDS.glob("*.xml")):
         parsed = parse_feed(
             path.read_bytes(),
@@ -394,14 +396,19 @@ def test_analyse_is_text_stats_and_index_words_on_real_feeds() -> None:
             feed_url="https://x.example/",
             fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
         )
-        for a in parsed.articles:
-            for language in (a.language, "de", None):
-                words, terms, rows = analyse(a.title, a.text, language)
-                assert (words, terms) == text_stats(a.title, a.text, language)
-                assert rows == index_words(a.title, a.text)
-            title_words = [w for field, w, _ in rows if field == WORD_TITLE]
-            assert title_words == list(dict.fromkeys(_runs_of_letters(a.title)))
-            checked += 1
+        yield from parsed.articles
+
+
+def test_analyse_is_text_stats_and_index_words_on_real_feeds() -> None:
+    checked = 0
+    for a in _shared_feed_articles():
+        for language in (a.language, "de", None):
+            words, terms, rows = analyse(a.title, a.text, language)
+            assert (words, terms) == text_stats(a.title, a.text, language)
+            assert rows == index_words(a.title, a.text)
+        title_words = [w for field, w, _ in rows if field == WORD_TITLE]
+        assert title_words == list(dict.fromkeys(_runs_of_letters(a.title)))
+        checked += 1
     assert checked > 100
 
 
@@ -437,14 +444,7 @@ def test_the_packed_word_index_holds_every_position_of_every_word(title: str, te
 
 def test_the_packed_word_index_on_real_feeds() -> None:
     checked = 0
-    for path in sorted(SHARED_FEEDS.glob("*.xml")):
-        parsed = parse_feed(
-            path.read_bytes(),
-            source=path.name,
-            feed_url="https://x.example/",
-            fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
-        )
-        for a in parsed.articles:
-            assert a.words is not None and list(a.words) == _index_written_out(a.title, a.text)
-            checked += 1
+    for a in _shared_feed_articles():
+        assert a.words is not None and list(a.words) == _index_written_out(a.title, a.text)
+        checked += 1
     assert checked > 100
