@@ -781,15 +781,14 @@ def insert_words(
         vocabulary.update(zip(index.hashes, index.words, strict=True))
     if not ids:
         return
-    if len(positions) >= 2**31:  # Arrow lists count in int32: no group of feeds holds this
-        raise ValueError(f"{len(positions)} word positions in one write")
-    offsets = np.concatenate([*starts, np.array([len(positions)], np.int64)]).astype(np.int32)
+    # 64-bit offsets (a large list): a write's positions are never too many to count.
+    offsets = np.concatenate([*starts, np.array([len(positions)], np.int64)])
     columns = {
         "article_id": _repeated(ids, counts, pa.string()),
         "published": _repeated(times, counts, pa.timestamp("us")),
         "field": pa.array(np.frombuffer(bytes(fields), np.uint8)),
         "word": pa.array(np.frombuffer(hashes, np.int64)),
-        "positions": pa.ListArray.from_arrays(
+        "positions": pa.LargeListArray.from_arrays(
             pa.array(offsets), pa.array(np.frombuffer(positions, np.uint32))
         ),
         "gen": pa.array(np.full(len(fields), gen, np.int64)),
